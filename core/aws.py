@@ -1,0 +1,86 @@
+"""The one place that builds AWS clients: endpoint, region, retries and S3 signing are decided here only."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+
+from core.config import Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_events.client import EventBridgeClient
+    from mypy_boto3_s3.client import S3Client
+    from mypy_boto3_sns.client import SNSClient
+    from mypy_boto3_sqs.client import SQSClient
+
+
+class AwsClients:
+    """Lazily built, thread-safe boto3 clients for one Settings (boto3 clients may be shared across threads)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        # A session of our own: the default session is not thread-safe to create clients from.
+        self._session = boto3.session.Session(region_name=settings.aws_region)
+
+    def _config(self, **extra: Any) -> Config:
+        # botocore's standard retry mode handles throttling and transient 5xx with backoff; no loops of our own.
+        options: dict[str, Any] = {
+            "retries": {"mode": "standard", "max_attempts": self.settings.aws_max_attempts},
+            "connect_timeout": 5,
+            "read_timeout": 30,
+            "max_pool_connections": max(10, self.settings.worker_concurrency * 2),
+        }
+        return Config(**(options | extra))
+
+    def client(self, service: str, *, endpoint_url: str | None = None, **config: Any) -> Any:
+        return self._session.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=endpoint_url or self.settings.aws_endpoint_url,
+            config=self._config(**config),
+        )
+
+    def _s3(self, endpoint_url: str | None) -> S3Client:
+        # SigV4 is required: this boto3 otherwise produces SigV2 URLs. Path-style for emulators' plain hosts.
+        addressing = "path" if (endpoint_url or self.settings.aws_endpoint_url) else "virtual"
+        client: S3Client = self.client(
+            "s3", endpoint_url=endpoint_url, signature_version="s3v4", s3={"addressing_style": addressing}
+        )
+        return client
+
+    @cached_property
+    def s3(self) -> S3Client:
+        return self._s3(None)
+
+    @cached_property
+    def s3_public(self) -> S3Client:
+        """Signs URLs that clients outside the service network use (differs from `s3` only under compose)."""
+        return self._s3(self.settings.s3_public_endpoint_url) if self.settings.s3_public_endpoint_url else self.s3
+
+    @cached_property
+    def dynamodb(self) -> DynamoDBClient:
+        return self.client("dynamodb")  # type: ignore[no-any-return]
+
+    @cached_property
+    def sqs(self) -> SQSClient:
+        # Long polls hold the connection for up to 20 s: the read timeout must outlast them.
+        return self.client("sqs", read_timeout=self.settings.queue_wait_seconds + 15)  # type: ignore[no-any-return]
+
+    @cached_property
+    def sns(self) -> SNSClient:
+        return self.client("sns")  # type: ignore[no-any-return]
+
+    @cached_property
+    def events(self) -> EventBridgeClient:
+        return self.client("events")  # type: ignore[no-any-return]
+
+    def queue_url(self, name: str) -> str:
+        return self.sqs.get_queue_url(QueueName=name)["QueueUrl"]
+
+    def topic_arn(self) -> str:
+        """The topic's ARN, derived from its name and this account (SNS has no lookup by name)."""
+        account = self.client("sts").get_caller_identity()["Account"]
+        return f"arn:aws:sns:{self.settings.aws_region}:{account}:{self.settings.topic_name}"

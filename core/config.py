@@ -1,0 +1,152 @@
+"""Settings shared by the API, the worker and the local stack: one class, read from `IMGPIPE_*` env vars."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOCAL_DEV_API_KEY = "imgpipe-local-dev-key"
+
+# Formats the worker can decode, keyed by Pillow's format name, with the MIME type clients declare for them.
+FORMAT_CONTENT_TYPES: dict[str, str] = {
+    "PNG": "image/png",
+    "JPEG": "image/jpeg",
+    "WEBP": "image/webp",
+    "GIF": "image/gif",
+    "TIFF": "image/tiff",
+}
+
+MiB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    """Every knob of imgpipe. Env var = `IMGPIPE_` + the field name in upper case (lists/sets as JSON)."""
+
+    model_config = SettingsConfigDict(env_prefix="IMGPIPE_", extra="ignore", frozen=True)
+
+    environment: Literal["local", "aws"] = Field(
+        "local", description="`local` allows the built-in dev API key; `aws` refuses it."
+    )
+    log_level: str = Field("INFO", description="Python logging level for api and worker.")
+
+    # --- AWS access -------------------------------------------------------------------------------------
+    aws_region: str = Field("us-east-1", description="Region of every AWS resource.")
+    aws_endpoint_url: str | None = Field(
+        None, description="Endpoint for all AWS calls (moto or LocalStack); unset means real AWS."
+    )
+    s3_public_endpoint_url: str | None = Field(
+        None,
+        description="Endpoint written into presigned URLs when clients reach S3 at another address than the "
+        "services do (e.g. compose: services use `localstack:4566`, browsers `127.0.0.1:4566`).",
+    )
+    aws_max_attempts: int = Field(5, ge=1, description="botocore `standard` retry mode: total attempts per call.")
+
+    # --- resource names (the local stack creates them from these same values) ----------------------------
+    uploads_bucket: str = Field("imgpipe-uploads", description="Bucket clients upload into.")
+    outputs_bucket: str = Field("imgpipe-outputs", description="Bucket the worker writes results into.")
+    jobs_table: str = Field("imgpipe-jobs", description="DynamoDB table of jobs (hash key `job_id`).")
+    queue_name: str = Field("imgpipe-uploads", description="SQS queue the EventBridge rule targets.")
+    dlq_name: str = Field("imgpipe-uploads-dlq", description="Dead-letter queue of `queue_name`.")
+    topic_name: str = Field("imgpipe-job-events", description="SNS topic that receives every job outcome.")
+    event_rule_name: str = Field("imgpipe-upload-created", description="EventBridge rule: uploads -> queue.")
+
+    # --- API ---------------------------------------------------------------------------------------------
+    api_keys: list[SecretStr] = Field(
+        default_factory=lambda: [SecretStr(LOCAL_DEV_API_KEY)],
+        description="Accepted values of the `X-API-Key` header (JSON list).",
+    )
+    max_upload_bytes: int = Field(20 * MiB, ge=1, description="Largest upload accepted, in bytes.")
+    upload_url_ttl_seconds: int = Field(
+        900, ge=60, le=7 * 24 * 3600, description="How long a presigned upload stays valid."
+    )
+    download_url_ttl_seconds: int = Field(
+        3600, ge=60, le=7 * 24 * 3600, description="How long presigned result links stay valid."
+    )
+    job_retention_days: int = Field(30, ge=1, description="Jobs are removed by DynamoDB TTL after this.")
+
+    # --- worker ------------------------------------------------------------------------------------------
+    accepted_formats: list[str] = Field(
+        default_factory=lambda: ["PNG", "JPEG"],
+        description=f"Image formats accepted, identified from the bytes. Any of {sorted(FORMAT_CONTENT_TYPES)}.",
+    )
+    max_image_pixels: int = Field(
+        100_000_000, ge=1, description="Decompression-bomb guard: largest width x height decoded."
+    )
+    thumbnail_sizes: list[int] = Field(
+        default_factory=lambda: [1024, 512, 128], description="Longest side of each JPEG thumbnail, in px."
+    )
+    thumbnail_quality: int = Field(85, ge=1, le=100, description="JPEG quality of thumbnails.")
+    processed_max_side: int = Field(
+        1024, ge=16, description="Longest side of the processed (EXIF-upright, metadata-free) WebP output."
+    )
+    processed_quality: int = Field(80, ge=1, le=100, description="WebP quality of the processed output.")
+    worker_concurrency: int = Field(2, ge=1, le=64, description="Jobs one worker process runs at once.")
+    queue_wait_seconds: int = Field(20, ge=0, le=20, description="SQS long-poll wait per receive.")
+    visibility_timeout_seconds: int = Field(
+        120, ge=10, le=43200, description="SQS visibility timeout: how long a received message stays hidden."
+    )
+    max_receive_count: int = Field(5, ge=1, description="Deliveries before a message goes to the DLQ.")
+    drain_seconds: int = Field(
+        90, ge=1, description="On SIGTERM, how long in-flight jobs may take (keep below ECS stopTimeout)."
+    )
+    heartbeat_file: str | None = Field(
+        None,
+        description="File the worker touches on every poll: a liveness signal for container health checks.",
+    )
+
+    # --- analysis (text and labels) ----------------------------------------------------------------------
+    analysis_engine: Literal["rekognition", "local", "off"] = Field(
+        "off", description="`rekognition` in AWS, `local` (offline OCR, needs the `ocr` extra) or `off`."
+    )
+
+    @field_validator("accepted_formats")
+    @classmethod
+    def _known_formats(cls, value: list[str]) -> list[str]:
+        formats = [v.upper() for v in value]
+        unknown = sorted(set(formats) - FORMAT_CONTENT_TYPES.keys())
+        if unknown:
+            raise ValueError(f"unknown formats {unknown}; choose from {sorted(FORMAT_CONTENT_TYPES)}")
+        return formats
+
+    @field_validator("thumbnail_sizes")
+    @classmethod
+    def _sizes(cls, value: list[int]) -> list[int]:
+        if not value or any(v < 8 for v in value):
+            raise ValueError("thumbnail_sizes needs at least one size, each >= 8 px")
+        return sorted(set(value), reverse=True)
+
+    @model_validator(mode="after")
+    def _no_dev_key_outside_local(self) -> Settings:
+        # Like the FastAPI template's `changethis` check: the published dev key must never guard a real deployment.
+        if self.environment != "local":
+            if any(k.get_secret_value() == LOCAL_DEV_API_KEY for k in self.api_keys):
+                raise ValueError("the local dev API key is not allowed when environment is not 'local'")
+            if not self.api_keys:
+                raise ValueError("api_keys must not be empty")
+        return self
+
+    @property
+    def accepted_content_types(self) -> dict[str, str]:
+        """MIME type -> Pillow format for every accepted format."""
+        return {FORMAT_CONTENT_TYPES[f]: f for f in self.accepted_formats}
+
+    def to_env(self) -> dict[str, str]:
+        """The env vars that reproduce these settings in another process (used to start api and worker)."""
+        env: dict[str, str] = {}
+        for name, value in self.model_dump(mode="json").items():
+            if value is None:
+                continue
+            if name == "api_keys":
+                value = [k.get_secret_value() for k in self.api_keys]
+            env[f"IMGPIPE_{name.upper()}"] = value if isinstance(value, str) else json.dumps(value)
+        return env
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings; FastAPI routes get them through a dependency that tests can override."""
+    return Settings()

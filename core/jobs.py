@@ -1,0 +1,120 @@
+"""The job: its model, its statuses and which status may follow which."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class JobStatus(StrEnum):
+    UPLOAD_PENDING = "upload_pending"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    # Never stored: an upload_pending job whose upload window has passed reads as expired.
+    EXPIRED = "expired"
+
+
+# Stored transitions. processing -> processing is a takeover of a job whose worker died (its lease ran out).
+TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
+    JobStatus.UPLOAD_PENDING: frozenset({JobStatus.PROCESSING, JobStatus.FAILED}),
+    JobStatus.PROCESSING: frozenset({JobStatus.PROCESSING, JobStatus.COMPLETED, JobStatus.FAILED}),
+    JobStatus.COMPLETED: frozenset(),
+    JobStatus.FAILED: frozenset(),
+}
+
+TERMINAL = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.EXPIRED})
+
+
+def allowed_sources(target: JobStatus) -> list[JobStatus]:
+    """The stored statuses a job may be in for a write that moves it to `target`."""
+    return [source for source, targets in TRANSITIONS.items() if target in targets]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class JobErrorInfo(BaseModel):
+    code: str = Field(examples=["unsupported_format"])
+    message: str = Field(examples=["The upload is not an image in an accepted format (PNG, JPEG)."])
+
+
+class ImageMetadata(BaseModel):
+    format: str = Field(examples=["JPEG"], description="Format identified from the bytes.")
+    mode: str = Field(examples=["RGB"], description="Pillow pixel mode of the source.")
+    width: int = Field(examples=[4000], description="Stored width in pixels (before EXIF rotation).")
+    height: int = Field(examples=[3000])
+    bytes: int = Field(examples=[2481152], description="Size of the uploaded object.")
+    exif_orientation: int | None = Field(None, examples=[6], description="EXIF Orientation tag (1-8), if any.")
+    upright_width: int = Field(examples=[3000], description="Width as displayed, after EXIF rotation.")
+    upright_height: int = Field(examples=[4000])
+
+
+class OutputFile(BaseModel):
+    name: str = Field(examples=["thumb-512.jpg"])
+    key: str = Field(examples=["processed/0b5c.../thumb-512.jpg"])
+    content_type: str = Field(examples=["image/jpeg"])
+    width: int
+    height: int
+    bytes: int
+
+
+class JobResult(BaseModel):
+    metadata: ImageMetadata
+    outputs: list[OutputFile]
+    analysis: dict[str, Any] | None = Field(None, description="Text and labels, when analysis is enabled.")
+
+
+class Job(BaseModel):
+    job_id: str
+    status: JobStatus
+    filename: str
+    content_type: str
+    declared_size: int
+    upload_key: str
+    created_at: datetime
+    updated_at: datetime
+    upload_expires_at: datetime
+    expires_at: int = Field(description="Epoch seconds at which DynamoDB's TTL removes the job.")
+    attempts: int = 0
+    lease_until: int | None = Field(None, description="Epoch seconds until which a worker owns the job.")
+    source_etag: str | None = None
+    notified: bool = Field(False, description="The outcome was published to SNS.")
+    error: JobErrorInfo | None = None
+    result: JobResult | None = None
+
+    def status_at(self, now: datetime) -> JobStatus:
+        """The status a reader sees: abandoned uploads read as expired."""
+        if self.status is JobStatus.UPLOAD_PENDING and now >= self.upload_expires_at:
+            return JobStatus.EXPIRED
+        return self.status
+
+
+def new_job(
+    *,
+    job_id: str,
+    filename: str,
+    content_type: str,
+    declared_size: int,
+    upload_key: str,
+    upload_window: timedelta,
+    retention: timedelta,
+    now: datetime,
+) -> Job:
+    """A job waiting for its upload. `expires_at` drives DynamoDB's TTL; the upload window drives `expired`."""
+    return Job(
+        job_id=job_id,
+        status=JobStatus.UPLOAD_PENDING,
+        filename=filename,
+        content_type=content_type,
+        declared_size=declared_size,
+        upload_key=upload_key,
+        created_at=now,
+        updated_at=now,
+        upload_expires_at=now + upload_window,
+        expires_at=int((now + retention).timestamp()),
+    )

@@ -1,0 +1,123 @@
+"""Creates every resource the pipeline needs on an emulator (moto, LocalStack), from the services' own settings.
+
+Production resources come from Terraform; this is the local equivalent and is idempotent, so running it twice
+(or against a half-provisioned emulator) is safe.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from botocore.exceptions import ClientError
+
+from core.aws import AwsClients
+from core.keys import UPLOADS_PREFIX
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    queue_url: str
+    queue_arn: str
+    dlq_url: str
+    topic_arn: str
+    rule_arn: str
+
+
+def event_pattern(bucket: str) -> dict[str, object]:
+    """EventBridge pattern: objects created in the uploads bucket under the uploads prefix."""
+    return {
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created"],
+        "detail": {"bucket": {"name": [bucket]}, "object": {"key": [{"prefix": UPLOADS_PREFIX}]}},
+    }
+
+
+def _create_bucket(clients: AwsClients, name: str) -> None:
+    kwargs: dict[str, object] = {"Bucket": name}
+    if clients.settings.aws_region != "us-east-1":
+        kwargs["CreateBucketConfiguration"] = {"LocationConstraint": clients.settings.aws_region}
+    try:
+        clients.s3.create_bucket(**kwargs)  # type: ignore[arg-type]
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+            raise
+
+
+def provision(clients: AwsClients) -> Provisioned:
+    s = clients.settings
+    s3, sqs, events, db, sns = clients.s3, clients.sqs, clients.events, clients.dynamodb, clients.sns
+
+    _create_bucket(clients, s.uploads_bucket)
+    _create_bucket(clients, s.outputs_bucket)
+    s3.put_bucket_notification_configuration(
+        Bucket=s.uploads_bucket, NotificationConfiguration={"EventBridgeConfiguration": {}}
+    )
+    # Browsers upload with the presigned POST straight from the results page.
+    s3.put_bucket_cors(
+        Bucket=s.uploads_bucket,
+        CORSConfiguration={
+            "CORSRules": [{"AllowedMethods": ["POST"], "AllowedOrigins": ["*"], "AllowedHeaders": ["*"]}]
+        },
+    )
+    s3.put_bucket_cors(
+        Bucket=s.outputs_bucket,
+        CORSConfiguration={"CORSRules": [{"AllowedMethods": ["GET"], "AllowedOrigins": ["*"]}]},
+    )
+
+    dlq_url = sqs.create_queue(QueueName=s.dlq_name, Attributes={"MessageRetentionPeriod": "1209600"})["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_url = sqs.create_queue(QueueName=s.queue_name)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+    rule_arn = events.put_rule(
+        Name=s.event_rule_name, EventPattern=json.dumps(event_pattern(s.uploads_bucket)), State="ENABLED"
+    )["RuleArn"]
+    events.put_targets(Rule=s.event_rule_name, Targets=[{"Id": "jobs-queue", "Arn": queue_arn}])
+
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "OnlyTheUploadRule",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+            }
+        ],
+    }
+    sqs.set_queue_attributes(
+        QueueUrl=queue_url,
+        Attributes={
+            "VisibilityTimeout": str(s.visibility_timeout_seconds),
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": s.max_receive_count}),
+            "Policy": json.dumps(policy),
+        },
+    )
+
+    try:
+        db.create_table(
+            TableName=s.jobs_table,
+            AttributeDefinitions=[{"AttributeName": "job_id", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "job_id", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        db.get_waiter("table_exists").wait(TableName=s.jobs_table, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ResourceInUseException":
+            raise
+    try:
+        db.update_time_to_live(
+            TableName=s.jobs_table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
+        )
+    except ClientError as exc:
+        # Re-running against a table whose TTL is already on.
+        if exc.response["Error"]["Code"] != "ValidationException":
+            raise
+
+    topic_arn = sns.create_topic(Name=s.topic_name)["TopicArn"]
+    return Provisioned(
+        queue_url=queue_url, queue_arn=queue_arn, dlq_url=dlq_url, topic_arn=topic_arn, rule_arn=rule_arn
+    )

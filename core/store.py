@@ -1,0 +1,178 @@
+"""The DynamoDB job store. Every status change is a conditional write, so duplicates and stale workers lose."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from core.jobs import Job, JobErrorInfo, JobResult, JobStatus, allowed_sources, utcnow
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+# Nested results hold floats (DynamoDB wants Decimal) and can be large; they are stored as one JSON string.
+_JSON_FIELDS = ("result", "error")
+
+
+def _to_item(job: Job) -> dict[str, Any]:
+    data = job.model_dump(mode="json", exclude_none=True)
+    for field in _JSON_FIELDS:
+        if field in data:
+            data[field] = json.dumps(data[field], separators=(",", ":"))
+    return {k: _serializer.serialize(v) for k, v in data.items()}
+
+
+def _from_item(item: dict[str, Any]) -> Job:
+    data = {k: _deserializer.deserialize(v) for k, v in item.items()}
+    for field in _JSON_FIELDS:
+        if field in data:
+            data[field] = json.loads(data[field])
+    for k, v in data.items():
+        if not isinstance(v, str | dict | list) and v is not None and hasattr(v, "as_integer_ratio"):
+            data[k] = int(v)
+    return Job.model_validate(data)
+
+
+def _is_condition_failure(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+class JobStore:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._db = client
+        self._table = table
+
+    def ping(self) -> None:
+        """Raises when the table cannot be reached (readiness)."""
+        self._db.describe_table(TableName=self._table)
+
+    def create(self, job: Job) -> None:
+        self._db.put_item(
+            TableName=self._table,
+            Item=_to_item(job),
+            ConditionExpression="attribute_not_exists(job_id)",
+        )
+
+    def get(self, job_id: str) -> Job | None:
+        item = self._db.get_item(TableName=self._table, Key={"job_id": {"S": job_id}}, ConsistentRead=True)
+        return _from_item(item["Item"]) if "Item" in item else None
+
+    def _transition(
+        self,
+        job_id: str,
+        target: JobStatus,
+        set_values: dict[str, Any],
+        *,
+        extra_condition: str = "",
+        condition_values: dict[str, Any] | None = None,
+        remove: tuple[str, ...] = (),
+        add_attempt: bool = False,
+    ) -> Job | None:
+        """Move a job to `target` if its stored status allows it (and `extra_condition` holds); None if not."""
+        sources = allowed_sources(target)
+        names = {"#status": "status"}
+        values: dict[str, Any] = {f":src{i}": s.value for i, s in enumerate(sources)}
+        values[":target"] = target.value
+        values.update(condition_values or {})
+        sets = ["#status = :target"]
+        for i, (name, value) in enumerate(set_values.items()):
+            names[f"#f{i}"] = name
+            values[f":v{i}"] = value
+            sets.append(f"#f{i} = :v{i}")
+        expression = "SET " + ", ".join(sets)
+        if add_attempt:
+            expression += " ADD attempts :one"
+            values[":one"] = 1
+        if remove:
+            expression += " REMOVE " + ", ".join(remove)
+        condition = f"attribute_exists(job_id) AND #status IN ({', '.join(f':src{i}' for i in range(len(sources)))})"
+        if extra_condition:
+            condition += f" AND ({extra_condition})"
+        try:
+            response = self._db.update_item(
+                TableName=self._table,
+                Key={"job_id": {"S": job_id}},
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues={k: _serializer.serialize(v) for k, v in values.items()},
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                return None
+            raise
+        return _from_item(response["Attributes"])
+
+    def claim(self, job_id: str, *, etag: str | None, lease_seconds: int, now: datetime | None = None) -> Job | None:
+        """Take a job for processing: from upload_pending, or from a processing job whose owner's lease ran out.
+
+        Returns the claimed job (its `attempts` is this attempt's fencing token), or None when another delivery
+        already finished it or a live worker holds it.
+        """
+        now = now or utcnow()
+        return self._transition(
+            job_id,
+            JobStatus.PROCESSING,
+            {
+                "updated_at": now.isoformat(),
+                "lease_until": int((now + timedelta(seconds=lease_seconds)).timestamp()),
+                "source_etag": etag or "",
+            },
+            extra_condition="#status = :pending OR lease_until < :now",
+            condition_values={":pending": JobStatus.UPLOAD_PENDING.value, ":now": int(now.timestamp())},
+            add_attempt=True,
+        )
+
+    def extend_lease(self, job: Job, *, lease_seconds: int) -> bool:
+        """Heartbeat: push the lease forward while this attempt still owns the job."""
+        now = utcnow()
+        return (
+            self._transition(
+                job.job_id,
+                JobStatus.PROCESSING,
+                {"lease_until": int((now + timedelta(seconds=lease_seconds)).timestamp())},
+                extra_condition="#status = :processing AND attempts = :attempt",
+                condition_values={":processing": JobStatus.PROCESSING.value, ":attempt": job.attempts},
+            )
+            is not None
+        )
+
+    def complete(self, job: Job, result: JobResult) -> Job | None:
+        """Record the result, only if this attempt still owns the job (a stale worker's write is refused)."""
+        return self._transition(
+            job.job_id,
+            JobStatus.COMPLETED,
+            {"updated_at": utcnow().isoformat(), "result": result.model_dump_json()},
+            extra_condition="#status = :processing AND attempts = :attempt",
+            condition_values={":processing": JobStatus.PROCESSING.value, ":attempt": job.attempts},
+            remove=("lease_until",),
+        )
+
+    def fail(self, job: Job, error: JobErrorInfo) -> Job | None:
+        """End a job as failed; from processing only by the attempt that owns it."""
+        return self._transition(
+            job.job_id,
+            JobStatus.FAILED,
+            {"updated_at": utcnow().isoformat(), "error": error.model_dump_json()},
+            extra_condition="#status = :pending OR attempts = :attempt",
+            condition_values={":pending": JobStatus.UPLOAD_PENDING.value, ":attempt": job.attempts},
+            remove=("lease_until",),
+        )
+
+    def mark_notified(self, job_id: str) -> None:
+        """Remember that the outcome was published, so a redelivered message publishes only what was missed."""
+        self._db.update_item(
+            TableName=self._table,
+            Key={"job_id": {"S": job_id}},
+            UpdateExpression="SET notified = :true",
+            ConditionExpression="attribute_exists(job_id)",
+            ExpressionAttributeValues={":true": {"BOOL": True}},
+        )

@@ -1,0 +1,90 @@
+"""Parsing SQS message bodies into upload events, tolerant of the shapes AWS and the emulators send."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote_plus
+
+
+class MalformedEventError(ValueError):
+    """The message is not an event we can read; it will never become readable, so it is dropped with a log."""
+
+
+@dataclass(frozen=True)
+class UploadEvent:
+    bucket: str
+    key: str
+    size: int | None
+    etag: str | None
+    version_id: str | None
+
+    @property
+    def dedupe_key(self) -> str:
+        """Identity of one upload: bucket + key + etag/version (event ids are not unique on moto)."""
+        return f"{self.bucket}/{self.key}@{self.version_id or self.etag or ''}"
+
+
+def _from_eventbridge(body: dict[str, Any]) -> list[UploadEvent]:
+    if body.get("detail-type") != "Object Created":
+        return []
+    detail = body.get("detail") or {}
+    obj = detail.get("object") or {}
+    bucket = (detail.get("bucket") or {}).get("name")
+    key = obj.get("key")
+    if not isinstance(bucket, str) or not isinstance(key, str):
+        raise MalformedEventError("Object Created event without bucket name or object key")
+    # AWS spells it `etag`, moto `eTag`.
+    etag = obj.get("etag", obj.get("eTag"))
+    size = obj.get("size")
+    return [
+        UploadEvent(
+            bucket=bucket,
+            # Keys may arrive URL-encoded (spaces as '+'); ours never contain '+' or '%', so decoding is safe.
+            key=unquote_plus(key),
+            size=int(size) if isinstance(size, int | str) and str(size).isdigit() else None,
+            etag=str(etag).strip('"') if etag else None,
+            version_id=obj.get("version-id"),
+        )
+    ]
+
+
+def _from_s3_notification(body: dict[str, Any]) -> list[UploadEvent]:
+    # Direct S3 -> SQS notifications (not our wiring, but a common one): {"Records": [{"s3": {...}}]}.
+    events = []
+    for record in body.get("Records", []):
+        if not str(record.get("eventName", "")).startswith("ObjectCreated"):
+            continue
+        s3 = record.get("s3") or {}
+        obj = s3.get("object") or {}
+        bucket = (s3.get("bucket") or {}).get("name")
+        if not isinstance(bucket, str) or not isinstance(obj.get("key"), str):
+            raise MalformedEventError("S3 record without bucket name or object key")
+        events.append(
+            UploadEvent(
+                bucket=bucket,
+                key=unquote_plus(obj["key"]),
+                size=obj.get("size"),
+                etag=obj.get("eTag", obj.get("etag")),
+                version_id=obj.get("versionId"),
+            )
+        )
+    return events
+
+
+def parse_message(body: str) -> list[UploadEvent]:
+    """The upload events in one message body; [] for events we do not act on (tests, other types)."""
+    try:
+        data = json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise MalformedEventError(f"message body is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise MalformedEventError("message body is not a JSON object")
+    if "Records" in data:
+        return _from_s3_notification(data)
+    if "detail-type" in data:
+        return _from_eventbridge(data)
+    if data.get("Event") == "s3:TestEvent":
+        return []
+    raise MalformedEventError("message is neither an EventBridge event nor an S3 notification")

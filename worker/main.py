@@ -1,0 +1,44 @@
+"""Worker process entry point: wire the consumer from settings and stop gracefully on SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from types import FrameType
+
+from core.aws import AwsClients
+from core.config import Settings
+from core.logs import configure_logging
+from core.store import JobStore
+from worker.consumer import Consumer
+from worker.pipeline import JobProcessor
+
+log = logging.getLogger(__name__)
+
+
+def build_consumer(settings: Settings) -> Consumer:
+    clients = AwsClients(settings)
+    store = JobStore(clients.dynamodb, settings.jobs_table)
+    processor = JobProcessor(clients, store, clients.topic_arn())
+    return Consumer(settings, clients.sqs, clients.queue_url(settings.queue_name), processor)
+
+
+def run(settings: Settings) -> int:
+    configure_logging(settings.log_level, service="worker")
+    stop = threading.Event()
+
+    def _stop(signum: int, _: FrameType | None) -> None:
+        log.info("received %s: finishing in-flight jobs", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    consumer = build_consumer(settings)
+    log.info("worker started", extra={"fields": {"concurrency": settings.worker_concurrency}})
+    drained = consumer.run(stop)
+    if not drained:
+        # Job threads still running past the deadline: exit now rather than wait for them at interpreter exit.
+        os._exit(3)
+    return 0

@@ -1,0 +1,28 @@
+"""The image stage: bytes in -> validated, metadata, renditions. A plain function, testable without AWS."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PIL import Image
+
+from core.config import Settings
+from core.jobs import ImageMetadata
+from worker.stages.metadata import extract_metadata
+from worker.stages.thumbnails import Rendition, render
+from worker.stages.validate import decode
+
+
+@dataclass
+class ImageOutcome:
+    metadata: ImageMetadata
+    renditions: list[Rendition]
+    upright: Image.Image  # the largest rendition's pixels, upright; what text/label analysis looks at
+
+
+def process_image(data: bytes, settings: Settings) -> ImageOutcome:
+    longest = max(*settings.thumbnail_sizes, settings.processed_max_side)
+    decoded = decode(data, settings, longest_needed=longest)
+    metadata = extract_metadata(decoded, len(data))
+    renditions, upright = render(decoded.image, decoded.exif_orientation, settings)
+    return ImageOutcome(metadata=metadata, renditions=renditions, upright=upright)

@@ -1,0 +1,36 @@
+"""Publishing a job's outcome to SNS, with a `status` attribute subscribers can filter on."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from core.jobs import Job
+
+if TYPE_CHECKING:
+    from mypy_boto3_sns.client import SNSClient
+
+
+def outcome_message(job: Job) -> dict[str, object]:
+    message: dict[str, object] = {
+        "job_id": job.job_id,
+        "status": job.status.value,
+        "updated_at": job.updated_at.isoformat(),
+    }
+    if job.error is not None:
+        message["error"] = job.error.model_dump()
+    if job.result is not None:
+        message["outputs"] = {o.name: o.key for o in job.result.outputs}
+        message["metadata"] = job.result.metadata.model_dump()
+    return message
+
+
+def publish_outcome(sns: SNSClient, topic_arn: str, job: Job) -> None:
+    sns.publish(
+        TopicArn=topic_arn,
+        Message=json.dumps(outcome_message(job)),
+        MessageAttributes={
+            "status": {"DataType": "String", "StringValue": job.status.value},
+            "job_id": {"DataType": "String", "StringValue": job.job_id},
+        },
+    )
