@@ -1,0 +1,104 @@
+"""The `imgpipe` command as a user runs it: a real process against the real local stack."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from cli.processes import free_port, http_ok, wait_until
+from cli.stack import LocalStack
+from tests.support import jpeg, png
+
+
+def _imgpipe(stack: LocalStack, *args: str, key: str | None = None) -> subprocess.CompletedProcess[str]:
+    assert stack.api is not None and stack.api.url is not None
+    env = {**os.environ, "IMGPIPE_API_URL": stack.api.url}
+    if key is not None:
+        env["IMGPIPE_API_KEY"] = key
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    paths = {"png": tmp_path / "diagram.png", "jpeg": tmp_path / "photo.jpg", "fake": tmp_path / "fake.png"}
+    paths["png"].write_bytes(png(500, 400))
+    paths["jpeg"].write_bytes(jpeg(900, 600))
+    paths["fake"].write_text("this is text, whatever its name says\n")
+    return paths
+
+
+def test_submit_waits_and_reports_each_outcome(stack: LocalStack, files: dict[str, Path]) -> None:
+    ok = _imgpipe(stack, "submit", "--wait", str(files["png"]), str(files["jpeg"]))
+    assert ok.returncode == 0, ok.stderr
+    assert f"{files['png']}: completed  PNG 500x400" in ok.stdout
+    assert f"{files['jpeg']}: completed  JPEG 900x600" in ok.stdout
+
+    bad = _imgpipe(stack, "submit", "--wait", str(files["png"]), str(files["fake"]))
+    assert bad.returncode == 1
+    assert "unsupported_format" in bad.stdout
+
+
+def test_submit_json_output_and_status(stack: LocalStack, files: dict[str, Path]) -> None:
+    result = _imgpipe(stack, "submit", "--wait", "--json", str(files["jpeg"]))
+    assert result.returncode == 0, result.stderr
+    [entry] = json.loads(result.stdout)
+    assert entry["status"] == "completed"
+    assert {o["name"] for o in entry["job"]["result"]["outputs"]} >= {"thumb-128.jpg", "processed.webp"}
+    status = _imgpipe(stack, "status", entry["job_id"])
+    assert status.returncode == 0 and "completed" in status.stdout
+
+
+def test_clear_errors_for_a_wrong_key_and_an_unreachable_api(stack: LocalStack, files: dict[str, Path]) -> None:
+    wrong_key = _imgpipe(stack, "submit", str(files["png"]), key="not-the-key")
+    assert wrong_key.returncode == 3
+    assert "invalid_api_key" in wrong_key.stderr
+    unreachable = _imgpipe(stack, "submit", "--api", f"http://127.0.0.1:{free_port()}", str(files["png"]))
+    assert unreachable.returncode == 3
+    assert "api_unreachable" in unreachable.stderr
+
+
+def test_dev_command_runs_the_stack_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    api_port, moto_port = free_port(), free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "dev", "--port", str(api_port), "--moto-port", str(moto_port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        banner = []
+        for line in proc.stdout:  # the banner comes once everything is up
+            banner.append(line)
+            if "Ctrl-C stops everything" in line:
+                break
+        text = "".join(banner)
+        assert f"http://127.0.0.1:{api_port}/docs" in text
+        assert "imgpipe-local-dev-key" in text
+        image = tmp_path / "p.png"
+        image.write_bytes(png(64, 64))
+        env = {**os.environ, "IMGPIPE_API_URL": f"http://127.0.0.1:{api_port}"}
+        result = subprocess.run(
+            [sys.executable, "-m", "cli.main", "submit", "--wait", str(image)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 0
+    wait_until(lambda: not http_ok(f"http://127.0.0.1:{api_port}/healthz"), timeout=10, what="the API to stop")
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"http://127.0.0.1:{moto_port}/moto-api/data.json", timeout=2)

@@ -1,0 +1,44 @@
+"""Session fixtures: one real local stack (moto server, API over HTTP, a worker process) for the e2e tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from cli.stack import LocalStack, start_local_stack
+from core.aws import AwsClients
+from core.config import Settings
+from tests.support import SnsInbox
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[LocalStack]:
+    stack = start_local_stack(Settings())
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="session")
+def clients(stack: LocalStack) -> AwsClients:
+    return AwsClients(stack.settings)
+
+
+@pytest.fixture(scope="session")
+def api_key(stack: LocalStack) -> str:
+    return stack.settings.api_keys[0].get_secret_value()
+
+
+@pytest.fixture
+def api(stack: LocalStack, api_key: str) -> Iterator[httpx.Client]:
+    assert stack.api is not None and stack.api.url is not None
+    with httpx.Client(base_url=stack.api.url, headers={"X-API-Key": api_key}, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def sns_inbox(stack: LocalStack, clients: AwsClients) -> SnsInbox:
+    return SnsInbox(clients.sqs, clients.sns, stack.provisioned.topic_arn)

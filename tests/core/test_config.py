@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import SecretStr, ValidationError
+
+from core.config import LOCAL_DEV_API_KEY, Settings
+from core.jobs import TRANSITIONS, JobStatus
+
+
+def test_the_dev_key_is_refused_outside_local() -> None:
+    with pytest.raises(ValidationError, match="local dev API key"):
+        Settings(environment="aws")
+    assert Settings(environment="aws", api_keys=[SecretStr("a-real-secret")]).environment == "aws"
+    assert Settings().api_keys[0].get_secret_value() == LOCAL_DEV_API_KEY
+
+
+def test_settings_survive_the_trip_through_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = Settings(
+        aws_endpoint_url="http://127.0.0.1:1",
+        thumbnail_sizes=[300, 50],
+        accepted_formats=["png"],
+        api_keys=[SecretStr("k1"), SecretStr("k2")],
+        worker_concurrency=3,
+    )
+    for name, value in original.to_env().items():
+        monkeypatch.setenv(name, value)
+    assert Settings() == original
+
+
+def test_bad_settings_are_refused() -> None:
+    with pytest.raises(ValidationError, match="unknown formats"):
+        Settings(accepted_formats=["BMP"])
+    with pytest.raises(ValidationError):
+        Settings(thumbnail_sizes=[])
+
+
+def test_terminal_statuses_have_no_way_out() -> None:
+    assert TRANSITIONS[JobStatus.COMPLETED] == frozenset()
+    assert TRANSITIONS[JobStatus.FAILED] == frozenset()
+    assert JobStatus.EXPIRED not in TRANSITIONS  # derived on read, never stored

@@ -1,0 +1,105 @@
+"""Job state transitions through DynamoDB conditional writes (on the moto server)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from cli.stack import LocalStack
+from core.aws import AwsClients
+from core.jobs import Job, JobErrorInfo, JobResult, JobStatus, new_job
+from core.keys import upload_key
+from core.store import JobStore
+
+
+@pytest.fixture
+def store(stack: LocalStack, clients: AwsClients) -> JobStore:
+    return JobStore(clients.dynamodb, stack.settings.jobs_table)
+
+
+def _pending(store: JobStore) -> Job:
+    job_id = str(uuid.uuid4())
+    job = new_job(
+        job_id=job_id,
+        filename="a.png",
+        content_type="image/png",
+        declared_size=10,
+        upload_key=upload_key(job_id),
+        upload_window=timedelta(minutes=15),
+        retention=timedelta(days=30),
+        now=datetime.now(UTC),
+    )
+    store.create(job)
+    return job
+
+
+RESULT = JobResult.model_validate(
+    {
+        "metadata": {
+            "format": "PNG",
+            "mode": "RGB",
+            "width": 2,
+            "height": 1,
+            "bytes": 10,
+            "upright_width": 2,
+            "upright_height": 1,
+        },
+        "outputs": [],
+    }
+)
+
+
+def test_claim_then_complete(store: JobStore) -> None:
+    job = _pending(store)
+    claimed = store.claim(job.job_id, etag="e1", lease_seconds=60)
+    assert claimed is not None
+    assert (claimed.status, claimed.attempts, claimed.source_etag) == (JobStatus.PROCESSING, 1, "e1")
+    done = store.complete(claimed, RESULT)
+    assert done is not None and done.status is JobStatus.COMPLETED
+    assert done.result == RESULT and done.lease_until is None
+
+
+def test_a_second_delivery_cannot_claim_or_finish_again(store: JobStore) -> None:
+    job = _pending(store)
+    claimed = store.claim(job.job_id, etag="e1", lease_seconds=60)
+    assert claimed is not None
+    assert store.claim(job.job_id, etag="e1", lease_seconds=60) is None  # a live owner holds it
+    assert store.complete(claimed, RESULT) is not None
+    assert store.claim(job.job_id, etag="e1", lease_seconds=60) is None  # finished: never processed twice
+    assert store.complete(claimed, RESULT) is None
+    assert store.fail(claimed, JobErrorInfo(code="x", message="y")) is None
+    final = store.get(job.job_id)
+    assert final is not None and final.status is JobStatus.COMPLETED
+
+
+def test_expired_lease_is_taken_over_and_the_stale_attempt_is_fenced_off(store: JobStore) -> None:
+    job = _pending(store)
+    first = store.claim(job.job_id, etag="e1", lease_seconds=60)
+    assert first is not None
+    later = datetime.now(UTC) + timedelta(seconds=120)
+    second = store.claim(job.job_id, etag="e1", lease_seconds=60, now=later)
+    assert second is not None and second.attempts == 2
+    assert store.complete(first, RESULT) is None  # the dead worker's late write is refused
+    assert store.extend_lease(first, lease_seconds=60) is False
+    assert store.extend_lease(second, lease_seconds=60) is True
+    assert store.complete(second, RESULT) is not None
+
+
+def test_fail_records_the_error(store: JobStore) -> None:
+    job = _pending(store)
+    claimed = store.claim(job.job_id, etag=None, lease_seconds=60)
+    assert claimed is not None
+    failed = store.fail(claimed, JobErrorInfo(code="corrupt_image", message="bad bytes"))
+    assert failed is not None
+    assert failed.status is JobStatus.FAILED
+    assert failed.error == JobErrorInfo(code="corrupt_image", message="bad bytes")
+
+
+def test_create_refuses_an_existing_id(store: JobStore) -> None:
+    from botocore.exceptions import ClientError
+
+    job = _pending(store)
+    with pytest.raises(ClientError):
+        store.create(job)
