@@ -190,6 +190,15 @@ def status(job_id: str, as_json: bool, api_url: str, api_key: str) -> None:
     sys.exit(EXIT_JOB_FAILED if job["status"] in ("failed", "expired") else 0)
 
 
+def _register_subgroups() -> None:
+    from cli.dlq import dlq
+
+    cli.add_command(dlq)
+
+
+_register_subgroups()
+
+
 def main() -> None:
     cli()
 

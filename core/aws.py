@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import random
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import EndpointConnectionError
 
 from core.config import Settings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_events.client import EventBridgeClient
+    from mypy_boto3_rekognition.client import RekognitionClient
     from mypy_boto3_s3.client import S3Client
     from mypy_boto3_sns.client import SNSClient
     from mypy_boto3_sqs.client import SQSClient
@@ -37,11 +40,19 @@ class AwsClients:
         return Config(**(options | extra))
 
     def client(self, service: str, *, endpoint_url: str | None = None, **config: Any) -> Any:
-        return self._session.client(
+        client = self._session.client(
             service,  # type: ignore[call-overload]
             endpoint_url=endpoint_url or self.settings.aws_endpoint_url,
             config=self._config(**config),
         )
+        if self.settings.fault_injection_rate:
+            client.meta.events.register("before-send", self._inject_fault)
+        return client
+
+    def _inject_fault(self, request: Any, **_: Any) -> None:
+        # Raised where a real network failure would be, so botocore's retry mode handles it like one.
+        if random.random() < self.settings.fault_injection_rate:
+            raise EndpointConnectionError(endpoint_url=request.url)
 
     def _s3(self, endpoint_url: str | None) -> S3Client:
         # SigV4 is required: this boto3 otherwise produces SigV2 URLs. Path-style for emulators' plain hosts.
@@ -76,6 +87,14 @@ class AwsClients:
     @cached_property
     def events(self) -> EventBridgeClient:
         return self.client("events")  # type: ignore[no-any-return]
+
+    @cached_property
+    def rekognition(self) -> RekognitionClient:
+        # Concurrent calls are capped by worker.analysis (a semaphore); the pool only has to cover that cap.
+        return self.client(  # type: ignore[no-any-return]
+            "rekognition",
+            max_pool_connections=max(10, self.settings.rekognition_max_concurrency),
+        )
 
     def queue_url(self, name: str) -> str:
         return self.sqs.get_queue_url(QueueName=name)["QueueUrl"]

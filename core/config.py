@@ -44,6 +44,13 @@ class Settings(BaseSettings):
         "services do (e.g. compose: services use `localstack:4566`, browsers `127.0.0.1:4566`).",
     )
     aws_max_attempts: int = Field(5, ge=1, description="botocore `standard` retry mode: total attempts per call.")
+    fault_injection_rate: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="Chaos testing: share of AWS requests that fail with a connection error before being sent "
+        "(botocore retries them like real ones). Local only.",
+    )
 
     # --- resource names (the local stack creates them from these same values) ----------------------------
     uploads_bucket: str = Field("imgpipe-uploads", description="Bucket clients upload into.")
@@ -90,6 +97,9 @@ class Settings(BaseSettings):
         120, ge=10, le=43200, description="SQS visibility timeout: how long a received message stays hidden."
     )
     max_receive_count: int = Field(5, ge=1, description="Deliveries before a message goes to the DLQ.")
+    retry_base_seconds: int = Field(
+        5, ge=1, description="First delay before a transient failure is retried; doubles per receive (with jitter)."
+    )
     drain_seconds: int = Field(
         90, ge=1, description="On SIGTERM, how long in-flight jobs may take (keep below ECS stopTimeout)."
     )
@@ -101,6 +111,27 @@ class Settings(BaseSettings):
     # --- analysis (text and labels) ----------------------------------------------------------------------
     analysis_engine: Literal["rekognition", "local", "off"] = Field(
         "off", description="`rekognition` in AWS, `local` (offline OCR, needs the `ocr` extra) or `off`."
+    )
+    analysis_min_confidence: float = Field(
+        55, ge=0, le=100, description="Labels below this confidence (0-100) are dropped (DetectLabels MinConfidence)."
+    )
+    analysis_max_labels: int = Field(20, ge=1, le=1000, description="Most labels kept (DetectLabels MaxLabels).")
+    analysis_word_min_confidence: float = Field(
+        50, ge=0, le=100, description="Words below this confidence (0-100) are dropped (DetectText WordFilter)."
+    )
+    analysis_max_dominant_colors: int = Field(
+        5, ge=1, le=20, description="Dominant colours reported per image (and per foreground/background)."
+    )
+    rekognition_max_concurrency: int = Field(
+        4, ge=1, le=64, description="Rekognition calls one worker process has in flight at once, across its jobs."
+    )
+    ocr_max_side: int = Field(
+        1280, ge=320, le=4096, description="Local OCR: text detection runs on the image scaled to this longest side."
+    )
+    ocr_cache_dir: str | None = Field(
+        None,
+        description="Local OCR: writable directory for onnxruntime's cache files (unset: `<tmp>/imgpipe-ocr`), "
+        "so a read-only HOME works.",
     )
 
     @field_validator("accepted_formats")
@@ -127,6 +158,8 @@ class Settings(BaseSettings):
                 raise ValueError("the local dev API key is not allowed when environment is not 'local'")
             if not self.api_keys:
                 raise ValueError("api_keys must not be empty")
+            if self.fault_injection_rate:
+                raise ValueError("fault_injection_rate is for local chaos testing only")
         return self
 
     @property

@@ -72,3 +72,16 @@ class UploadMissingError(JobError):
 
 class EmptyUploadError(JobError):
     code = "empty_upload"
+
+
+class TransientError(ImgpipeError):
+    """A failure that may pass (throttling, a service outage): leave the message for redelivery, do not fail the job."""
+
+    code = "transient_error"
+    http_status = 503
+
+
+class AnalysisInvalidImageError(JobError):
+    """The analysis service refused the image itself (format, size, unreadable object): retrying cannot help."""
+
+    code = "analysis_invalid_image"

@@ -18,12 +18,17 @@ class JobStatus(StrEnum):
     EXPIRED = "expired"
 
 
-# Stored transitions. processing -> processing is a takeover of a job whose worker died (its lease ran out).
+# Failure code of a job whose transient errors used up the retry budget. Only this failure can be retried, by
+# redriving its message from the DLQ (`imgpipe dlq redrive`); every other failure is final.
+RETRIES_EXHAUSTED = "processing_retries_exhausted"
+
+# Stored transitions. processing -> processing is a takeover of a job whose worker died (its lease ran out);
+# failed -> processing is a redrive of a job that failed with RETRIES_EXHAUSTED (the store checks the code).
 TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
     JobStatus.UPLOAD_PENDING: frozenset({JobStatus.PROCESSING, JobStatus.FAILED}),
     JobStatus.PROCESSING: frozenset({JobStatus.PROCESSING, JobStatus.COMPLETED, JobStatus.FAILED}),
     JobStatus.COMPLETED: frozenset(),
-    JobStatus.FAILED: frozenset(),
+    JobStatus.FAILED: frozenset({JobStatus.PROCESSING}),
 }
 
 TERMINAL = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.EXPIRED})
@@ -85,6 +90,7 @@ class Job(BaseModel):
     source_etag: str | None = None
     notified: bool = Field(False, description="The outcome was published to SNS.")
     error: JobErrorInfo | None = None
+    error_code: str | None = Field(None, description="error.code, stored apart so conditions can test it.")
     result: JobResult | None = None
 
     def status_at(self, now: datetime) -> JobStatus:

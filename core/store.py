@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from core.jobs import Job, JobErrorInfo, JobResult, JobStatus, allowed_sources, utcnow
+from core.jobs import RETRIES_EXHAUSTED, Job, JobErrorInfo, JobResult, JobStatus, allowed_sources, utcnow
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -73,11 +73,12 @@ class JobStore:
         extra_condition: str = "",
         condition_values: dict[str, Any] | None = None,
         remove: tuple[str, ...] = (),
+        extra_names: dict[str, str] | None = None,
         add_attempt: bool = False,
     ) -> Job | None:
         """Move a job to `target` if its stored status allows it (and `extra_condition` holds); None if not."""
         sources = allowed_sources(target)
-        names = {"#status": "status"}
+        names = {"#status": "status", **(extra_names or {})}
         values: dict[str, Any] = {f":src{i}": s.value for i, s in enumerate(sources)}
         values[":target"] = target.value
         values.update(condition_values or {})
@@ -112,7 +113,8 @@ class JobStore:
         return _from_item(response["Attributes"])
 
     def claim(self, job_id: str, *, etag: str | None, lease_seconds: int, now: datetime | None = None) -> Job | None:
-        """Take a job for processing: from upload_pending, or from a processing job whose owner's lease ran out.
+        """Take a job for processing: from upload_pending, from a processing job whose owner's lease ran out, or
+        from a job that failed only because its retries ran out (a DLQ redrive).
 
         Returns the claimed job (its `attempts` is this attempt's fencing token), or None when another delivery
         already finished it or a live worker holds it.
@@ -126,8 +128,17 @@ class JobStore:
                 "lease_until": int((now + timedelta(seconds=lease_seconds)).timestamp()),
                 "source_etag": etag or "",
             },
-            extra_condition="#status = :pending OR lease_until < :now",
-            condition_values={":pending": JobStatus.UPLOAD_PENDING.value, ":now": int(now.timestamp())},
+            extra_condition="#status = :pending OR (#status = :processing AND lease_until < :now)"
+            " OR (#status = :failed AND error_code = :exhausted)",
+            condition_values={
+                ":pending": JobStatus.UPLOAD_PENDING.value,
+                ":processing": JobStatus.PROCESSING.value,
+                ":failed": JobStatus.FAILED.value,
+                ":exhausted": RETRIES_EXHAUSTED,
+                ":now": int(now.timestamp()),
+            },
+            remove=("#f_error", "#f_error_code"),
+            extra_names={"#f_error": "error", "#f_error_code": "error_code"},
             add_attempt=True,
         )
 
@@ -143,6 +154,16 @@ class JobStore:
                 condition_values={":processing": JobStatus.PROCESSING.value, ":attempt": job.attempts},
             )
             is not None
+        )
+
+    def release(self, job: Job) -> None:
+        """Give a job back after a transient error, so its redelivered message can claim it at once."""
+        self._transition(
+            job.job_id,
+            JobStatus.PROCESSING,
+            {"lease_until": 0},
+            extra_condition="#status = :processing AND attempts = :attempt",
+            condition_values={":processing": JobStatus.PROCESSING.value, ":attempt": job.attempts},
         )
 
     def complete(self, job: Job, result: JobResult) -> Job | None:
@@ -161,9 +182,14 @@ class JobStore:
         return self._transition(
             job.job_id,
             JobStatus.FAILED,
-            {"updated_at": utcnow().isoformat(), "error": error.model_dump_json()},
-            extra_condition="#status = :pending OR attempts = :attempt",
-            condition_values={":pending": JobStatus.UPLOAD_PENDING.value, ":attempt": job.attempts},
+            # error_code is kept apart from the JSON so a condition can test it (see claim).
+            {"updated_at": utcnow().isoformat(), "error": error.model_dump_json(), "error_code": error.code},
+            extra_condition="#status = :pending OR (#status = :processing AND attempts = :attempt)",
+            condition_values={
+                ":pending": JobStatus.UPLOAD_PENDING.value,
+                ":processing": JobStatus.PROCESSING.value,
+                ":attempt": job.attempts,
+            },
             remove=("lease_until",),
         )
 

@@ -104,9 +104,15 @@ class SnsInbox:
                 )
                 self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
 
-    def for_job(self, job_id: str) -> list[dict[str, Any]]:
-        self._drain()
-        return [m for m in self.received if m["body"]["job_id"] == job_id]
+    def for_job(self, job_id: str, *, at_least: int = 1, timeout: float = 30) -> list[dict[str, Any]]:
+        """The job's messages, once at least `at_least` have arrived (the outcome is published after it is stored)."""
+
+        def arrived() -> list[dict[str, Any]]:
+            self._drain()
+            return [m for m in self.received if m["body"]["job_id"] == job_id]
+
+        wait_until(lambda: len(arrived()) >= at_least, timeout=timeout, what=f"{at_least} SNS message(s) for {job_id}")
+        return arrived()
 
 
 def queue_settled(sqs: Any, queue_url: str) -> bool:

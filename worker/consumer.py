@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.config import Settings
 from worker.events import MalformedEventError, parse_message
-from worker.pipeline import Disposition, JobProcessor
+from worker.pipeline import DONE, Delivery, Disposition, JobProcessor, backoff_seconds
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs.client import SQSClient
@@ -26,16 +26,22 @@ class Consumer:
         self.queue_url = queue_url
         self.processor = processor
         self._slots = threading.BoundedSemaphore(settings.worker_concurrency)
-        self._heartbeat = Path(settings.heartbeat_file) if settings.heartbeat_file else None
+        self._heartbeat_file = Path(settings.heartbeat_file) if settings.heartbeat_file else None
+        self._in_flight: dict[str, Delivery] = {}  # receipt handle -> delivery
+        self._lock = threading.Lock()
+
+    # --- the loop ------------------------------------------------------------------------------------------
 
     def run(self, stop: threading.Event) -> bool:
         """Poll until `stop` is set, then finish in-flight work (up to `drain_seconds`).
 
         Returns False when jobs were still running at the deadline (their messages will be redelivered).
         """
-        concurrency = self.settings.worker_concurrency
         futures: set[Future[None]] = set()
-        pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="job")
+        pool = ThreadPoolExecutor(max_workers=self.settings.worker_concurrency, thread_name_prefix="job")
+        keepalive_stop = threading.Event()
+        keepalive = threading.Thread(target=self._keep_alive, args=(keepalive_stop,), name="keepalive", daemon=True)
+        keepalive.start()
         try:
             while not stop.is_set():
                 self._beat()
@@ -54,18 +60,21 @@ class Consumer:
                     self._return_unstarted(messages)
                     break
                 for message in messages:
+                    self._track(message)
                     future = pool.submit(self._handle, message)
                     futures.add(future)
                     future.add_done_callback(futures.discard)
             return self._drain(futures)
         finally:
+            keepalive_stop.set()
             pool.shutdown(wait=False, cancel_futures=True)
             log.info("worker stopped")
 
     def _beat(self) -> None:
-        if self._heartbeat is not None:
-            self._heartbeat.parent.mkdir(parents=True, exist_ok=True)
-            self._heartbeat.touch()
+        """Liveness for container health checks: the loop is turning."""
+        if self._heartbeat_file is not None:
+            self._heartbeat_file.parent.mkdir(parents=True, exist_ok=True)
+            self._heartbeat_file.touch()
 
     def _acquire_free_slots(self, stop: threading.Event) -> int:
         """Block (waking regularly to check `stop`) until one slot is free, then take every other free slot."""
@@ -87,42 +96,90 @@ class Consumer:
             QueueUrl=self.queue_url,
             MaxNumberOfMessages=count,
             WaitTimeSeconds=self.settings.queue_wait_seconds,
+            # Explicit, so the worker's setting (also the job lease) is what holds, whatever the queue's default.
+            VisibilityTimeout=self.settings.visibility_timeout_seconds,
             MessageSystemAttributeNames=["ApproximateReceiveCount"],
         )
         return [dict(m) for m in response.get("Messages", [])]
 
+    def _set_visibility(self, message: dict[str, Any], seconds: int) -> None:
+        self.sqs.change_message_visibility(
+            QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=seconds
+        )
+
     def _return_unstarted(self, messages: list[dict[str, Any]]) -> None:
         """Received during shutdown: make them visible again at once instead of after the visibility timeout."""
         for message in messages:
-            self.sqs.change_message_visibility(
-                QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-            )
+            try:
+                self._set_visibility(message, 0)
+            except Exception:
+                log.warning("could not return a message; it reappears after its visibility timeout", exc_info=True)
             self._slots.release()
+
+    # --- one message ---------------------------------------------------------------------------------------
+
+    def _track(self, message: dict[str, Any]) -> None:
+        count = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+        with self._lock:
+            self._in_flight[message["ReceiptHandle"]] = Delivery(receive_count=count)
 
     def _handle(self, message: dict[str, Any]) -> None:
+        with self._lock:
+            delivery = self._in_flight[message["ReceiptHandle"]]
         try:
-            disposition = self._dispose(message)
+            disposition = self._dispose(message, delivery)
+            if disposition.delete:
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+            else:
+                # Backoff by visibility, not by sleeping: the message simply reappears later.
+                self._set_visibility(message, disposition.retry_after)
+        except Exception:
+            log.exception("could not settle the message; it reappears after its visibility timeout")
         finally:
+            with self._lock:
+                self._in_flight.pop(message["ReceiptHandle"], None)
             self._slots.release()
-        if disposition is Disposition.DONE:
-            self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
 
-    def _dispose(self, message: dict[str, Any]) -> Disposition:
+    def _dispose(self, message: dict[str, Any], delivery: Delivery) -> Disposition:
         try:
             events = parse_message(message["Body"])
         except MalformedEventError as exc:
             log.error("dropping unreadable message %s: %s", message.get("MessageId"), exc)
-            return Disposition.DONE
+            return DONE
         try:
-            outcome = Disposition.DONE
+            outcome = DONE
             for event in events:
-                if self.processor.handle(event) is Disposition.RETRY:
-                    outcome = Disposition.RETRY
+                result = self.processor.handle(event, delivery)
+                if not result.delete:
+                    outcome = result
             return outcome
         except Exception:
             # Anything unexpected is treated as transient: the message returns and, at worst, reaches the DLQ.
             log.exception("processing failed; the message will be redelivered")
-            return Disposition.RETRY
+            s = self.settings
+            return Disposition(
+                delete=False,
+                retry_after=backoff_seconds(delivery.receive_count, s.retry_base_seconds, s.visibility_timeout_seconds),
+            )
+
+    # --- long jobs -----------------------------------------------------------------------------------------
+
+    def _keep_alive(self, stop: threading.Event) -> None:
+        """Every third of the visibility timeout, extend every in-flight message and the lease of its job."""
+        timeout = self.settings.visibility_timeout_seconds
+        while not stop.wait(max(1.0, timeout / 3)):
+            with self._lock:
+                in_flight = list(self._in_flight.items())
+            for receipt, delivery in in_flight:
+                try:
+                    self.sqs.change_message_visibility(
+                        QueueUrl=self.queue_url, ReceiptHandle=receipt, VisibilityTimeout=timeout
+                    )
+                    job = delivery.owned
+                    if job is not None and not self.processor.store.extend_lease(job, lease_seconds=timeout):
+                        log.warning("job %s: lease lost to another attempt", job.job_id)
+                except Exception:
+                    log.warning("could not extend a message's visibility", exc_info=True)
 
     def _drain(self, futures: set[Future[None]]) -> bool:
         if not futures:
@@ -132,8 +189,7 @@ class Consumer:
         _, pending = wait(list(futures), timeout=self.settings.drain_seconds)
         if pending:
             log.error(
-                "%d jobs did not finish within the drain deadline; their messages will be redelivered",
-                len(pending),
+                "%d jobs did not finish within the drain deadline; their messages will be redelivered", len(pending)
             )
         log.info("drained in %.1fs", time.monotonic() - started)
         return not pending

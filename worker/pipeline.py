@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+import math
+import random
 import time
-from enum import Enum
+from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
 from core.aws import AwsClients
 from core.errors import ImageTooLargeError, JobError, UploadMissingError
-from core.jobs import TERMINAL, Job, JobErrorInfo, JobResult, OutputFile
+from core.jobs import RETRIES_EXHAUSTED, TERMINAL, Job, JobErrorInfo, JobResult, JobStatus, OutputFile, utcnow
 from core.keys import job_id_from_upload_key, output_key
 from core.logs import log_context
+from core.metrics import emit_job, timed
 from core.store import JobStore
 from worker.events import UploadEvent
 from worker.stages.image import process_image
@@ -21,9 +24,29 @@ from worker.stages.publish import publish_outcome
 log = logging.getLogger(__name__)
 
 
-class Disposition(Enum):
-    DONE = "done"  # delete the message: the job is finished, or the event is not ours to act on
-    RETRY = "retry"  # keep the message: a transient problem, it comes back after its visibility timeout
+@dataclass(frozen=True)
+class Disposition:
+    """What to do with the message: delete it, or let it come back after `retry_after` seconds."""
+
+    delete: bool
+    retry_after: int = 0
+
+
+DONE = Disposition(delete=True)
+
+
+@dataclass
+class Delivery:
+    """One receipt of a message, as the consumer sees it; the pipeline records the job it owns for heartbeats."""
+
+    receive_count: int = 1
+    owned: Job | None = None
+
+
+def backoff_seconds(receive_count: int, base: int, cap: int) -> int:
+    """Exponential backoff with full jitter, in whole seconds (SQS visibility granularity)."""
+    ceiling = min(cap, base * 2 ** max(0, receive_count - 1))
+    return max(1, math.ceil(random.uniform(ceiling / 2, ceiling)))
 
 
 class JobProcessor:
@@ -33,52 +56,88 @@ class JobProcessor:
         self.store = store
         self.topic_arn = topic_arn
 
-    def handle(self, event: UploadEvent) -> Disposition:
+    def handle(self, event: UploadEvent, delivery: Delivery) -> Disposition:
         job_id = job_id_from_upload_key(event.key)
         if event.bucket != self.settings.uploads_bucket or job_id is None:
             log.info("ignoring event outside the uploads layout", extra={"fields": {"key": event.key}})
-            return Disposition.DONE
+            return DONE
         with log_context(job_id=job_id):
             job = self.store.claim(job_id, etag=event.etag, lease_seconds=self.settings.visibility_timeout_seconds)
             if job is None:
                 return self._not_claimed(job_id)
+            delivery.owned = job
             with log_context(attempt=job.attempts):
-                return self._process(job, event)
+                try:
+                    return self._process(job, event, delivery)
+                finally:
+                    delivery.owned = None
 
     def _not_claimed(self, job_id: str) -> Disposition:
         """A duplicate or stale delivery: never a second result, but publish an outcome that was missed."""
         current = self.store.get(job_id)
         if current is None:
             log.warning("upload for an unknown job; dropping the event")
-        elif current.status in TERMINAL and not current.notified:
+            return DONE
+        if current.status is JobStatus.PROCESSING:
+            # Another worker holds a live lease. Don't drop the message: if that worker dies, this may be the only
+            # delivery left. Come back when the lease would have run out; by then the job is finished or free.
+            remaining = (current.lease_until or 0) - int(utcnow().timestamp())
+            log.info("job is being processed elsewhere; retrying in %ss", max(1, remaining + 1))
+            return Disposition(delete=False, retry_after=min(max(1, remaining + 1), 43200))
+        if current.status in TERMINAL and not current.notified:
             self._notify(current)
         else:
-            log.info("duplicate delivery; job is %s", current.status.value)
-        return Disposition.DONE
+            log.info("duplicate delivery; job is already %s", current.status.value)
+        return DONE
 
-    def _process(self, job: Job, event: UploadEvent) -> Disposition:
+    def _process(self, job: Job, event: UploadEvent, delivery: Delivery) -> Disposition:
         started = time.monotonic()
+        durations: dict[str, float] = {}
         try:
-            result = self._run_stages(job, event)
+            result = self._run_stages(job, event, durations)
         except JobError as exc:
             log.info("job failed: %s", exc.code, extra={"fields": {"error_code": exc.code}})
             finished = self.store.fail(job, JobErrorInfo(code=exc.code, message=exc.message))
+        except Exception as exc:
+            return self._transient(job, exc, delivery)
         else:
             finished = self.store.complete(job, result)
         if finished is None:
             log.warning("lost ownership of the job before finishing; another attempt owns it")
-            return Disposition.DONE
-        log.info(
-            "job %s",
-            finished.status.value,
-            extra={"fields": {"duration_ms": round((time.monotonic() - started) * 1000, 1)}},
-        )
+            return DONE
+        durations["total"] = round((time.monotonic() - started) * 1000, 2)
+        log.info("job %s", finished.status.value, extra={"fields": {"durations_ms": durations}})
+        emit_job(finished.status.value, finished.error.code if finished.error else None, durations)
         self._notify(finished)
-        return Disposition.DONE
+        return DONE
 
-    def _run_stages(self, job: Job, event: UploadEvent) -> JobResult:
+    def _transient(self, job: Job, exc: Exception, delivery: Delivery) -> Disposition:
+        """AWS errors that outlived botocore's retries, or a bug: retry later; the last receive fails the job."""
+        s = self.settings
+        if delivery.receive_count >= s.max_receive_count:
+            log.error("retries exhausted; failing the job before its message goes to the DLQ", exc_info=exc)
+            error = JobErrorInfo(
+                code=RETRIES_EXHAUSTED,
+                message=f"Processing failed {delivery.receive_count} times with transient errors "
+                f"({type(exc).__name__}); an operator can retry it with `imgpipe dlq redrive`.",
+            )
+            failed = self.store.fail(job, error)
+            if failed is not None:
+                self._notify(failed)
+            # Not deleted: SQS moves it to the DLQ on its next receive, where it can be inspected and redriven.
+            return Disposition(delete=False, retry_after=0)
+        delay = backoff_seconds(delivery.receive_count, s.retry_base_seconds, s.visibility_timeout_seconds)
+        log.warning("transient failure, retrying in %ss: %s", delay, exc, exc_info=exc)
+        try:
+            self.store.release(job)
+        except Exception:
+            # The store may be what is failing; the lease then simply runs out before the retry can claim.
+            log.warning("could not release the job's lease", exc_info=True)
+        return Disposition(delete=False, retry_after=delay)
+
+    def _run_stages(self, job: Job, event: UploadEvent, durations: dict[str, float]) -> JobResult:
         s3, s = self.clients.s3, self.settings
-        with log_context(stage="fetch"):
+        with log_context(stage="fetch"), timed(durations, "fetch"):
             try:
                 head = s3.head_object(Bucket=event.bucket, Key=event.key)
             except ClientError as exc:
@@ -93,9 +152,9 @@ class JobProcessor:
                     details={"bytes": size, "max_bytes": s.max_upload_bytes},
                 )
             data = s3.get_object(Bucket=event.bucket, Key=event.key)["Body"].read()
-        with log_context(stage="image"):
+        with log_context(stage="image"), timed(durations, "image"):
             outcome = process_image(data, s)
-        with log_context(stage="store_outputs"):
+        with log_context(stage="store_outputs"), timed(durations, "store_outputs"):
             outputs = []
             for r in outcome.renditions:
                 key = output_key(job.job_id, r.name)

@@ -34,7 +34,8 @@ def test_bad_settings_are_refused() -> None:
         Settings(thumbnail_sizes=[])
 
 
-def test_terminal_statuses_have_no_way_out() -> None:
+def test_terminal_statuses_have_no_way_out_but_a_redrive() -> None:
     assert TRANSITIONS[JobStatus.COMPLETED] == frozenset()
-    assert TRANSITIONS[JobStatus.FAILED] == frozenset()
+    # Only a redrive re-opens a failed job, and the store allows it for processing_retries_exhausted alone.
+    assert TRANSITIONS[JobStatus.FAILED] == frozenset({JobStatus.PROCESSING})
     assert JobStatus.EXPIRED not in TRANSITIONS  # derived on read, never stored

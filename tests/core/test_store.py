@@ -103,3 +103,31 @@ def test_create_refuses_an_existing_id(store: JobStore) -> None:
     job = _pending(store)
     with pytest.raises(ClientError):
         store.create(job)
+
+
+def test_only_jobs_that_ran_out_of_retries_can_be_claimed_again(store: JobStore) -> None:
+    from core.jobs import RETRIES_EXHAUSTED
+
+    final = _pending(store)
+    claimed = store.claim(final.job_id, etag=None, lease_seconds=60)
+    assert claimed is not None
+    assert store.fail(claimed, JobErrorInfo(code="corrupt_image", message="bad")) is not None
+    assert store.claim(final.job_id, etag=None, lease_seconds=60) is None
+
+    retryable = _pending(store)
+    claimed = store.claim(retryable.job_id, etag=None, lease_seconds=60)
+    assert claimed is not None
+    assert store.fail(claimed, JobErrorInfo(code=RETRIES_EXHAUSTED, message="x")) is not None
+    again = store.claim(retryable.job_id, etag=None, lease_seconds=60)
+    assert again is not None
+    assert (again.status, again.attempts, again.error, again.error_code) == (JobStatus.PROCESSING, 2, None, None)
+
+
+def test_release_lets_the_next_delivery_claim_at_once(store: JobStore) -> None:
+    job = _pending(store)
+    claimed = store.claim(job.job_id, etag=None, lease_seconds=600)
+    assert claimed is not None
+    assert store.claim(job.job_id, etag=None, lease_seconds=600) is None
+    store.release(claimed)
+    retaken = store.claim(job.job_id, etag=None, lease_seconds=600)
+    assert retaken is not None and retaken.attempts == 2

@@ -1,0 +1,46 @@
+"""Job counters and stage durations as CloudWatch Embedded Metric Format lines (ECS ships stdout to CloudWatch)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+import time
+from collections.abc import Iterator
+
+NAMESPACE = "imgpipe"
+
+
+@contextlib.contextmanager
+def timed(durations: dict[str, float], stage: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        durations[stage] = round((time.perf_counter() - started) * 1000, 2)
+
+
+def emf_line(status: str, error_code: str | None, durations_ms: dict[str, float], now_ms: int | None = None) -> str:
+    """One EMF document: a `Jobs` count by status and error code, and one duration metric per stage."""
+    metrics = [{"Name": "Jobs", "Unit": "Count"}] + [
+        {"Name": f"{stage}Ms", "Unit": "Milliseconds"} for stage in sorted(durations_ms)
+    ]
+    document: dict[str, object] = {
+        "_aws": {
+            "Timestamp": now_ms if now_ms is not None else int(time.time() * 1000),
+            "CloudWatchMetrics": [
+                {"Namespace": NAMESPACE, "Dimensions": [["Status"], ["Status", "ErrorCode"]], "Metrics": metrics}
+            ],
+        },
+        "Status": status,
+        "ErrorCode": error_code or "none",
+        "Jobs": 1,
+        **{f"{stage}Ms": value for stage, value in durations_ms.items()},
+    }
+    return json.dumps(document, separators=(",", ":"))
+
+
+def emit_job(status: str, error_code: str | None, durations_ms: dict[str, float]) -> None:
+    # stdout, not the log stream: the CloudWatch agent/awslogs driver turns EMF lines on stdout into metrics.
+    sys.stdout.write(emf_line(status, error_code, durations_ms) + "\n")
+    sys.stdout.flush()
