@@ -31,9 +31,12 @@ class LocalStack:
         """Environment for a process that should talk to this stack (api, worker, CLI)."""
         return {**EMULATOR_CREDENTIALS, **self.settings.to_env()}
 
-    def add_worker(self, *, quiet: bool = True, **overrides: object) -> Service:
+    def add_worker(
+        self, *, quiet: bool = True, extra_env: dict[str, str] | None = None, **overrides: object
+    ) -> Service:
         env = self.env
         env.update({f"IMGPIPE_{k.upper()}": str(v) for k, v in overrides.items()})
+        env.update(extra_env or {})
         worker = start_worker(env, quiet=quiet, name=f"worker-{len(self.workers) + 1}")
         self.workers.append(worker)
         return worker

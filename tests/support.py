@@ -126,3 +126,40 @@ def queue_settled(sqs: Any, queue_url: str) -> bool:
 
 def wait_settled(sqs: Any, queue_url: str, timeout: float = 30) -> None:
     wait_until(lambda: queue_settled(sqs, queue_url), timeout=timeout, what="the jobs queue to empty")
+
+
+class FakeEcsAgent:
+    """A local stand-in for the ECS agent's task-protection endpoint, recording every state the worker sets."""
+
+    def __init__(self, *, fail: bool = False) -> None:
+        import http.server
+        import threading
+
+        states: list[dict[str, Any]] = []
+        self.states = states
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_PUT(self) -> None:  # noqa: N802 - the stdlib's hook name
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                if self.path != "/api/task-id/task-protection/v1/state" or fail:
+                    self.send_response(400)
+                    payload = {"error": {"Code": "InvalidParameterException", "Message": "nope"}}
+                else:
+                    states.append(body)
+                    self.send_response(200)
+                    payload = {"protection": {"ProtectionEnabled": body["ProtectionEnabled"], "TaskArn": "arn:x"}}
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(json.dumps(payload).encode())
+
+            def log_message(self, *_: Any) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.uri = f"http://127.0.0.1:{self._server.server_port}/api/task-id"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

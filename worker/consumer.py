@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from core.config import Settings
 from worker.events import MalformedEventError, parse_message
 from worker.pipeline import DONE, Delivery, Disposition, JobProcessor, backoff_seconds
+from worker.protection import ScaleInProtection
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs.client import SQSClient
@@ -20,8 +21,16 @@ log = logging.getLogger(__name__)
 
 
 class Consumer:
-    def __init__(self, settings: Settings, sqs: SQSClient, queue_url: str, processor: JobProcessor) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        sqs: SQSClient,
+        queue_url: str,
+        processor: JobProcessor,
+        protection: ScaleInProtection | None = None,
+    ) -> None:
         self.settings = settings
+        self.protection = protection or ScaleInProtection(None, expires_minutes=1)
         self.sqs = sqs
         self.queue_url = queue_url
         self.processor = processor
@@ -68,6 +77,7 @@ class Consumer:
         finally:
             keepalive_stop.set()
             pool.shutdown(wait=False, cancel_futures=True)
+            self.protection.update(busy=False)
             log.info("worker stopped")
 
     def _beat(self) -> None:
@@ -122,6 +132,7 @@ class Consumer:
         count = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
         with self._lock:
             self._in_flight[message["ReceiptHandle"]] = Delivery(receive_count=count)
+        self.protection.update(busy=True)
 
     def _handle(self, message: dict[str, Any]) -> None:
         with self._lock:
@@ -170,6 +181,8 @@ class Consumer:
         while not stop.wait(max(1.0, timeout / 3)):
             with self._lock:
                 in_flight = list(self._in_flight.items())
+            # Unprotecting on this tick rather than after each job avoids flapping between back-to-back jobs.
+            self.protection.update(busy=bool(in_flight))
             for receipt, delivery in in_flight:
                 try:
                     self.sqs.change_message_visibility(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import signal
 import threading
@@ -14,6 +15,7 @@ from core.logs import configure_logging
 from core.store import JobStore
 from worker.consumer import Consumer
 from worker.pipeline import JobProcessor
+from worker.protection import ScaleInProtection
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +24,10 @@ def build_consumer(settings: Settings) -> Consumer:
     clients = AwsClients(settings)
     store = JobStore(clients.dynamodb, settings.jobs_table)
     processor = JobProcessor(clients, store, clients.topic_arn())
-    return Consumer(settings, clients.sqs, clients.queue_url(settings.queue_name), processor)
+    # Long enough to cover a job and its drain; renewed while busy, so it only matters if the worker dies.
+    minutes = max(1, math.ceil((settings.visibility_timeout_seconds + settings.drain_seconds) / 60))
+    protection = ScaleInProtection(os.environ.get("ECS_AGENT_URI"), expires_minutes=minutes)
+    return Consumer(settings, clients.sqs, clients.queue_url(settings.queue_name), processor, protection)
 
 
 def run(settings: Settings) -> int:

@@ -25,7 +25,7 @@ from cli.stack import LocalStack, start_local_stack
 from core.aws import AwsClients
 from core.config import Settings
 from core.keys import upload_key
-from tests.support import SnsInbox, encode, jpeg, png, queue_settled, submit, wait_for_job
+from tests.support import FakeEcsAgent, SnsInbox, encode, jpeg, png, queue_settled, submit, wait_for_job
 
 VISIBILITY = 10
 MAX_RECEIVES = 3
@@ -75,8 +75,10 @@ def workers(rstack: LocalStack) -> Iterator[list[Service]]:
     rstack.workers.clear()
 
 
-def _start_worker(rstack: LocalStack, workers: list[Service], **overrides: object) -> Service:
-    worker = rstack.add_worker(**overrides)
+def _start_worker(
+    rstack: LocalStack, workers: list[Service], extra_env: dict[str, str] | None = None, **overrides: object
+) -> Service:
+    worker = rstack.add_worker(extra_env=extra_env, **overrides)
     workers.append(worker)
     return worker
 
@@ -349,3 +351,20 @@ def test_every_job_ends_through_an_emulator_outage_and_flaky_calls(
     for job_id in job_ids:
         assert len(_outputs(rclients, rstack, job_id)) == 4
         assert [m["attributes"]["status"] for m in inbox.for_job(job_id)] == ["completed"]
+
+
+def test_a_busy_worker_protects_its_ecs_task_from_scale_in(
+    rstack: LocalStack, rclients: AwsClients, rapi: httpx.Client, workers: list[Service]
+) -> None:
+    agent = FakeEcsAgent()
+    try:
+        _start_worker(rstack, workers, extra_env={"ECS_AGENT_URI": agent.uri})
+        job_id = submit(rapi, slow_png(), "image/png")
+        wait_until(lambda: bool(agent.states), timeout=30, what="protection while the job runs")
+        assert agent.states[0]["ProtectionEnabled"] is True
+        assert wait_for_job(rapi, job_id)["status"] == "completed"
+        wait_until(
+            lambda: agent.states[-1] == {"ProtectionEnabled": False}, timeout=30, what="protection released when idle"
+        )
+    finally:
+        agent.close()

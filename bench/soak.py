@@ -1,0 +1,148 @@
+"""Soak: push N jobs through the local stack with faults on, then count what was lost or duplicated.
+
+Faults: every worker's AWS calls fail at --fault-rate before being sent (botocore retries, the pipeline
+redelivers), and every --kill-every seconds one worker is killed with SIGKILL and replaced (its jobs are taken over
+after their lease). Poison inputs are mixed in (--poison share) and must end `failed`, not cycle.
+
+    PYTHONPATH=. .venv/bin/python bench/soak.py --jobs 1000
+
+Prints: completed, failed by code, lost (never reached a terminal status), duplicated (more than one outcome
+published for a job, or outputs left by a losing attempt). Target: 0 lost, 0 duplicated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import random
+import statistics
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+
+from cli.stack import start_local_stack
+from core.aws import AwsClients
+from core.config import Settings
+from tests.support import SnsInbox, jpeg, png, submit
+
+TERMINAL = {"completed", "failed", "expired"}
+
+
+def _inputs(count: int, poison_share: float, seed: int) -> list[tuple[bytes, str, str | None]]:
+    """(bytes, content type, expected error code or None) for each job; a few distinct images, reused."""
+    rng = random.Random(seed)
+    good = [(jpeg(320, 240), "image/jpeg"), (png(200, 150), "image/png"), (jpeg(800, 600, orientation=6), "image/jpeg")]
+    bad = [(b"not an image at all", "image/png", "unsupported_format"), (jpeg(300, 200)[:900], "image/jpeg", "corrupt_image")]
+    out: list[tuple[bytes, str, str | None]] = []
+    for _ in range(count):
+        if rng.random() < poison_share:
+            data, content_type, code = rng.choice(bad)
+            out.append((data, content_type, code))
+        else:
+            data, content_type = rng.choice(good)
+            out.append((data, content_type, None))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--jobs", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--fault-rate", type=float, default=0.05)
+    parser.add_argument("--kill-every", type=float, default=10.0, help="seconds between worker kills (0: never)")
+    parser.add_argument("--poison", type=float, default=0.05, help="share of jobs with bad input")
+    parser.add_argument("--deadline", type=float, default=900.0, help="seconds to wait for every job to end")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    settings = Settings(visibility_timeout_seconds=10, retry_base_seconds=1, max_receive_count=8, drain_seconds=5)
+    stack = start_local_stack(settings, workers=0)
+    stop_chaos = threading.Event()
+    kills = 0
+    try:
+        for _ in range(args.workers):
+            stack.add_worker(fault_injection_rate=args.fault_rate)
+        clients = AwsClients(stack.settings)
+        inbox = SnsInbox(clients.sqs, clients.sns, stack.provisioned.topic_arn)
+        assert stack.api is not None and stack.api.url is not None
+        key = stack.settings.api_keys[0].get_secret_value()
+        api = httpx.Client(base_url=stack.api.url, headers={"X-API-Key": key}, timeout=60)
+
+        def chaos() -> None:
+            nonlocal kills
+            while args.kill_every and not stop_chaos.wait(args.kill_every):
+                victim = random.choice([w for w in stack.workers if w.alive()])
+                victim.kill()
+                kills += 1
+                stack.add_worker(fault_injection_rate=args.fault_rate)
+
+        threading.Thread(target=chaos, daemon=True).start()
+
+        inputs = _inputs(args.jobs, args.poison, args.seed)
+        started = time.monotonic()
+        with ThreadPoolExecutor(8) as pool:
+            job_ids = list(pool.map(lambda item: submit(api, item[0], item[1]), inputs))
+        uploaded = time.monotonic() - started
+        print(f"submitted {len(job_ids)} jobs in {uploaded:.1f}s; waiting for them to end...", flush=True)
+
+        status: dict[str, dict[str, Any]] = {}
+        deadline = time.monotonic() + args.deadline
+        pending = set(job_ids)
+        while pending and time.monotonic() < deadline:
+            for job_id in list(pending):
+                job = api.get(f"/v1/jobs/{job_id}").json()
+                if job.get("status") in TERMINAL:
+                    status[job_id] = job
+                    pending.discard(job_id)
+            if pending:
+                time.sleep(0.5)  # a polling interval over many jobs, not a wait for one condition
+        elapsed = time.monotonic() - started
+        stop_chaos.set()
+
+        # Outcomes are published after they are stored: give the last ones a moment to arrive.
+        time.sleep(2)
+        inbox.for_job(job_ids[0], at_least=0)
+        published = collections.Counter(m["body"]["job_id"] for m in inbox.received)
+        counts = collections.Counter(j["status"] for j in status.values())
+        codes = collections.Counter(j["error"]["code"] for j in status.values() if j.get("error"))
+        wrong = [
+            job_id
+            for job_id, (_, _, code) in zip(job_ids, inputs, strict=True)
+            if job_id in status and (status[job_id].get("error") or {}).get("code") != code
+        ]
+        duplicated = [job_id for job_id in status if published[job_id] > 1]
+        unpublished = [job_id for job_id in status if published[job_id] == 0]
+        attempts = [j["attempts"] for j in status.values()]
+
+        print(
+            json.dumps(
+                {
+                    "jobs": args.jobs,
+                    "workers": args.workers,
+                    "fault_rate": args.fault_rate,
+                    "worker_kills": kills,
+                    "seconds": round(elapsed, 1),
+                    "jobs_per_second": round(len(status) / elapsed, 1),
+                    "completed": counts.get("completed", 0),
+                    "failed_by_code": dict(codes),
+                    "lost": len(pending),
+                    "duplicated": len(duplicated),
+                    "outcome_not_published": len(unpublished),
+                    "unexpected_outcome": len(wrong),
+                    "attempts_mean": round(statistics.fmean(attempts), 3) if attempts else None,
+                    "attempts_max": max(attempts, default=None),
+                },
+                indent=2,
+            )
+        )
+    finally:
+        stop_chaos.set()
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""ECS task scale-in protection: a worker holding jobs asks the ECS agent not to be chosen for scale-in.
+
+Autoscaling on queue backlog scales in as the queue drains, often while tasks are mid-job; a protected task is
+skipped. Protection expires by itself (so a crashed worker cannot pin capacity) and is renewed while busy.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+
+class ScaleInProtection:
+    def __init__(self, agent_uri: str | None, *, expires_minutes: int) -> None:
+        # ECS injects ECS_AGENT_URI into every task's containers; elsewhere there is nothing to protect.
+        self._url = f"{agent_uri.rstrip('/')}/task-protection/v1/state" if agent_uri else None
+        self._expires_minutes = expires_minutes
+        self._protected = False
+        self._set_at = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        return self._url is not None
+
+    def update(self, busy: bool) -> None:
+        """Protect when busy (renewing at half the expiry), unprotect when idle. Failures are logged, not raised."""
+        if self._url is None:
+            return
+        with self._lock:
+            renew_due = time.monotonic() - self._set_at > self._expires_minutes * 30
+            if busy == self._protected and not (busy and renew_due):
+                return
+            body: dict[str, object] = {"ProtectionEnabled": busy}
+            if busy:
+                body["ExpiresInMinutes"] = self._expires_minutes
+            try:
+                response = httpx.put(self._url, json=body, timeout=5)
+                response.raise_for_status()
+                if "failure" in response.json() or "error" in response.json():
+                    raise ValueError(response.text[:300])
+            except (httpx.HTTPError, ValueError) as exc:
+                # Losing protection only exposes the task to a scale-in, which the drain then handles.
+                log.warning("could not set scale-in protection to %s: %s", busy, exc)
+                return
+            self._protected = busy
+            self._set_at = time.monotonic()
+            log.info("scale-in protection %s", "on" if busy else "off")
