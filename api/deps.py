@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 
+from api.errors import INVALID_API_KEY, MISSING_API_KEY
 from core.aws import AwsClients
 from core.config import Settings
 from core.errors import AuthError
@@ -37,13 +38,13 @@ _api_key_header = APIKeyHeader(
 
 def require_api_key(settings: SettingsDep, key: Annotated[str | None, Security(_api_key_header)]) -> str:
     if not key:
-        raise AuthError("Send your API key in the X-API-Key header.", code="missing_api_key")
+        raise AuthError(MISSING_API_KEY.message, code=MISSING_API_KEY.code)
     # Compare against every key in constant time, without stopping at the first match.
     matched = False
     for candidate in settings.api_keys:
         matched |= hmac.compare_digest(key.encode(), candidate.get_secret_value().encode())
     if not matched:
-        raise AuthError("The X-API-Key header does not match any configured API key.", code="invalid_api_key")
+        raise AuthError(INVALID_API_KEY.message, code=INVALID_API_KEY.code)
     return key
 
 

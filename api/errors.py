@@ -1,14 +1,22 @@
-"""Every error response has one shape: {"error": {"code", "message", "details"}}."""
+"""Every error response has one shape: {"error": {"code", "message", "details"}}.
+
+The handlers below turn every failure (our ImgpipeError hierarchy, FastAPI's validation errors, Starlette's
+404/405, anything unexpected) into that body. `responses(...)` documents the same body, with an example per
+error code, in each route's OpenAPI entry, so Swagger UI shows what a client gets back.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import ImgpipeError
@@ -18,30 +26,124 @@ log = logging.getLogger(__name__)
 
 class ErrorDetail(BaseModel):
     code: str = Field(description="Stable, machine-readable error code.", examples=["unsupported_content_type"])
-    message: str = Field(description="What went wrong and what to do about it.")
-    details: dict[str, Any] = Field(default_factory=dict, description="Extra context, e.g. the failing fields.")
+    message: str = Field(
+        description="What went wrong and what to do about it, for a person.",
+        examples=["Content type 'image/gif' is not accepted; send one of: image/jpeg, image/png."],
+    )
+    details: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Extra context for programs, e.g. the failing fields or the accepted values.",
+        examples=[{"accepted": ["image/jpeg", "image/png"]}],
+    )
 
 
 class ErrorResponse(BaseModel):
+    """The body of every 4xx and 5xx response."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "error": {
+                        "code": "invalid_api_key",
+                        "message": "The X-API-Key header does not match any configured API key.",
+                        "details": {},
+                    }
+                }
+            ]
+        }
+    )
+
     error: ErrorDetail
 
 
-def error_response(status: int, code: str, message: str, details: dict[str, Any] | None = None) -> JSONResponse:
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
     body = ErrorResponse(error=ErrorDetail(code=code, message=message, details=details or {}))
-    return JSONResponse(status_code=status, content=body.model_dump(mode="json"))
+    return JSONResponse(
+        status_code=status, content=body.model_dump(mode="json"), headers=dict(headers) if headers else None
+    )
 
 
-def responses(*codes: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for error statuses, all with the common error body."""
-    return {status: {"model": ErrorResponse, "description": text} for status, text in codes}
+@dataclass(frozen=True)
+class DocumentedError:
+    """One error code a route can answer with, as OpenAPI shows it: status, code, an example message."""
+
+    status: int
+    code: str
+    when: str
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
 
 
-# Error responses each route documents in OpenAPI.
-AUTH_ERRORS = responses((401, "Missing or invalid `X-API-Key`."))
-VALIDATION_ERRORS = responses((422, "The request body or parameters are malformed (`validation_error`)."))
+def responses(*errors: DocumentedError) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for error statuses: all the common error body, with one named example per code."""
+    by_status: dict[int, list[DocumentedError]] = defaultdict(list)
+    for error in errors:
+        by_status[error.status].append(error)
+    documented: dict[int | str, dict[str, Any]] = {}
+    for status, entries in sorted(by_status.items()):
+        examples = {
+            e.code: {
+                "summary": e.when,
+                "value": {"error": {"code": e.code, "message": e.message, "details": e.details}},
+            }
+            for e in entries
+        }
+        documented[status] = {
+            "model": ErrorResponse,
+            "description": "; ".join(f"`{e.code}`: {e.when}" for e in entries),
+            "content": {"application/json": {"examples": examples}},
+        }
+    return documented
+
+
+MISSING_API_KEY = DocumentedError(
+    401, "missing_api_key", "no `X-API-Key` header", "Send your API key in the X-API-Key header."
+)
+INVALID_API_KEY = DocumentedError(
+    401,
+    "invalid_api_key",
+    "the key matches no configured key",
+    "The X-API-Key header does not match any configured API key. Check the key you were given "
+    "(the local stack prints its key when it starts).",
+)
+VALIDATION_ERROR = DocumentedError(
+    422,
+    "validation_error",
+    "malformed body or parameters",
+    "Invalid request: body.size_bytes: Input should be greater than 0. See /docs for the request's schema.",
+    {"errors": [{"location": "body.size_bytes", "message": "Input should be greater than 0"}]},
+)
+INTERNAL_ERROR = DocumentedError(
+    500,
+    "internal_error",
+    "an unexpected server error",
+    "Unexpected server error; retry, and report it if it persists.",
+)
+
+# Error responses every authenticated route documents in OpenAPI.
+AUTH_ERRORS = responses(MISSING_API_KEY, INVALID_API_KEY)
+VALIDATION_ERRORS = responses(VALIDATION_ERROR)
 
 
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
+
+
+def _http_message(request: Request, exc: StarletteHTTPException) -> str:
+    if exc.status_code == 404 and exc.detail == "Not Found":
+        return f"Nothing at {request.url.path}. The API's routes are listed at /docs; the results page is at /ui."
+    if exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow", "")
+        return f"{request.method} is not allowed on {request.url.path}" + (
+            f"; use {allowed}." if allowed else "; see /docs."
+        )
+    return str(exc.detail)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -55,14 +157,15 @@ def install_error_handlers(app: FastAPI) -> None:
             {"location": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()
         ]
         summary = "; ".join(f"{e['location']}: {e['message']}" for e in errors)
-        return error_response(422, "validation_error", f"Invalid request: {summary}", {"errors": errors})
+        message = f"Invalid request: {summary}. See /docs for the request's schema."
+        return error_response(422, VALIDATION_ERROR.code, message, {"errors": errors})
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
-        return error_response(exc.status_code, code, str(exc.detail))
+        return error_response(exc.status_code, code, _http_message(request, exc), headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
-        return error_response(500, "internal_error", "Unexpected server error; retry, and report it if it persists.")
+        return error_response(500, INTERNAL_ERROR.code, INTERNAL_ERROR.message)

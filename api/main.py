@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
-from api.routes import health, jobs
+from api.pages import install_pages, offered_dev_key
+from api.routes import health, jobs, limits
 from core.aws import AwsClients
 from core.config import Settings, get_settings
 from core.logs import configure_logging
@@ -18,9 +19,19 @@ Upload an image, get thumbnails, metadata and its text back.
 2. POST the file to `upload.url` as multipart/form-data with every entry of `upload.fields`, then the file as `file`.
 3. `GET /v1/jobs/{job_id}` until `status` is `completed` (results with download links) or `failed` (an error code).
 
-Every route but the health checks needs the `X-API-Key` header: use **Authorize** above.
-Errors always look like `{"error": {"code": "...", "message": "...", "details": {...}}}`.
+**Try it here:** click **Authorize**, paste your API key{local_key}, then open `POST /v1/jobs`, **Try it out**,
+**Execute**. Every route but the health checks needs the `X-API-Key` header.
+
+Errors always look like `{"error": {"code": "...", "message": "...", "details": {...}}}`: `code` is stable
+(branch on it), `message` tells a person what to do. Each route lists the codes it can answer with.
+
+To upload a real file and see its results without writing code, open the [results page](/ui).
 """
+
+
+def _local_key_hint(settings: Settings) -> str:
+    key = offered_dev_key(settings)
+    return f" (this local stack's is `{key}`)" if key else ""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -29,11 +40,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="imgpipe",
         version="0.1.0",
-        description=DESCRIPTION,
+        description=DESCRIPTION.replace("{local_key}", _local_key_hint(settings)),
         openapi_tags=[
             {"name": "jobs", "description": "Create image jobs and read their results."},
             {"name": "health", "description": "Liveness and readiness probes (no API key)."},
         ],
+        # Served by api/pages.py from local assets: FastAPI's defaults load Swagger UI and ReDoc from a CDN.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     clients = AwsClients(settings)
     app.state.settings = settings
@@ -42,4 +57,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(jobs.router)
+    app.include_router(limits.router)
+    install_pages(app)
     return app

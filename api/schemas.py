@@ -9,13 +9,93 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core.jobs import ImageMetadata, JobErrorInfo, JobStatus, OutputFile
 
+EXAMPLE_JOB_ID = "6f1c2a4e-8d5b-4a43-9a3e-2f0f4b1f8c21"
+_OUT = f"processed/{EXAMPLE_JOB_ID}"
+_LINK = "https://imgpipe-outputs.s3.amazonaws.com/{key}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=..."
+
+CREATE_JOB_EXAMPLE: dict[str, Any] = {"filename": "holiday.jpg", "content_type": "image/jpeg", "size_bytes": 2481152}
+
+CREATE_JOB_RESPONSE_EXAMPLE: dict[str, Any] = {
+    "job_id": EXAMPLE_JOB_ID,
+    "status": "upload_pending",
+    "upload": {
+        "method": "POST",
+        "url": "https://imgpipe-uploads.s3.amazonaws.com/",
+        "fields": {
+            "Content-Type": "image/jpeg",
+            "key": f"uploads/{EXAMPLE_JOB_ID}/source",
+            "x-amz-algorithm": "AWS4-HMAC-SHA256",
+            "x-amz-credential": "AKIA.../20260101/us-east-1/s3/aws4_request",
+            "x-amz-date": "20260101T120000Z",
+            "policy": "eyJleHBpcmF0aW9uIjog...",
+            "x-amz-signature": "3f1d...",
+        },
+        "expires_at": "2026-01-01T12:15:00Z",
+    },
+}
+
+
+def _output_example(name: str, content_type: str, width: int, height: int, size: int) -> dict[str, Any]:
+    key = f"{_OUT}/{name}"
+    return {
+        "name": name,
+        "key": key,
+        "content_type": content_type,
+        "width": width,
+        "height": height,
+        "bytes": size,
+        "url": _LINK.format(key=key),
+    }
+
+
+JOB_VIEW_EXAMPLE: dict[str, Any] = {
+    "job_id": EXAMPLE_JOB_ID,
+    "status": "completed",
+    "filename": "holiday.jpg",
+    "content_type": "image/jpeg",
+    "size_bytes": 2481152,
+    "created_at": "2026-01-01T12:00:00Z",
+    "updated_at": "2026-01-01T12:00:03Z",
+    "upload_expires_at": "2026-01-01T12:15:00Z",
+    "attempts": 1,
+    "error": None,
+    "result": {
+        "metadata": {
+            "format": "JPEG",
+            "mode": "RGB",
+            "width": 4000,
+            "height": 3000,
+            "bytes": 2481152,
+            "exif_orientation": 1,
+            "upright_width": 4000,
+            "upright_height": 3000,
+        },
+        "outputs": [
+            _output_example("thumb-1024.jpg", "image/jpeg", 1024, 768, 151234),
+            _output_example("thumb-512.jpg", "image/jpeg", 512, 384, 41020),
+            _output_example("thumb-128.jpg", "image/jpeg", 128, 96, 4711),
+            _output_example("processed.webp", "image/webp", 1024, 768, 88410),
+        ],
+        "analysis": {
+            "engine": "local",
+            "full_text": "OPEN 24 HOURS",
+            "lines": [
+                {
+                    "text": "OPEN 24 HOURS",
+                    "confidence": 98.4,
+                    "box": {"left": 0.21, "top": 0.4, "width": 0.52, "height": 0.08},
+                }
+            ],
+            "labels": [],
+        },
+    },
+}
+
 
 class CreateJobRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={
-            "examples": [{"filename": "holiday.jpg", "content_type": "image/jpeg", "size_bytes": 2481152}]
-        },
+        json_schema_extra={"examples": [CREATE_JOB_EXAMPLE]},
     )
 
     filename: str = Field(
@@ -37,7 +117,9 @@ class UploadInstructions(BaseModel):
 
 
 class CreateJobResponse(BaseModel):
-    job_id: str = Field(examples=["6f1c2a4e-8d5b-4a43-9a3e-2f0f4b1f8c21"])
+    model_config = ConfigDict(json_schema_extra={"examples": [CREATE_JOB_RESPONSE_EXAMPLE]})
+
+    job_id: str = Field(examples=[EXAMPLE_JOB_ID], description="Use it with `GET /v1/jobs/{job_id}`.")
     status: JobStatus = Field(examples=[JobStatus.UPLOAD_PENDING])
     upload: UploadInstructions
 
@@ -48,23 +130,53 @@ class OutputView(OutputFile):
 
 class ResultView(BaseModel):
     metadata: ImageMetadata
-    outputs: list[OutputView]
-    analysis: dict[str, Any] | None = None
+    outputs: list[OutputView] = Field(description="Thumbnails and the processed WebP, each with a download link.")
+    analysis: dict[str, Any] | None = Field(
+        None,
+        description="Text and labels found in the image, when the worker's analysis is enabled: `engine`, "
+        "`full_text`, `lines` and `words` (each with `text`, `confidence` 0-100 and `box`: `left`, `top`, "
+        "`width`, `height` as ratios of the upright image's width and height), `labels`, `properties`.",
+    )
 
 
 class JobView(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [JOB_VIEW_EXAMPLE]})
+
     job_id: str
-    status: JobStatus
-    filename: str
+    status: JobStatus = Field(
+        description="`upload_pending` (waiting for the file), `processing`, then `completed` or `failed`; "
+        "`expired` when no file arrived before the upload link expired."
+    )
+    filename: str = Field(description="The name sent when the job was created (a label only).")
     content_type: str
-    size_bytes: int
+    size_bytes: int = Field(description="The size declared when the job was created.")
     created_at: datetime
     updated_at: datetime
-    upload_expires_at: datetime
+    upload_expires_at: datetime = Field(description="The presigned upload stops working at this time.")
     attempts: int = Field(description="How many times a worker started the job.")
     error: JobErrorInfo | None = Field(None, description="Why the job failed (status `failed` or `expired`).")
     result: ResultView | None = Field(None, description="Present when status is `completed`.")
 
 
+class UploadLimits(BaseModel):
+    """What `POST /v1/jobs` accepts: check a file against these before creating its job."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "max_upload_bytes": 20 * 1024 * 1024,
+                    "accepted_content_types": ["image/jpeg", "image/png"],
+                    "upload_url_ttl_seconds": 900,
+                }
+            ]
+        }
+    )
+
+    max_upload_bytes: int = Field(description="Largest file accepted, in bytes.")
+    accepted_content_types: list[str] = Field(description="Values accepted as `content_type`.")
+    upload_url_ttl_seconds: int = Field(description="How long a presigned upload stays valid after the job is created.")
+
+
 class HealthResponse(BaseModel):
-    status: Literal["ok", "ready"]
+    status: Literal["ok", "ready"] = Field(examples=["ok"])

@@ -1,16 +1,29 @@
-"""A small HTTP client for the imgpipe API and the presigned upload, used by `imgpipe submit` and `status`."""
+"""A small HTTP client for the imgpipe API and the presigned upload, used by `imgpipe submit` and `status`,
+plus the checks `submit` runs on a file before it creates a job for it."""
 
 from __future__ import annotations
 
 import mimetypes
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
 TERMINAL_STATUSES = {"completed", "failed", "expired"}
+
+# The first bytes of each format the worker can be configured to accept (it identifies uploads the same way).
+_SIGNATURES: list[tuple[str, bytes, int]] = [
+    ("image/png", b"\x89PNG\r\n\x1a\n", 0),
+    ("image/jpeg", b"\xff\xd8\xff", 0),
+    ("image/gif", b"GIF87a", 0),
+    ("image/gif", b"GIF89a", 0),
+    ("image/webp", b"WEBP", 8),  # RIFF....WEBP
+    ("image/tiff", b"II*\x00", 0),
+    ("image/tiff", b"MM\x00*", 0),
+]
 
 
 class ApiError(Exception):
@@ -27,9 +40,79 @@ def guess_content_type(path: Path) -> str:
     return mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 
 
+def sniff_content_type(path: Path) -> str | None:
+    """The image type the file's first bytes announce, or None when they match no known image signature."""
+    with path.open("rb") as fh:
+        head = fh.read(16)
+    for content_type, signature, offset in _SIGNATURES:
+        if head[offset : offset + len(signature)] == signature:
+            if content_type == "image/webp" and not head.startswith(b"RIFF"):
+                continue
+            return content_type
+    return None
+
+
+@dataclass
+class FilePlan:
+    """What `submit` will send for one file, and why it may refuse to."""
+
+    path: Path
+    size: int
+    content_type: str
+    problems: list[str] = field(default_factory=list)  # refuse to upload
+    warnings: list[str] = field(default_factory=list)  # upload anyway, but say so
+
+
+def plan_file(
+    path: Path,
+    *,
+    accepted: list[str] | None,
+    max_bytes: int | None,
+    content_type: str | None = None,
+    strict: bool = False,
+) -> FilePlan:
+    """Decide the content type to declare and check the file against the API's limits, before any upload.
+
+    The declared type is `content_type` if given, else what the bytes announce when that is an accepted type,
+    else the file name's type. Only what the API itself would refuse (size, declared type) is a problem; bytes
+    that are not an image are a warning (the pipeline fails such a job with `unsupported_format`), or a problem
+    with `strict`. With `accepted`/`max_bytes` None (checks off) nothing is refused.
+    """
+    size = path.stat().st_size
+    sniffed = sniff_content_type(path)
+    by_name = guess_content_type(path)
+    if content_type is None:
+        content_type = sniffed if sniffed and (accepted is None or sniffed in accepted) else by_name
+    plan = FilePlan(path=path, size=size, content_type=content_type)
+    if accepted is None or max_bytes is None:
+        return plan
+    if size == 0:
+        plan.problems.append("the file is empty")
+    elif size > max_bytes:
+        plan.problems.append(
+            f"file_too_large: {size} bytes is over the API's limit of {max_bytes} bytes; resize or compress it"
+        )
+    if content_type not in accepted:
+        plan.problems.append(
+            f"unsupported type {content_type}: the API accepts {', '.join(accepted)}; "
+            "pass --content-type to declare another type"
+        )
+    elif size and sniffed is None:
+        message = (
+            f"its bytes do not start like any image format (declared as {content_type}); "
+            "the pipeline will most likely fail it with unsupported_format"
+        )
+        (plan.problems if strict else plan.warnings).append(message)
+    return plan
+
+
 class ApiClient:
     def __init__(self, base_url: str, api_key: str, *, timeout: float = 30) -> None:
         self._http = httpx.Client(base_url=base_url.rstrip("/"), headers={"X-API-Key": api_key}, timeout=timeout)
+
+    @property
+    def base_url(self) -> str:
+        return str(self._http.base_url).rstrip("/")
 
     def close(self) -> None:
         self._http.close()
@@ -38,7 +121,11 @@ class ApiClient:
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.TransportError as exc:
-            raise ApiError("api_unreachable", f"cannot reach the API at {self._http.base_url}: {exc}") from None
+            raise ApiError(
+                "api_unreachable",
+                f"cannot reach the API at {self.base_url} ({exc or type(exc).__name__}). Is it running? "
+                "Start the local stack with `make dev`, or point --api / IMGPIPE_API_URL at your API.",
+            ) from None
         if response.is_error:
             try:
                 error = response.json()["error"]
@@ -46,6 +133,10 @@ class ApiClient:
             except (ValueError, KeyError, TypeError):
                 raise ApiError(f"http_{response.status_code}", response.text[:200], response.status_code) from None
         return response.json()  # type: ignore[no-any-return]
+
+    def get_limits(self) -> dict[str, Any]:
+        """What POST /v1/jobs accepts; also proves the API is reachable and the key is good."""
+        return self._call("GET", "/v1/limits")
 
     def create_job(self, path: Path, content_type: str | None = None) -> dict[str, Any]:
         body = {
@@ -79,14 +170,45 @@ class ApiClient:
             delay = min(delay * 1.5, 2.0)
 
 
-def upload(upload: dict[str, Any], path: Path, content_type: str) -> None:
-    """POST the file to S3 with the presigned form fields (the file must be the last field)."""
+class _ProgressReader:
+    """A binary file that reports how far it has been read: httpx streams the multipart body from it."""
+
+    def __init__(self, fh: IO[bytes], on_progress: Callable[[int], None]) -> None:
+        self._fh = fh
+        self._on_progress = on_progress
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._fh.read(size)
+        self._on_progress(self._fh.tell())
+        return chunk
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._fh.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._fh.tell()
+
+    def fileno(self) -> int:
+        return self._fh.fileno()
+
+
+def upload(
+    upload: dict[str, Any],
+    path: Path,
+    content_type: str,
+    on_progress: Callable[[int], None] | None = None,
+) -> None:
+    """POST the file to S3 with the presigned form fields (the file must be the last field).
+
+    `on_progress(bytes_sent)` is called as the file is streamed.
+    """
     with path.open("rb") as fh:
+        body: Any = _ProgressReader(fh, on_progress) if on_progress else fh
         try:
             response = httpx.post(
                 upload["url"],
                 data=upload["fields"],
-                files={"file": (path.name, fh, content_type)},
+                files={"file": (path.name, body, content_type)},
                 timeout=300,
             )
         except httpx.TransportError as exc:

@@ -139,7 +139,7 @@ class FakeEcsAgent:
         self.states = states
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_PUT(self) -> None:  # noqa: N802 - the stdlib's hook name
+            def do_PUT(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 if self.path != "/api/task-id/task-protection/v1/state" or fail:
                     self.send_response(400)

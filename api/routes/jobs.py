@@ -4,27 +4,69 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Body, Path, Response, status
 
 from api.deps import ApiKeyDep, ClientsDep, JobStoreDep, SettingsDep
-from api.errors import AUTH_ERRORS, VALIDATION_ERRORS, responses
+from api.errors import (
+    INTERNAL_ERROR,
+    INVALID_API_KEY,
+    MISSING_API_KEY,
+    VALIDATION_ERROR,
+    DocumentedError,
+    responses,
+)
 from api.presign import download_url, upload_post
-from api.schemas import CreateJobRequest, CreateJobResponse, JobView, OutputView, ResultView
+from api.schemas import CREATE_JOB_EXAMPLE, CreateJobRequest, CreateJobResponse, JobView, OutputView, ResultView
 from core.errors import FileTooLargeError, NotFoundError, RequestError, UnsupportedContentTypeError
 from core.jobs import Job, JobErrorInfo, JobStatus, new_job, utcnow
 from core.keys import upload_key
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
+FILE_TOO_LARGE = DocumentedError(
+    413,
+    "file_too_large",
+    "`size_bytes` is over the upload limit",
+    "The file is 31457280 bytes; the limit is 20971520 bytes. Resize or compress it first.",
+    {"max_bytes": 20971520},
+)
+UNSUPPORTED_CONTENT_TYPE = DocumentedError(
+    415,
+    "unsupported_content_type",
+    "`content_type` is not an accepted image type",
+    "Content type 'image/gif' is not accepted; send one of: image/jpeg, image/png.",
+    {"accepted": ["image/jpeg", "image/png"]},
+)
+INVALID_JOB_ID = DocumentedError(
+    400,
+    "invalid_job_id",
+    "the id in the path is not a UUID",
+    "'not-a-uuid' is not a job id (a UUID): use the `job_id` that `POST /v1/jobs` returned.",
+)
+JOB_NOT_FOUND = DocumentedError(
+    404,
+    "job_not_found",
+    "no job has this id",
+    "No job has id 6f1c2a4e-8d5b-4a43-9a3e-2f0f4b1f8c21. Check the id; jobs are deleted 30 days after they "
+    "were created.",
+)
+
 _CREATE_ERRORS = responses(
-    (413, "`size_bytes` is over the upload limit (`file_too_large`)."),
-    (415, "`content_type` is not accepted (`unsupported_content_type`)."),
+    MISSING_API_KEY, INVALID_API_KEY, FILE_TOO_LARGE, UNSUPPORTED_CONTENT_TYPE, VALIDATION_ERROR, INTERNAL_ERROR
 )
 _GET_ERRORS = responses(
-    (400, "The job id is not a UUID (`invalid_job_id`)."),
-    (404, "No job has this id (`job_not_found`)."),
+    INVALID_JOB_ID, MISSING_API_KEY, INVALID_API_KEY, JOB_NOT_FOUND, VALIDATION_ERROR, INTERNAL_ERROR
 )
+
+_CREATE_EXAMPLES = {
+    "jpeg": {"summary": "A JPEG photo", "value": CREATE_JOB_EXAMPLE},
+    "png": {
+        "summary": "A PNG screenshot",
+        "value": {"filename": "screenshot.png", "content_type": "image/png", "size_bytes": 183211},
+    },
+}
 
 _EXPIRED = JobErrorInfo(
     code="upload_expired", message="No file was uploaded before the upload link expired; create a new job."
@@ -37,10 +79,11 @@ _EXPIRED = JobErrorInfo(
     summary="Create a job and get a presigned upload",
     description="Records the job as `upload_pending` and returns a presigned S3 POST. Upload the file with it; "
     "processing starts by itself once the upload lands.",
-    responses={**AUTH_ERRORS, **_CREATE_ERRORS, **VALIDATION_ERRORS},
+    response_description="The job, and the presigned POST to upload its file with.",
+    responses=_CREATE_ERRORS,
 )
 def create_job(
-    body: CreateJobRequest,
+    body: Annotated[CreateJobRequest, Body(openapi_examples=_CREATE_EXAMPLES)],
     response: Response,
     _: ApiKeyDep,
     settings: SettingsDep,
@@ -84,10 +127,12 @@ def create_job(
     summary="Get a job's status and results",
     description="`status` is one of upload_pending, processing, completed, failed, expired. Completed jobs carry "
     "metadata and presigned links to every output; failed ones an error code and message.",
-    responses={**AUTH_ERRORS, **_GET_ERRORS},
+    response_description="The job as it is now; `result` once it completed, `error` once it failed.",
+    responses=_GET_ERRORS,
 )
 def get_job(
     _: ApiKeyDep,
+    settings: SettingsDep,
     clients: ClientsDep,
     store: JobStoreDep,
     job_id: str = Path(description="The id returned when the job was created.", examples=[str(uuid.UUID(int=1))]),
@@ -95,10 +140,17 @@ def get_job(
     try:
         canonical = str(uuid.UUID(job_id))
     except ValueError:
-        raise RequestError(f"{job_id!r} is not a job id (a UUID).", code="invalid_job_id") from None
+        raise RequestError(
+            f"{job_id!r} is not a job id (a UUID): use the `job_id` that `POST /v1/jobs` returned.",
+            code=INVALID_JOB_ID.code,
+        ) from None
     job = store.get(canonical)
     if job is None:
-        raise NotFoundError(f"No job has id {canonical}.", code="job_not_found")
+        raise NotFoundError(
+            f"No job has id {canonical}. Check the id; jobs are deleted {settings.job_retention_days} days after "
+            "they were created.",
+            code=JOB_NOT_FOUND.code,
+        )
     return _view(job, clients)
 
 

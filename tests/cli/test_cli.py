@@ -83,6 +83,7 @@ def test_dev_command_runs_the_stack_and_stops_on_ctrl_c(tmp_path: Path) -> None:
                 break
         text = "".join(banner)
         assert f"http://127.0.0.1:{api_port}/docs" in text
+        assert f"http://127.0.0.1:{api_port}/ui" in text  # the results page
         assert "imgpipe-local-dev-key" in text
         image = tmp_path / "p.png"
         image.write_bytes(png(64, 64))

@@ -87,8 +87,10 @@ def decode(data: bytes, settings: Settings, *, longest_needed: int | None = None
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise too_large from None
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError) as exc:
+            # Pillow's "cannot identify" message embeds an object repr: say what it means instead.
+            reason = "its header is invalid" if isinstance(exc, UnidentifiedImageError) else str(exc)
             raise CorruptImageError(
-                f"The file looks like {fmt} but cannot be decoded ({exc}); it may be truncated or damaged.",
+                f"The file looks like {fmt} but cannot be decoded ({reason}); it may be truncated or damaged.",
             ) from None
     return DecodedImage(
         image=image,

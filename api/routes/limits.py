@@ -1,0 +1,27 @@
+"""/v1/limits: what POST /v1/jobs accepts, so clients can refuse a file before they create its job."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import ApiKeyDep, SettingsDep
+from api.errors import INTERNAL_ERROR, INVALID_API_KEY, MISSING_API_KEY, responses
+from api.schemas import UploadLimits
+
+router = APIRouter(prefix="/v1/limits", tags=["jobs"])
+
+
+@router.get(
+    "",
+    summary="Get the upload limits",
+    description="The largest file and the content types `POST /v1/jobs` accepts. Also a cheap way to check an "
+    "API key: `imgpipe submit` calls it before it uploads anything.",
+    response_description="The limits this deployment enforces.",
+    responses=responses(MISSING_API_KEY, INVALID_API_KEY, INTERNAL_ERROR),
+)
+def get_limits(_: ApiKeyDep, settings: SettingsDep) -> UploadLimits:
+    return UploadLimits(
+        max_upload_bytes=settings.max_upload_bytes,
+        accepted_content_types=sorted(settings.accepted_content_types),
+        upload_url_ttl_seconds=settings.upload_url_ttl_seconds,
+    )

@@ -1,0 +1,110 @@
+"""The pages of the API: the offline docs, the results page and its configuration, and error bodies for paths
+that are not routes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from api.main import create_app
+from cli.stack import LocalStack
+from core.config import Settings
+
+
+@pytest.fixture
+def anonymous(stack: LocalStack) -> Iterator[httpx.Client]:
+    assert stack.api is not None
+    with httpx.Client(base_url=stack.api.url, timeout=10) as client:
+        yield client
+
+
+def test_home_redirects_to_the_results_page(anonymous: httpx.Client) -> None:
+    response = anonymous.get("/")
+    assert response.status_code == 307
+    assert response.headers["location"].endswith("/ui")
+    assert anonymous.head("/ui").status_code == 200
+    page = anonymous.get("/ui")
+    assert page.status_code == 200
+    assert 'id="file-input"' in page.text
+    # Only its own script and styles may run on the page that handles the API key.
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert page.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc"])
+def test_docs_load_their_assets_from_the_api_not_a_cdn(anonymous: httpx.Client, path: str) -> None:
+    page = anonymous.get(path)
+    assert page.status_code == 200
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert assets
+    for asset in assets:
+        assert asset.startswith("/"), f"{path} loads {asset} from elsewhere"
+        assert anonymous.get(asset).status_code == 200, asset
+    assert "cdn.jsdelivr" not in page.text and "fonts.googleapis" not in page.text
+
+
+def test_the_local_stack_offers_its_dev_key_to_the_page(anonymous: httpx.Client, api_key: str) -> None:
+    config = anonymous.get("/ui/config.json").json()
+    assert config == {"environment": "local", "default_api_key": api_key, "docs_url": "/docs"}
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        Settings(environment="aws", api_keys=[SecretStr("a-real-secret")]),
+        Settings(environment="local", api_keys=[SecretStr("a-local-secret")]),
+    ],
+    ids=["aws", "local-with-own-key"],
+)
+def test_no_key_is_offered_but_the_published_dev_key_on_a_local_stack(settings: Settings) -> None:
+    with TestClient(create_app(settings)) as client:
+        config = client.get("/ui/config.json").json()
+        spec = client.get("/openapi.json").json()
+    assert config["default_api_key"] is None
+    assert "imgpipe-local-dev-key" not in spec["info"]["description"]
+    assert "a-real-secret" not in str(config) and "a-local-secret" not in str(spec)
+
+
+def test_unknown_paths_and_methods_get_the_error_body(anonymous: httpx.Client) -> None:
+    missing = anonymous.get("/nowhere")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "not_found"
+    assert "/docs" in missing.json()["error"]["message"]
+    asset = anonymous.get("/ui/assets/nothing.js")
+    assert asset.status_code == 404 and asset.json()["error"]["code"] == "not_found"
+    wrong_method = anonymous.delete("/v1/limits")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["error"] == {
+        "code": "method_not_allowed",
+        "message": "DELETE is not allowed on /v1/limits; use GET.",
+        "details": {},
+    }
+    assert wrong_method.headers["allow"] == "GET"
+
+
+def test_limits_tell_clients_what_is_accepted(api: httpx.Client, stack: LocalStack) -> None:
+    assert api.get("/v1/limits").json() == {
+        "max_upload_bytes": stack.settings.max_upload_bytes,
+        "accepted_content_types": ["image/jpeg", "image/png"],
+        "upload_url_ttl_seconds": stack.settings.upload_url_ttl_seconds,
+    }
+
+
+def test_the_page_files_ship_in_the_package() -> None:
+    """The API image installs a wheel: every file under api/static must be declared as package data."""
+    import fnmatch
+    import tomllib
+
+    root = Path(__file__).resolve().parents[2]
+    declared = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"].get("api", [])
+    static = [p.relative_to(root / "api").as_posix() for p in (root / "api" / "static").rglob("*") if p.is_file()]
+    assert static
+    missing = [f for f in static if not any(fnmatch.fnmatch(f, pattern) for pattern in declared)]
+    assert not missing, f'add to [tool.setuptools.package-data]: api = ["static/*.html", "static/assets/*"]; {missing}'
