@@ -36,7 +36,10 @@ def _inputs(count: int, poison_share: float, seed: int) -> list[tuple[bytes, str
     """(bytes, content type, expected error code or None) for each job; a few distinct images, reused."""
     rng = random.Random(seed)
     good = [(jpeg(320, 240), "image/jpeg"), (png(200, 150), "image/png"), (jpeg(800, 600, orientation=6), "image/jpeg")]
-    bad = [(b"not an image at all", "image/png", "unsupported_format"), (jpeg(300, 200)[:900], "image/jpeg", "corrupt_image")]
+    bad = [
+        (b"not an image at all", "image/png", "unsupported_format"),
+        (jpeg(300, 200)[:900], "image/jpeg", "corrupt_image"),
+    ]
     out: list[tuple[bytes, str, str | None]] = []
     for _ in range(count):
         if rng.random() < poison_share:
