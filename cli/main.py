@@ -110,11 +110,15 @@ def _engine_note(settings: Settings) -> str:
 @click.option("--workers", default=1, show_default=True, type=int, help="Worker processes to run.")
 def dev(port: int, moto_port: int, workers: int) -> None:
     """Run the whole pipeline locally on an embedded AWS emulator (moto) until Ctrl-C."""
+    from cli.processes import PortInUseError
     from cli.stack import start_local_stack
 
     settings = _dev_settings()
     click.echo("starting moto, provisioning, starting the API and workers...")
-    stack = start_local_stack(settings, api_port=port, moto_port=moto_port, workers=workers, quiet=False)
+    try:
+        stack = start_local_stack(settings, api_port=port, moto_port=moto_port, workers=workers, quiet=False)
+    except PortInUseError as exc:
+        raise click.ClickException(f"{exc}: stop it, or choose other ports with --port / --moto-port") from None
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: stopping.set())

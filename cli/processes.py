@@ -21,6 +21,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class PortInUseError(RuntimeError):
+    """A port asked for by number is taken: the service would fail to bind while another answers in its place."""
+
+
+def require_free_port(port: int, service: str) -> int:
+    """`port` if nothing listens on it on 127.0.0.1, else PortInUseError naming the service that wanted it."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        if sock.connect_ex(("127.0.0.1", port)) == 0:
+            raise PortInUseError(f"port {port} on 127.0.0.1 (for the {service}) is already in use by another process")
+    return port
+
+
 def wait_until(condition: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.02) -> None:
     """Poll `condition` until it holds; raise TimeoutError naming `what` when it does not within `timeout`."""
     deadline = time.monotonic() + timeout
@@ -86,7 +98,7 @@ def _started(service: Service, ready_url: str, timeout: float) -> Service:
 
 def start_moto(port: int | None = None, *, quiet: bool = True, timeout: float = 30) -> Service:
     """moto in server mode: a real HTTP endpoint on 127.0.0.1 emulating every AWS service we use."""
-    port = port or free_port()
+    port = require_free_port(port, "emulator") if port else free_port()
     env = {"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
     proc = _spawn("moto", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], env, quiet=quiet)
     url = f"http://127.0.0.1:{port}"
@@ -94,7 +106,7 @@ def start_moto(port: int | None = None, *, quiet: bool = True, timeout: float = 
 
 
 def start_api(env: Mapping[str, str], port: int | None = None, *, quiet: bool = True, timeout: float = 30) -> Service:
-    port = port or free_port()
+    port = require_free_port(port, "API") if port else free_port()
     argv = [sys.executable, "-m", "cli.main", "api", "--host", "127.0.0.1", "--port", str(port)]
     proc = _spawn("api", argv, env, quiet=quiet)
     url = f"http://127.0.0.1:{port}"

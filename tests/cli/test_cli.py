@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -103,3 +104,23 @@ def test_dev_command_runs_the_stack_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     wait_until(lambda: not http_ok(f"http://127.0.0.1:{api_port}/healthz"), timeout=10, what="the API to stop")
     with pytest.raises(httpx.TransportError):
         httpx.get(f"http://127.0.0.1:{moto_port}/moto-api/data.json", timeout=2)
+
+
+def test_dev_refuses_a_port_in_use_with_a_clear_error() -> None:
+    moto_port = free_port()
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        api_port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "cli.main", "dev", "--port", str(api_port), "--moto-port", str(moto_port)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert f"port {api_port} on 127.0.0.1 (for the API) is already in use" in result.stderr
+    assert "stack is up" not in result.stdout
+    # The emulator it had started is stopped again: nothing answers on its port.
+    assert not http_ok(f"http://127.0.0.1:{moto_port}/moto-api/data.json")
