@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.analysis import Analysis, TextWord
 from core.jobs import ImageMetadata, JobErrorInfo, JobStatus, OutputFile
 
 EXAMPLE_JOB_ID = "6f1c2a4e-8d5b-4a43-9a3e-2f0f4b1f8c21"
@@ -77,7 +78,8 @@ JOB_VIEW_EXAMPLE: dict[str, Any] = {
             _output_example("processed.webp", "image/webp", 1024, 768, 88410),
         ],
         "analysis": {
-            "engine": "local",
+            "engine": "rekognition",
+            "skipped_reason": None,
             "full_text": "OPEN 24 HOURS",
             "lines": [
                 {
@@ -86,7 +88,58 @@ JOB_VIEW_EXAMPLE: dict[str, Any] = {
                     "box": {"left": 0.21, "top": 0.4, "width": 0.52, "height": 0.08},
                 }
             ],
-            "labels": [],
+            "words": [
+                {
+                    "text": "OPEN",
+                    "confidence": 99.1,
+                    "box": {"left": 0.21, "top": 0.4, "width": 0.14, "height": 0.08},
+                    "line": 0,
+                },
+                {
+                    "text": "24",
+                    "confidence": 98.0,
+                    "box": {"left": 0.37, "top": 0.4, "width": 0.07, "height": 0.08},
+                    "line": 0,
+                },
+                {
+                    "text": "HOURS",
+                    "confidence": 98.2,
+                    "box": {"left": 0.46, "top": 0.4, "width": 0.27, "height": 0.08},
+                    "line": 0,
+                },
+            ],
+            "labels": [
+                {
+                    "name": "Signboard",
+                    "confidence": 97.2,
+                    "parents": ["Symbol"],
+                    "aliases": ["Sign"],
+                    "categories": ["Text and Documents"],
+                    "instances": [],
+                }
+            ],
+            "labels_note": None,
+            "properties": {
+                "quality": {"brightness": 61.3, "sharpness": 88.0, "contrast": 72.5},
+                "dominant_colors": [
+                    {
+                        "red": 250,
+                        "green": 250,
+                        "blue": 245,
+                        "hex": "#fafaf5",
+                        "simplified_color": "white",
+                        "css_color": "white",
+                        "pixel_percent": 58.1,
+                    }
+                ],
+                "foreground": None,
+                "background": None,
+                "source": "rekognition",
+            },
+            "model_version": "text 3.0, labels 3.0",
+            "image_sent": "s3_object",
+            "omitted": None,
+            "duration_ms": 412.0,
         },
     },
 }
@@ -128,14 +181,25 @@ class OutputView(OutputFile):
     url: str = Field(description="Presigned download link.")
 
 
+class AnalysisView(Analysis):
+    """Text and labels found in the image. Boxes are `left`, `top`, `width`, `height` as ratios (0-1) of the
+    upright image's width and height, as Rekognition's `Geometry.BoundingBox`; confidences are 0-100."""
+
+    words: list[TextWord] | None = Field(  # type: ignore[assignment]
+        None,
+        description="Every word with its box and the index of its line; `null` when the request asked for "
+        "`words=false` (an empty list means no words were found).",
+    )
+
+
 class ResultView(BaseModel):
     metadata: ImageMetadata
     outputs: list[OutputView] = Field(description="Thumbnails and the processed WebP, each with a download link.")
-    analysis: dict[str, Any] | None = Field(
+    analysis: AnalysisView | None = Field(
         None,
-        description="Text and labels found in the image, when the worker's analysis is enabled: `engine`, "
-        "`full_text`, `lines` and `words` (each with `text`, `confidence` 0-100 and `box`: `left`, `top`, "
-        "`width`, `height` as ratios of the upright image's width and height), `labels`, `properties`.",
+        description="Text (`full_text`, `lines`, `words`), labels and image properties, and the `engine` that "
+        "found them; `skipped_reason` says why an image was not analysed. Absent for jobs processed while "
+        "analysis did not exist.",
     )
 
 

@@ -90,11 +90,11 @@ def _ocr_installed() -> bool:
 
 
 def _dev_settings() -> Settings:
-    """Settings from the environment; text analysis on (offline OCR) when nobody chose and the `ocr` extra is
-    installed, so a newcomer's first image shows its text."""
+    """Settings from the environment. Text analysis defaults to the offline OCR engine (`local`); when nobody chose
+    and the `ocr` extra is missing it is turned off, so the stack still starts (the banner says how to get it)."""
     settings = Settings()
-    if "analysis_engine" not in settings.model_fields_set and _ocr_installed():
-        settings = settings.model_copy(update={"analysis_engine": "local"})
+    if "analysis_engine" not in settings.model_fields_set and not _ocr_installed():
+        settings = settings.model_copy(update={"analysis_engine": "off"})
     return settings
 
 

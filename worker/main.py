@@ -13,6 +13,8 @@ from core.aws import AwsClients
 from core.config import Settings
 from core.logs import configure_logging
 from core.store import JobStore
+from worker.analysis import OcrUnavailableError
+from worker.analysis import prepare as prepare_analysis
 from worker.consumer import Consumer
 from worker.pipeline import JobProcessor
 from worker.protection import ScaleInProtection
@@ -40,8 +42,16 @@ def run(settings: Settings) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    try:
+        prepare_analysis(settings)
+    except OcrUnavailableError as exc:
+        log.error("%s", exc)
+        return 2
     consumer = build_consumer(settings)
-    log.info("worker started", extra={"fields": {"concurrency": settings.worker_concurrency}})
+    log.info(
+        "worker started",
+        extra={"fields": {"concurrency": settings.worker_concurrency, "analysis_engine": settings.analysis_engine}},
+    )
     drained = consumer.run(stop)
     if not drained:
         # Job threads still running past the deadline: exit now rather than wait for them at interpreter exit.

@@ -1,4 +1,4 @@
-"""One upload event -> one finished job: claim, fetch, image stage, outputs, result, notification."""
+"""One upload event -> one finished job: claim, fetch, image stage, analysis, outputs, result, notification."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from core.keys import job_id_from_upload_key, output_key
 from core.logs import log_context
 from core.metrics import emit_job, timed
 from core.store import JobStore
+from worker.analysis import SourceImage, analyze, stored_analysis
 from worker.events import UploadEvent
 from worker.stages.image import process_image
 from worker.stages.publish import publish_outcome
@@ -154,6 +155,10 @@ class JobProcessor:
             data = s3.get_object(Bucket=event.bucket, Key=event.key)["Body"].read()
         with log_context(stage="image"), timed(durations, "image"):
             outcome = process_image(data, s)
+        # Before the outputs are stored: an image the analysis service refuses fails the job without leaving any.
+        with log_context(stage="analysis"), timed(durations, "analysis"):
+            source = SourceImage.from_upload(event.bucket, event.key, data, outcome.metadata)
+            analysis = analyze(outcome.upright, source, s, self.clients)
         with log_context(stage="store_outputs"), timed(durations, "store_outputs"):
             outputs = []
             for r in outcome.renditions:
@@ -169,7 +174,7 @@ class JobProcessor:
                         bytes=len(r.data),
                     )
                 )
-        return JobResult(metadata=outcome.metadata, outputs=outputs)
+        return JobResult(metadata=outcome.metadata, outputs=outputs, analysis=stored_analysis(analysis))
 
     def _notify(self, job: Job) -> None:
         with log_context(stage="publish"):

@@ -6,7 +6,7 @@ import uuid
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Response, status
+from fastapi import APIRouter, Body, Path, Query, Response, status
 
 from api.deps import ApiKeyDep, ClientsDep, JobStoreDep, SettingsDep
 from api.errors import (
@@ -18,7 +18,16 @@ from api.errors import (
     responses,
 )
 from api.presign import download_url, upload_post
-from api.schemas import CREATE_JOB_EXAMPLE, CreateJobRequest, CreateJobResponse, JobView, OutputView, ResultView
+from api.schemas import (
+    CREATE_JOB_EXAMPLE,
+    AnalysisView,
+    CreateJobRequest,
+    CreateJobResponse,
+    JobView,
+    OutputView,
+    ResultView,
+)
+from core.analysis import analysis_view
 from core.errors import FileTooLargeError, NotFoundError, RequestError, UnsupportedContentTypeError
 from core.jobs import Job, JobErrorInfo, JobStatus, new_job, utcnow
 from core.keys import upload_key
@@ -126,7 +135,8 @@ def create_job(
     "/{job_id}",
     summary="Get a job's status and results",
     description="`status` is one of upload_pending, processing, completed, failed, expired. Completed jobs carry "
-    "metadata and presigned links to every output; failed ones an error code and message.",
+    "metadata, presigned links to every output and the text and labels found (`result.analysis`); failed ones an "
+    "error code and message. Light clients can leave out the per-word geometry with `?words=false`.",
     response_description="The job as it is now; `result` once it completed, `error` once it failed.",
     responses=_GET_ERRORS,
 )
@@ -136,6 +146,11 @@ def get_job(
     clients: ClientsDep,
     store: JobStoreDep,
     job_id: str = Path(description="The id returned when the job was created.", examples=[str(uuid.UUID(int=1))]),
+    words: bool = Query(
+        True,
+        description="`false` leaves out `result.analysis.words` (it becomes `null`), the per-word boxes that make "
+        "up most of a text-heavy result; `full_text` and `lines` stay.",
+    ),
 ) -> JobView:
     try:
         canonical = str(uuid.UUID(job_id))
@@ -151,15 +166,18 @@ def get_job(
             "they were created.",
             code=JOB_NOT_FOUND.code,
         )
-    return _view(job, clients)
+    return _view(job, clients, include_words=words)
 
 
-def _view(job: Job, clients: ClientsDep) -> JobView:
+def _view(job: Job, clients: ClientsDep, *, include_words: bool) -> JobView:
     current = job.status_at(utcnow())
     result = None
     if job.result is not None:
         outputs = [OutputView(**o.model_dump(), url=download_url(clients, o.key)) for o in job.result.outputs]
-        result = ResultView(metadata=job.result.metadata, outputs=outputs, analysis=job.result.analysis)
+        analysis = None
+        if job.result.analysis is not None:
+            analysis = AnalysisView.model_validate(analysis_view(job.result.analysis, include_words=include_words))
+        result = ResultView(metadata=job.result.metadata, outputs=outputs, analysis=analysis)
     return JobView(
         job_id=job.job_id,
         status=current,

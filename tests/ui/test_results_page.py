@@ -43,7 +43,7 @@ def _sign(path: Path) -> Path:
 def _analysis() -> dict[str, Any]:
     """The analysis an OCR engine would report for the sign, in the worker's own model (so a change of shape
     breaks this test): a box per line from the drawn text, a box per word by share of characters."""
-    from worker.analysis.models import Analysis, BoundingBox, TextLine, TextWord
+    from core.analysis import Analysis, BoundingBox, TextLine, TextWord
 
     width, height = _SIZE
     lines, words = [], []

@@ -1,0 +1,119 @@
+"""The Rekognition engine inside the whole pipeline: moto's canned DetectText/DetectLabels answer through a real
+worker process, and the refused-image and throttling paths through the job processor (Stubber on Rekognition, moto
+for S3 and DynamoDB)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from botocore.stub import ANY, Stubber
+
+from cli.stack import LocalStack, start_local_stack
+from core.aws import AwsClients
+from core.config import Settings
+from core.jobs import JobStatus
+from core.keys import upload_key
+from core.store import JobStore
+from tests.rekognition_responses import DETECT_LABELS, DETECT_TEXT
+from tests.support import png, submit, wait_for_job
+from worker.events import UploadEvent
+from worker.pipeline import Delivery, JobProcessor
+
+
+@pytest.fixture(scope="module")
+def rek_stack() -> Iterator[LocalStack]:
+    stack = start_local_stack(Settings(analysis_engine="rekognition", retry_base_seconds=1), workers=0)
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture
+def rek_api(rek_stack: LocalStack) -> Iterator[httpx.Client]:
+    assert rek_stack.api is not None and rek_stack.api.url is not None
+    key = rek_stack.settings.api_keys[0].get_secret_value()
+    with httpx.Client(base_url=rek_stack.api.url, headers={"X-API-Key": key}, timeout=30) as client:
+        yield client
+
+
+def test_moto_canned_answer_through_a_worker(rek_stack: LocalStack, rek_api: httpx.Client) -> None:
+    worker = rek_stack.add_worker()
+    try:
+        job = wait_for_job(rek_api, submit(rek_api, png(400, 300), "image/png", "phone.png"))
+    finally:
+        worker.stop()
+        rek_stack.workers.remove(worker)
+    assert job["status"] == "completed", job
+    analysis = job["result"]["analysis"]
+    assert analysis["engine"] == "rekognition" and analysis["image_sent"] == "s3_object"
+    assert analysis["full_text"].startswith("IT'S\nMONDAY")
+    assert [w["text"] for w in analysis["words"]][:2] == ["IT'S", "MONDAY"]
+    phone = next(label for label in analysis["labels"] if label["name"] == "Mobile Phone")
+    assert phone["parents"] == ["Phone"] and phone["instances"]
+    assert analysis["labels_note"] is None
+
+
+def _processor(stack: LocalStack) -> tuple[JobProcessor, AwsClients, Stubber]:
+    clients = AwsClients(stack.settings)
+    stubber = Stubber(clients.rekognition)
+    return JobProcessor(clients, JobStore(clients.dynamodb, stack.settings.jobs_table), "arn:none"), clients, stubber
+
+
+def _uploaded_job(api: httpx.Client, stack: LocalStack, clients: AwsClients) -> tuple[str, UploadEvent]:
+    """A job whose upload is in S3 (no worker runs in this stack: the processor below handles its event)."""
+    job_id = submit(api, png(320, 240), "image/png")
+    key = upload_key(job_id)
+    head = clients.s3.head_object(Bucket=stack.settings.uploads_bucket, Key=key)
+    return job_id, UploadEvent(stack.settings.uploads_bucket, key, head["ContentLength"], head["ETag"], None)
+
+
+@pytest.mark.parametrize("code", ["InvalidImageFormatException", "ImageTooLargeException"])
+def test_an_image_rekognition_refuses_fails_the_job_with_its_code(
+    rek_stack: LocalStack, rek_api: httpx.Client, code: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    processor, clients, stubber = _processor(rek_stack)
+    monkeypatch.setattr(processor, "_notify", lambda job: None)  # no topic in this test: SNS is not the subject
+    job_id, event = _uploaded_job(rek_api, rek_stack, clients)
+    stubber.add_client_error("detect_text", service_error_code=code, service_message="refused", http_status_code=400)
+    with stubber:
+        disposition = processor.handle(event, Delivery())
+
+    assert disposition.delete  # permanent: nothing to redeliver
+    job = rek_api.get(f"/v1/jobs/{job_id}").json()
+    assert job["status"] == "failed"
+    assert job["error"]["code"] == "analysis_invalid_image" and code in job["error"]["message"]
+    listed = clients.s3.list_objects_v2(Bucket=rek_stack.settings.outputs_bucket, Prefix=f"processed/{job_id}/")
+    assert listed.get("KeyCount", 0) == 0  # analysis runs before the outputs are stored
+
+
+def test_throttling_after_retries_leaves_the_message_for_redelivery(
+    rek_stack: LocalStack, rek_api: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    processor, clients, stubber = _processor(rek_stack)
+    monkeypatch.setattr(processor, "_notify", lambda job: None)
+    job_id, event = _uploaded_job(rek_api, rek_stack, clients)
+    # What is left once botocore's standard retry mode has spent its attempts.
+    stubber.add_client_error("detect_text", service_error_code="ThrottlingException", http_status_code=400)
+    with stubber:
+        first = processor.handle(event, Delivery(receive_count=1))
+    assert not first.delete and first.retry_after >= 1
+    job = JobStore(clients.dynamodb, rek_stack.settings.jobs_table).get(job_id)
+    assert job is not None and job.status is JobStatus.PROCESSING and job.error is None and job.lease_until == 0
+
+    # The redelivered message completes the job once Rekognition answers.
+    stubber.add_response("detect_text", DETECT_TEXT, {"Image": ANY, "Filters": ANY})
+    stubber.add_response(
+        "detect_labels",
+        DETECT_LABELS,
+        {"Image": ANY, "MaxLabels": ANY, "MinConfidence": ANY, "Features": ANY, "Settings": ANY},
+    )
+    with stubber:
+        second = processor.handle(event, Delivery(receive_count=2))
+    assert second.delete
+    done = rek_api.get(f"/v1/jobs/{job_id}").json()
+    assert done["status"] == "completed" and done["attempts"] == 2
+    assert done["result"]["analysis"]["full_text"] == "Hello world\nSecond"
+    assert done["result"]["analysis"]["properties"]["source"] == "rekognition"

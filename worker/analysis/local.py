@@ -1,0 +1,193 @@
+"""The offline engine: rapidocr (PP-OCR ONNX models shipped inside its wheel) on onnxruntime, plus pixel properties.
+
+Measured facts this module relies on (rapidocr 3.10, onnxruntime 1.32):
+- The models are in the wheel; we pass their paths explicitly, so rapidocr never reaches its download code.
+- onnxruntime writes a small device-id database under `$XDG_CACHE_HOME` (else `~/.cache`) and a `.ses` file
+  under `$TMPDIR`. Both writes are best effort (OCR still works when they fail), but we point XDG_CACHE_HOME at
+  `ocr_cache_dir` before importing it so that nothing lands in a read-only or shared HOME.
+- Det.limit_type=max with limit_side_len 1280 is ~10x faster than the default (min/736) at the same recall.
+- Recognition dominates (PP-OCRv6's multilingual 18,710-class head: ~25-35 ms CPU per text line); one line per
+  run and one onnxruntime thread used the least CPU and wall time on a busy 2-core machine (bench/ocr_accuracy.py).
+There is no offline label classifier that fits (see /work/shared/notes/imaging.md): this engine reports no labels
+and says so, rather than inventing any.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PIL import Image
+
+from core.analysis import Analysis, BoundingBox, TextLine, TextWord
+from core.config import Settings
+from worker.analysis.properties import pixel_properties
+
+if TYPE_CHECKING:
+    from rapidocr import RapidOCR
+
+LABELS_NOTE = "The local engine has no label classifier; labels come only from the rekognition engine."
+_MODEL_FILES = {
+    "Det": "PP-OCRv6_det_small.onnx",
+    "Rec": "PP-OCRv6_rec_small.onnx",
+    "Cls": "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
+}
+
+_engine: RapidOCR | None = None
+_engine_version = ""
+_load_lock = threading.Lock()
+# One inference at a time per process: onnxruntime already spreads one run over every core, and rapidocr keeps
+# per-call options on the shared instance.
+_run_lock = threading.Lock()
+
+
+class OcrUnavailableError(RuntimeError):
+    """The `ocr` extra (rapidocr + onnxruntime) is not installed, or its wheel lacks the bundled models."""
+
+
+def cache_dir(settings: Settings) -> Path:
+    return Path(settings.ocr_cache_dir or Path(tempfile.gettempdir()) / "imgpipe-ocr")
+
+
+def _prepare_environment(settings: Settings) -> None:
+    directory = cache_dir(settings)
+    directory.mkdir(parents=True, exist_ok=True)
+    if settings.ocr_cache_dir is not None or "XDG_CACHE_HOME" not in os.environ:
+        os.environ["XDG_CACHE_HOME"] = str(directory)
+
+
+def check_available() -> None:
+    """Raise OcrUnavailableError unless the `ocr` extra and rapidocr's bundled models are installed, without
+    importing them (that, and loading the models, waits for the first image)."""
+    missing = [name for name in ("rapidocr", "onnxruntime") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise OcrUnavailableError(
+            f"analysis_engine=local needs the `ocr` extra ({', '.join(missing)} missing): "
+            "pip install 'imgpipe[ocr]', or set IMGPIPE_ANALYSIS_ENGINE=off"
+        )
+    spec = importlib.util.find_spec("rapidocr")
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    for name in _MODEL_FILES.values():
+        if not any((Path(location) / "models" / name).is_file() for location in locations):
+            raise OcrUnavailableError(f"rapidocr's bundled model {name} is missing; reinstall the `ocr` extra")
+
+
+def ocr_engine(settings: Settings) -> RapidOCR:
+    """The process's OCR engine, built on first use (about 1 s) and kept; safe to call from many threads."""
+    global _engine, _engine_version
+    if _engine is not None:
+        return _engine
+    with _load_lock:
+        if _engine is None:
+            _prepare_environment(settings)
+            try:
+                import rapidocr
+                from rapidocr import RapidOCR
+            except ImportError as exc:
+                raise OcrUnavailableError(
+                    "analysis_engine=local needs the `ocr` extra: pip install 'imgpipe[ocr]'"
+                ) from exc
+            models = Path(rapidocr.__file__).parent / "models"
+            params: dict[str, Any] = {
+                "Global.log_level": "warning",
+                "Global.return_word_box": True,
+                "Det.limit_type": "max",
+                "Det.limit_side_len": settings.ocr_max_side,
+                # One line per recognition run: batching pads lines to the widest and cost ~40% more CPU here.
+                "Rec.rec_batch_num": 1,
+                "EngineConfig.onnxruntime.intra_op_num_threads": settings.ocr_threads,
+                "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+                "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,
+            }
+            for stage, name in _MODEL_FILES.items():
+                path = models / name
+                if not path.is_file():
+                    raise OcrUnavailableError(f"rapidocr's bundled model {path} is missing; reinstall the `ocr` extra")
+                params[f"{stage}.model_path"] = str(path)
+            engine = RapidOCR(params=params)
+            _engine_version = f"rapidocr {getattr(rapidocr, '__version__', '?')} PP-OCRv6 small"
+            _engine = engine
+    return _engine
+
+
+def _ocr_input(image: Image.Image) -> Image.Image:
+    # rapidocr converts RGB/RGBA/L PIL images itself (RGBA onto a background that contrasts with the text).
+    if image.mode in ("RGB", "RGBA", "L"):
+        return image
+    has_alpha = image.mode in ("LA", "PA") or "transparency" in image.info
+    return image.convert("RGBA" if has_alpha else "RGB")
+
+
+def _points(quad: Any) -> list[tuple[float, float]]:
+    return [(float(p[0]), float(p[1])) for p in quad]
+
+
+def _overlap(a: BoundingBox, b: BoundingBox) -> float:
+    """Intersection area of two boxes as a share of `a`'s area."""
+    w = min(a.left + a.width, b.left + b.width) - max(a.left, b.left)
+    h = min(a.top + a.height, b.top + b.height) - max(a.top, b.top)
+    area = a.width * a.height
+    return max(0.0, w) * max(0.0, h) / area if area > 0 else 0.0
+
+
+def _line_of(word: BoundingBox, lines: list[TextLine]) -> int | None:
+    # rapidocr's word groups are not reliably aligned with its lines (it drops empty groups), so each word is
+    # assigned to the line whose box covers most of it.
+    best, best_overlap = None, 0.0
+    for index, line in enumerate(lines):
+        overlap = _overlap(word, line.box)
+        if overlap > best_overlap:
+            best, best_overlap = index, overlap
+    return best
+
+
+def read_text(image: Image.Image, settings: Settings) -> tuple[list[TextLine], list[TextWord]]:
+    engine = ocr_engine(settings)
+    width, height = image.size
+    with _run_lock:
+        result: Any = engine(_ocr_input(image))
+    boxes, txts, scores = getattr(result, "boxes", None), getattr(result, "txts", None), getattr(result, "scores", None)
+    if boxes is None or txts is None or scores is None:
+        return [], []
+    lines = [
+        TextLine(
+            text=str(text),
+            confidence=round(float(score) * 100, 3),
+            box=BoundingBox.from_points(_points(quad), width, height),
+        )
+        for quad, text, score in zip(boxes, txts, scores, strict=False)
+        if str(text).strip()
+    ]
+    words: list[TextWord] = []
+    for group in getattr(result, "word_results", None) or ():
+        for entry in group or ():
+            if len(entry) != 3 or entry[2] is None or not str(entry[0]).strip():
+                continue
+            text, score, quad = entry
+            confidence = round(float(score) * 100, 3)
+            if confidence < settings.analysis_word_min_confidence:
+                continue
+            box = BoundingBox.from_points(_points(quad), width, height)
+            words.append(TextWord(text=str(text), confidence=confidence, box=box, line=_line_of(box, lines)))
+    return lines, words
+
+
+def analyze_local(image: Image.Image, settings: Settings) -> Analysis:
+    started = time.monotonic()
+    lines, words = read_text(image, settings)
+    return Analysis(
+        engine="local",
+        full_text="\n".join(line.text for line in lines),
+        lines=lines,
+        words=words,
+        labels=[],
+        labels_note=LABELS_NOTE,
+        properties=pixel_properties(image, settings.analysis_max_dominant_colors),
+        model_version=_engine_version or None,
+        duration_ms=round((time.monotonic() - started) * 1000, 1),
+    )
