@@ -94,7 +94,8 @@ def ocr_engine(settings: Settings) -> RapidOCR:
                 ) from exc
             models = Path(rapidocr.__file__).parent / "models"
             params: dict[str, Any] = {
-                "Global.log_level": "warning",
+                # "error": its warnings are per image ("The text detection result is empty" for every photo).
+                "Global.log_level": "error",
                 "Global.return_word_box": True,
                 "Det.limit_type": "max",
                 "Det.limit_side_len": settings.ocr_max_side,

@@ -115,15 +115,22 @@ def analyze_rekognition(
     image: Image.Image, source: SourceImage, settings: Settings, client: RekognitionClient
 ) -> Analysis:
     started = time.monotonic()
-    if min(source.width, source.height) < MIN_SIDE:
+
+    def too_small(width: int, height: int) -> Analysis:
         return Analysis(
             engine="rekognition",
-            skipped_reason=f"image_too_small: {source.width}x{source.height} px; Rekognition needs at least "
-            f"{MIN_SIDE} px on each side",
+            skipped_reason=f"image_too_small: {width}x{height} px; Rekognition needs at least {MIN_SIDE} px on "
+            "each side",
             properties=pixel_properties(image, settings.analysis_max_dominant_colors),
             duration_ms=_ms(started),
         )
+
+    if min(source.width, source.height) < MIN_SIDE:
+        return too_small(source.width, source.height)
     image_arg, sent_as = image_argument(image, source)
+    if sent_as == "bytes" and min(image.size) < MIN_SIDE:
+        # Bytes are of the (smaller) rendition: a long, thin image can fall under the minimum only there.
+        return too_small(*image.size)
     slot = _slot(settings.rekognition_max_concurrency)
     with slot, _translated_errors("DetectText"):
         text = client.detect_text(

@@ -201,6 +201,14 @@ def test_under_80_px_nothing_is_sent(
     assert result.properties is not None and result.properties.source == "pixels"
 
 
+def test_a_rendition_under_80_px_is_not_sent_as_bytes(settings: Settings, aws: AwsClients, stubber: Stubber) -> None:
+    # A 4000x300 WebP (not readable from S3) whose 1024 px rendition is 1024x77: Rekognition would refuse it.
+    rendition = photo(1024, 77)
+    source = source_for(photo(200, 100), "WEBP", width=4000, height=300)
+    result = analyze(rendition, source, settings, aws)  # the Stubber fails any call: none was made
+    assert result.skipped_reason == "image_too_small: 1024x77 px; Rekognition needs at least 80 px on each side"
+
+
 @pytest.mark.parametrize("code", ["ThrottlingException", "ProvisionedThroughputExceededException"])
 def test_throttling_left_after_retries_is_transient(
     settings: Settings, aws: AwsClients, stubber: Stubber, code: str
