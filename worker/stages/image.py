@@ -24,5 +24,7 @@ def process_image(data: bytes, settings: Settings) -> ImageOutcome:
     longest = max(*settings.thumbnail_sizes, settings.processed_max_side)
     decoded = decode(data, settings, longest_needed=longest)
     metadata = extract_metadata(decoded, len(data))
-    renditions, upright = render(decoded.image, decoded.exif_orientation, settings)
+    renditions, upright = render(
+        decoded.image, decoded.exif_orientation, settings, source_size=(decoded.width, decoded.height)
+    )
     return ImageOutcome(metadata=metadata, renditions=renditions, upright=upright)
