@@ -1,0 +1,331 @@
+"""Issue 6, target 1: the image stage per image, naive vs the product (and pyvips), with SSIM of every output.
+
+    PYTHONPATH=. .venv/bin/python bench/stage.py [--rounds 9] [--no-tuning] [--quick]
+
+All implementations run in this one process, interleaved round by round on the same bytes, so machine noise
+(2 shared cores) hits them alike; the figures that matter are the ratios to `naive` in the same table.
+
+- naive: full decode, EXIF transpose of the full image, a LANCZOS resize of the full image for each size, Pillow's
+  default encoder settings (JPEG quality 85 as configured; WebP quality 80, method 4 = Pillow's defaults).
+- v0: the image stage as first committed (draft decode, copy+thumbnail cascade, reducing_gap 2.0, WebP method 4),
+  frozen here so the gain of each later change stays measurable.
+- product: worker.stages.image.process_image, as it is now.
+- pyvips (if installed): thumbnail_buffer/thumbnail_image (shrink-on-load), one libvips thread (VIPS_CONCURRENCY=1,
+  set before import; the worker runs jobs in parallel, so per-image CPU cost is what counts), operation cache off.
+
+The tuning tables vary one knob at a time around the product's choice (`variant()` re-implements the stage with
+knobs; its product setting is checked to produce byte-identical outputs to the product).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import io
+import math
+import os
+from collections.abc import Callable
+from typing import Any
+
+os.environ.setdefault("VIPS_CONCURRENCY", "1")
+
+from PIL import Image, ImageOps
+
+from bench.common import (
+    header,
+    interleaved,
+    median,
+    open_image,
+    photo_jpeg,
+    photo_png,
+    psnr,
+    ssim,
+    table,
+)
+from core.config import Settings
+from worker.stages.image import process_image
+from worker.stages.thumbnails import _flatten, fitted_size, normalize_mode, upright
+from worker.stages.validate import decode
+
+try:
+    import pyvips
+except (ImportError, OSError):  # not installed, or no libvips
+    pyvips = None
+
+SETTINGS = Settings()
+SIZES = (1024, 512, 128)
+OUTPUTS = ("thumb-1024.jpg", "thumb-512.jpg", "thumb-128.jpg", "processed.webp")
+Outputs = dict[str, bytes]
+
+
+def _encode(image: Image.Image, fmt: str, **options: Any) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+# --- implementations -------------------------------------------------------------------------------------------
+
+
+def naive_images(data: bytes) -> dict[str, Image.Image]:
+    """What the naive path encodes: the 'ideal' pixels every output is also compared against."""
+    opened = Image.open(io.BytesIO(data))
+    opened.load()
+    image = ImageOps.exif_transpose(opened)
+    if image.mode not in ("RGB", "L"):
+        image = image.convert("RGB")
+    out = {f"thumb-{s}.jpg": image.resize(fitted_size(image.size, s), Image.Resampling.LANCZOS) for s in SIZES}
+    out["processed.webp"] = out["thumb-1024.jpg"]
+    return out
+
+
+def naive(data: bytes) -> Outputs:
+    images = naive_images(data)
+    out = {name: _encode(images[name], "JPEG", quality=SETTINGS.thumbnail_quality) for name in OUTPUTS[:3]}
+    out["processed.webp"] = _encode(images["processed.webp"], "WEBP", quality=SETTINGS.processed_quality)
+    return out
+
+
+def v0(data: bytes) -> Outputs:
+    """The stage as first committed: draft, then copy()+thumbnail(reducing_gap=2.0) per size, WebP method 4."""
+    image = Image.open(io.BytesIO(data))
+    orientation = image.getexif().get(0x0112)
+    if image.format == "JPEG":
+        ratio = 1024 / max(image.size)
+        if ratio < 1:
+            image.draft(None, (math.ceil(image.width * ratio), math.ceil(image.height * ratio)))
+    image.load()
+    current = normalize_mode(image)
+    by_size: dict[int, Image.Image] = {}
+    first = True
+    for size in SIZES:
+        step = current.copy()
+        step.thumbnail((size, size), Image.Resampling.LANCZOS, reducing_gap=2.0)
+        if first:
+            step, first = upright(step, orientation), False
+        by_size[size] = current = step
+    out = {f"thumb-{s}.jpg": _encode(_flatten(by_size[s]), "JPEG", quality=85) for s in SIZES}
+    out["processed.webp"] = _encode(by_size[1024], "WEBP", quality=80, method=4)
+    return out
+
+
+def product(data: bytes) -> Outputs:
+    return {r.name: r.data for r in process_image(data, SETTINGS).renditions}
+
+
+def variant(
+    data: bytes,
+    *,
+    gap: float | None = 2.0,
+    first_filter: Image.Resampling = Image.Resampling.LANCZOS,
+    rest_filter: Image.Resampling = Image.Resampling.LANCZOS,
+    webp_method: int = 4,
+    transpose: str = "first",  # "decoded" | "first" (after the first resize) | "each" (every output)
+    copy: bool = True,
+    jpeg: dict[str, Any] | None = None,
+) -> Outputs:
+    """The stage with knobs, built from the product's own decode/normalize/upright/flatten."""
+    decoded = decode(data, SETTINGS, longest_needed=1024)
+    current = normalize_mode(decoded.image)
+    orientation = decoded.exif_orientation
+    if transpose == "decoded":
+        current = upright(current, orientation)
+    by_size: dict[int, Image.Image] = {}
+    swaps = orientation in (5, 6, 7, 8)
+    source = (decoded.height, decoded.width) if swaps else (decoded.width, decoded.height)
+    for i, size in enumerate(SIZES):
+        target = fitted_size(source, size)  # as the product: every size fitted to the upright source
+        if swaps and (transpose == "each" or (transpose == "first" and i == 0)):
+            target = (target[1], target[0])  # `current` is not upright yet
+        if target == current.size:
+            step = current
+        elif copy:
+            step = current.copy()
+            step.thumbnail((size, size), first_filter if i == 0 else rest_filter, reducing_gap=gap)
+        else:
+            step = current.resize(target, first_filter if i == 0 else rest_filter, reducing_gap=gap)
+        if i == 0 and transpose == "first":
+            step = upright(step, orientation)
+        by_size[size] = current = step
+    if transpose == "each":
+        by_size = {s: upright(im, orientation) for s, im in by_size.items()}
+    options = {"quality": 85, **(jpeg or {})}
+    out = {f"thumb-{s}.jpg": _encode(_flatten(by_size[s]), "JPEG", **options) for s in SIZES}
+    out["processed.webp"] = _encode(by_size[1024], "WEBP", quality=80, method=webp_method)
+    return out
+
+
+# What the product does now, in variant() terms (checked byte-identical below).
+PRODUCT_KNOBS: dict[str, Any] = {"gap": 1.5, "webp_method": 0, "copy": False}
+
+
+def vips(data: bytes, *, effort: int = 0) -> Outputs:
+    assert pyvips is not None
+    out: Outputs = {}
+    # Shrink-on-load and autorotate; rendered to memory once, since three outputs are made from it.
+    image = pyvips.Image.thumbnail_buffer(data, 1024, size="down").copy_memory()
+    for size in SIZES:
+        if size != 1024:
+            image = image.thumbnail_image(size, size="down")
+        if image.hasalpha():
+            image = image.flatten(background=[255, 255, 255])
+        out[f"thumb-{size}.jpg"] = image.jpegsave_buffer(Q=85, keep="none")
+        if size == 1024:
+            out["processed.webp"] = image.webpsave_buffer(Q=80, effort=effort, keep="none")
+    return out
+
+
+# --- measurement -----------------------------------------------------------------------------------------------
+
+
+def quality(reference: Outputs, ideal: dict[str, Image.Image], candidate: Outputs) -> dict[str, tuple[float, float]]:
+    """Per output: SSIM vs the naive output (both decoded), and SSIM vs the naive path's pixels before encoding."""
+    scores = {}
+    for name in OUTPUTS:
+        out = open_image(candidate[name])
+        scores[name] = (ssim(open_image(reference[name]), out), ssim(ideal[name], out))
+    return scores
+
+
+def _ms(values: list[float]) -> float:
+    return median(values) * 1000
+
+
+def compare(title: str, data: bytes, impls: dict[str, Callable[[bytes], Outputs]], rounds: int) -> dict[str, float]:
+    times = interleaved({name: functools.partial(f, data) for name, f in impls.items()}, rounds)
+    reference, ideal = impls["naive"](data), naive_images(data)
+    base_cpu, base_wall = median(times["naive"].cpu), median(times["naive"].wall)
+    rows, qrows = [], []
+    medians = {}
+    for name, f in impls.items():
+        out = f(data)
+        q = quality(reference, ideal, out)
+        medians[name] = median(times[name].cpu)
+        rows.append(
+            [
+                name,
+                _ms(times[name].cpu),
+                _ms(times[name].wall),
+                base_cpu / median(times[name].cpu),
+                base_wall / median(times[name].wall),
+                sum(len(out[n]) for n in OUTPUTS[:3]) // 1024,
+                len(out["processed.webp"]) // 1024,
+            ]
+        )
+        qrows.append(
+            [
+                name,
+                f"{min(v for v, _ in list(q.values())[:3]):.4f}",
+                *(f"{q[n][0]:.4f} / {q[n][1]:.4f}" for n in OUTPUTS),
+                f"{psnr(open_image(reference['thumb-1024.jpg']), open_image(out['thumb-1024.jpg'])):.1f}",
+            ]
+        )
+    table(
+        ["implementation", "CPU ms", "wall ms", "x naive (CPU)", "x naive (wall)", "3 JPEGs KB", "WebP KB"],
+        rows,
+        title=f"{title} ({len(data) // 1024} KB): median of {rounds} interleaved rounds",
+    )
+    table(
+        ["implementation", "min thumb SSIM", *(f"{n} SSIM vs naive / vs ideal" for n in OUTPUTS), "PSNR 1024 dB"],
+        qrows,
+        title=f"{title}: output quality (ideal = the naive path's LANCZOS pixels before encoding)",
+    )
+    return medians
+
+
+def tuning(title: str, data: bytes, rounds: int) -> None:
+    """One knob at a time around the product's settings; ratios are to the product setting in the same run."""
+    base = dict(PRODUCT_KNOBS)
+    grid: dict[str, dict[str, Any]] = {"product setting": {}}
+    for m in (0, 1, 2, 4, 6):
+        grid[f"webp method {m}"] = {"webp_method": m}
+    for gap in (None, 1.0, 1.5, 2.0, 3.0):
+        grid[f"reducing_gap {gap}"] = {"gap": gap}
+    for name, f in (("BICUBIC", Image.Resampling.BICUBIC), ("HAMMING", Image.Resampling.HAMMING)):
+        grid[f"first resize {name}"] = {"first_filter": f}
+        grid[f"later resizes {name}"] = {"rest_filter": f}
+    grid["transpose decoded"] = {"transpose": "decoded"}
+    grid["transpose after 1st resize"] = {"transpose": "first"}
+    grid["transpose each output"] = {"transpose": "each"}
+    grid["copy()+thumbnail()"] = {"copy": True}
+    grid["resize() (no copy)"] = {"copy": False}
+    grid["jpeg optimize"] = {"jpeg": {"optimize": True}}
+    grid["jpeg progressive"] = {"jpeg": {"progressive": True}}
+    grid["jpeg subsampling 4:4:4"] = {"jpeg": {"subsampling": 0}}
+    cases: dict[str, Callable[[], Outputs]] = {
+        name: functools.partial(variant, data, **{**base, **knobs}) for name, knobs in grid.items()
+    }
+    times = interleaved(cases, rounds)
+    reference, ideal = naive(data), naive_images(data)
+    ref_cpu = median(times["product setting"].cpu)
+    rows = []
+    for name in grid:
+        out = cases[name]()
+        q = quality(reference, ideal, out)
+        rows.append(
+            [
+                name,
+                _ms(times[name].cpu),
+                median(times[name].cpu) / ref_cpu,
+                _ms(times[name].wall),
+                *(f"{q[n][0]:.4f} / {q[n][1]:.4f}" for n in OUTPUTS),
+                sum(len(out[n]) for n in OUTPUTS[:3]) // 1024,
+                len(out["processed.webp"]) // 1024,
+            ]
+        )
+    table(
+        [
+            "variant",
+            "CPU ms",
+            "CPU / product",
+            "wall ms",
+            *(f"{n} SSIM vs naive / ideal" for n in OUTPUTS),
+            "3 JPEGs KB",
+            "WebP KB",
+        ],
+        rows,
+        title=f"Tuning on {title}: one knob at a time around {PRODUCT_KNOBS}, median of {rounds} rounds",
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--no-tuning", action="store_true", help="skip the one-knob-at-a-time tables")
+    parser.add_argument("--tuning-only", action="store_true", help="only the tuning tables")
+    parser.add_argument("--quick", action="store_true", help="1 MP JPEG only, 1 round, no tuning (a smoke run)")
+    args = parser.parse_args()
+    if args.quick:
+        args.rounds, args.no_tuning = 1, True
+    header("Image stage per image: naive vs product")
+    if pyvips is not None:
+        pyvips.cache_set_max(0)  # repeated runs on the same bytes must not hit libvips' operation cache
+        print(
+            f"pyvips {pyvips.__version__}, libvips {pyvips.version(0)}.{pyvips.version(1)}.{pyvips.version(2)}, "
+            f"VIPS_CONCURRENCY={os.environ['VIPS_CONCURRENCY']}"
+        )
+    inputs = {"1 MP JPEG 1155x866 q90": photo_jpeg(1155, 866)}
+    if not args.quick:
+        inputs = {
+            "12 MP JPEG 4000x3000 q90": photo_jpeg(4000, 3000),
+            "12 MP JPEG 4000x3000 q90, EXIF orientation 6": photo_jpeg(4000, 3000, seed=2, orientation=6),
+            "12 MP PNG 4000x3000 RGB": photo_png(4000, 3000),
+            **inputs,
+        }
+    for data in inputs.values():
+        check = variant(data, **PRODUCT_KNOBS)
+        assert check == product(data), "variant(**PRODUCT_KNOBS) no longer matches the product"
+    impls: dict[str, Callable[[bytes], Outputs]] = {"naive": naive, "v0": v0, "product": product}
+    if pyvips is not None:
+        impls["pyvips (effort 0)"] = vips
+        impls["pyvips (effort 4)"] = lambda d: vips(d, effort=4)
+    if not args.tuning_only:
+        for title, data in inputs.items():
+            compare(title, data, impls, args.rounds)
+    if not args.no_tuning:
+        tuning("12 MP JPEG", inputs["12 MP JPEG 4000x3000 q90"], max(5, args.rounds // 2 + 1))
+        tuning("12 MP PNG", inputs["12 MP PNG 4000x3000 RGB"], max(3, args.rounds // 3))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,28 @@
+"""The benchmarks stay runnable: one bench script in its --quick mode prints its table (no timing is asserted)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_memory_bench_quick_prints_its_table() -> None:
+    result = subprocess.run(
+        [sys.executable, "bench/memory.py", "--quick"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("| input ") and "peak RSS MiB" in line for line in lines), result.stdout
+    row = next(line for line in lines if line.startswith("| 12 MP JPEG 4000x3000 | product "))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert int(cells[7]) > 0 and cells[-1] == "-"  # a peak RSS was measured, and the stage raised nothing
