@@ -15,7 +15,9 @@ from tests.support import SnsInbox
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[LocalStack]:
-    stack = start_local_stack(Settings())
+    # Analysis off: OCR on every job made tests/e2e ~65% slower on 2 cores. Text extraction is tested on stacks of
+    # its own (tests/e2e/test_text_analysis.py, tests/e2e/test_rekognition_pipeline.py).
+    stack = start_local_stack(Settings(analysis_engine="off"))
     try:
         yield stack
     finally:

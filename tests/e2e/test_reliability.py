@@ -39,6 +39,7 @@ def rstack() -> Iterator[LocalStack]:
         retry_base_seconds=1,
         worker_concurrency=2,
         drain_seconds=60,
+        analysis_engine="off",  # delivery semantics, not OCR: see tests/conftest.py
     )
     stack = start_local_stack(settings, workers=0)
     try:

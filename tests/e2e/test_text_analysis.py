@@ -3,13 +3,15 @@ from GET /v1/jobs/{id}, with and without the per-word geometry."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from PIL import Image
 
-from cli.stack import LocalStack
+from cli.stack import LocalStack, start_local_stack
+from core.config import Settings
 from tests.support import encode, photo, submit, wait_for_job
 from tests.text_images import FONTS_HINT, regular_fonts, render_text
 
@@ -17,13 +19,25 @@ LINES = [["Invoice", "Total", "42.50"], ["Thank", "you", "for", "visiting"]]
 WORDS = [w for line in LINES for w in line]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _needs_ocr(stack: LocalStack) -> None:
+@pytest.fixture(scope="module")
+def ocr_stack() -> Iterator[LocalStack]:
+    """A stack of its own with the local engine (the shared one runs with analysis off, for speed)."""
     pytest.importorskip("rapidocr", reason="the local OCR engine needs the `ocr` extra: pip install -e '.[ocr]'")
-    if stack.settings.analysis_engine != "local":
-        pytest.skip(f"the test stack runs analysis_engine={stack.settings.analysis_engine}, not local")
     if not regular_fonts():
         pytest.skip(f"no fonts to draw text with: {FONTS_HINT}")
+    stack = start_local_stack(Settings(analysis_engine="local"))
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture
+def ocr_api(ocr_stack: LocalStack) -> Iterator[httpx.Client]:
+    assert ocr_stack.api is not None and ocr_stack.api.url is not None
+    key = ocr_stack.settings.api_keys[0].get_secret_value()
+    with httpx.Client(base_url=ocr_stack.api.url, headers={"X-API-Key": key}, timeout=30) as client:
+        yield client
 
 
 def _sign_on_photo() -> Image.Image:
@@ -41,12 +55,13 @@ def _exif(orientation: int) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def jobs(stack: LocalStack, api_key: str) -> dict[str, dict[str, Any]]:
+def jobs(ocr_stack: LocalStack) -> dict[str, dict[str, Any]]:
     """Two uploads processed once for the module: a PNG, and a JPEG stored sideways with EXIF orientation 6."""
-    assert stack.api is not None
+    assert ocr_stack.api is not None and ocr_stack.api.url is not None
     upright = _sign_on_photo()
     sideways = upright.transpose(Image.Transpose.ROTATE_90)  # orientation 6 turns it back clockwise
-    with httpx.Client(base_url=stack.api.url or "", headers={"X-API-Key": api_key}, timeout=30) as api:
+    key = ocr_stack.settings.api_keys[0].get_secret_value()
+    with httpx.Client(base_url=ocr_stack.api.url, headers={"X-API-Key": key}, timeout=30) as api:
         ids = {
             "png": submit(api, encode(render_text(LINES, regular_fonts()[-1], 32), "PNG"), "image/png", "note.png"),
             "jpeg": submit(api, encode(sideways, "JPEG", quality=92, exif=_exif(6)), "image/jpeg", "sign.jpg"),
@@ -78,22 +93,22 @@ def test_an_uploaded_image_completes_with_its_words(jobs: dict[str, dict[str, An
     assert analysis["properties"]["source"] == "pixels" and analysis["properties"]["dominant_colors"]
 
 
-def test_words_false_leaves_out_the_word_geometry(api: httpx.Client, jobs: dict[str, dict[str, Any]]) -> None:
+def test_words_false_leaves_out_the_word_geometry(ocr_api: httpx.Client, jobs: dict[str, dict[str, Any]]) -> None:
     job_id = jobs["png"]["job_id"]
-    light = api.get(f"/v1/jobs/{job_id}", params={"words": "false"})
+    light = ocr_api.get(f"/v1/jobs/{job_id}", params={"words": "false"})
     assert light.status_code == 200
     analysis = light.json()["result"]["analysis"]
     assert analysis["words"] is None
     assert analysis["full_text"] == jobs["png"]["result"]["analysis"]["full_text"]
     assert [line["text"] for line in analysis["lines"]] == [" ".join(line) for line in LINES]
-    assert len(light.content) < len(api.get(f"/v1/jobs/{job_id}").content)
+    assert len(light.content) < len(ocr_api.get(f"/v1/jobs/{job_id}").content)
     # Explicitly asking for words is the default.
-    assert api.get(f"/v1/jobs/{job_id}", params={"words": "true"}).json()["result"]["analysis"]["words"]
+    assert ocr_api.get(f"/v1/jobs/{job_id}", params={"words": "true"}).json()["result"]["analysis"]["words"]
 
 
-def test_the_words_option_is_documented(stack: LocalStack) -> None:
-    assert stack.api is not None
-    spec = httpx.get(f"{stack.api.url}/openapi.json").json()
+def test_the_words_option_is_documented(ocr_stack: LocalStack) -> None:
+    assert ocr_stack.api is not None
+    spec = httpx.get(f"{ocr_stack.api.url}/openapi.json").json()
     get_job = spec["paths"]["/v1/jobs/{job_id}"]["get"]
     [words] = [p for p in get_job["parameters"] if p["name"] == "words"]
     assert words["in"] == "query" and words["required"] is False
