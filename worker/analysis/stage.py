@@ -33,7 +33,7 @@ def analyze(image: Image.Image, source: SourceImage, settings: Settings, clients
 
 def prepare(settings: Settings) -> None:
     """Call at worker start: fails fast when analysis_engine=local but the `ocr` extra is missing. The models
-    themselves load on the first image (about 1 s, ~0.5 GB) and stay for the life of the process."""
+    themselves load on the first image (a few seconds, ~0.5 GB) and stay for the life of the process."""
     if settings.analysis_engine == "local":
         from worker.analysis.local import check_available
 
@@ -60,7 +60,7 @@ def stored_analysis(analysis: Analysis, max_bytes: int = STORED_MAX_BYTES) -> di
     lines = stored["lines"]
     dropped = 0
     while lines and _json_size(stored) > max_bytes:
-        # Halve the overshoot's worth of lines at a time rather than one by one: a few passes, not thousands.
+        # About the overshoot's worth of lines per pass rather than one by one: a few passes, not thousands.
         excess = _json_size(stored) - max_bytes
         per_line = max(1, _json_size(lines) // len(lines))
         cut = min(len(lines), max(1, excess // per_line + 1))
