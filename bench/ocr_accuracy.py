@@ -60,6 +60,7 @@ class Sample:
     image: Image.Image
     words: list[str]
     large: bool = False
+    lines: int = 1
 
 
 def _noise(image: Image.Image, amount: float, rng: random.Random) -> Image.Image:
@@ -91,6 +92,7 @@ def small_samples(count: int, fonts: list[Path], rng: random.Random) -> list[Sam
                 f"small-{i:02d} {font.stem} {size}px v{variant} {image.width}x{image.height}",
                 image,
                 [w for line in lines for w in line],
+                lines=len(lines),
             )
         )
     return samples
@@ -209,7 +211,9 @@ def main(argv: list[str] | None = None) -> int:
 
     small = small_samples(args.small, fonts, rng)
     large = large_samples(args.large, fonts, rng)
-    print(f"\nsmall images ({len(small)}):")
+    pixels = statistics.median(s.image.width * s.image.height for s in small) if small else 0
+    # Detection costs about the same per pixel whatever is drawn: the size is what makes "small" comparable.
+    print(f"\nsmall images ({len(small)}, median {pixels / 1000:.0f} kpx, 1-4 lines of 2-5 words):")
     small_score, small_ms, small_best, small_cpu = run(small, settings, args.verbose, args.repeat)
     print(f"\nlarge images at full size ({len(large)}):")
     large_score, large_ms, large_best, large_cpu = run(large, settings, args.verbose, args.repeat)
@@ -228,6 +232,13 @@ def main(argv: list[str] | None = None) -> int:
 
     print()
     report("small images", small_score, small_ms, small_best, small_cpu)
+    for count in sorted({s.lines for s in small}):
+        best = [t for s, t in zip(small, small_best, strict=True) if s.lines == count]
+        kpx = statistics.median(s.image.width * s.image.height / 1000 for s in small if s.lines == count)
+        print(
+            f"  {count} line(s): {len(best):2d} images, median {kpx:4.0f} kpx, best-of-{args.repeat} "
+            f"{statistics.median(best):5.0f} ms"
+        )
     report("12 MP photos, full size", large_score, large_ms, large_best, large_cpu)
     report("12 MP photos, 1024 px rendition", piped_score, piped_ms, piped_best, piped_cpu)
     print(f"load average during the run: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs (times are wall clock)")
