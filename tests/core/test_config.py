@@ -34,6 +34,20 @@ def test_bad_settings_are_refused() -> None:
         Settings(thumbnail_sizes=[])
 
 
+def test_the_analysis_engine_follows_the_environment_unless_chosen(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("IMGPIPE_ENVIRONMENT", "IMGPIPE_ANALYSIS_ENGINE", "IMGPIPE_API_KEYS"):
+        monkeypatch.delenv(name, raising=False)
+    keys = [SecretStr("a-real-secret")]
+    assert Settings().analysis_engine == "local"
+    assert Settings(environment="aws", api_keys=keys).analysis_engine == "rekognition"
+    assert Settings(environment="aws", api_keys=keys, analysis_engine="off").analysis_engine == "off"
+    monkeypatch.setenv("IMGPIPE_ENVIRONMENT", "aws")
+    monkeypatch.setenv("IMGPIPE_API_KEYS", '["a-real-secret"]')
+    assert Settings().analysis_engine == "rekognition"
+    monkeypatch.setenv("IMGPIPE_ANALYSIS_ENGINE", "local")
+    assert Settings().analysis_engine == "local"
+
+
 def test_terminal_statuses_have_no_way_out_but_a_redrive() -> None:
     assert TRANSITIONS[JobStatus.COMPLETED] == frozenset()
     # Only a redrive re-opens a failed job, and the store allows it for processing_retries_exhausted alone.
