@@ -1,0 +1,12 @@
+terraform {
+  required_version = ">= 1.9"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 5.100, < 6.0"
+    }
+  }
+
+  # Local state on purpose: the emulator forgets everything when it stops, and so may this state.
+}

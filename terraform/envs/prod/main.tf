@@ -1,0 +1,48 @@
+# Production: the data plane and the Fargate services in one account and region. Thin on purpose: decisions
+# live in the modules, this file only wires them and names things.
+
+provider "aws" {
+  region = var.region
+
+  default_tags {
+    tags = {
+      Project     = "imgpipe"
+      Environment = "prod"
+      ManagedBy   = "terraform"
+    }
+  }
+}
+
+data "aws_caller_identity" "current" {}
+
+module "data_plane" {
+  source = "../../modules/data-plane"
+
+  name = var.name
+  # Bucket names are global: the account id keeps them unique and predictable.
+  uploads_bucket_name        = "${var.name}-uploads-${data.aws_caller_identity.current.account_id}"
+  outputs_bucket_name        = "${var.name}-outputs-${data.aws_caller_identity.current.account_id}"
+  cors_allowed_origins       = var.cors_allowed_origins
+  visibility_timeout_seconds = var.visibility_timeout_seconds
+  max_receive_count          = var.max_receive_count
+}
+
+module "service" {
+  source = "../../modules/service"
+
+  name                       = var.name
+  data_plane                 = module.data_plane.resources
+  image_tag                  = var.image_tag
+  certificate_arn            = var.certificate_arn
+  api_keys_secret_arn        = var.api_keys_secret_arn
+  vpc_id                     = var.vpc_id
+  availability_zones         = var.availability_zones
+  public_subnet_ids          = var.public_subnet_ids
+  private_subnet_ids         = var.private_subnet_ids
+  drain_seconds              = var.drain_seconds
+  worker_concurrency         = var.worker_concurrency
+  worker_min_capacity        = var.worker_min_capacity
+  worker_max_capacity        = var.worker_max_capacity
+  acceptable_latency_seconds = var.acceptable_latency_seconds
+  avg_processing_seconds     = var.avg_processing_seconds
+}

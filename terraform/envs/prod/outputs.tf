@@ -1,0 +1,69 @@
+output "api_url" {
+  description = "Base URL of the API (load balancer name; add a DNS alias matching the certificate)."
+  value       = module.service.api_url
+}
+
+output "ecr_repository_urls" {
+  description = "Repositories CI pushes the api and worker images to."
+  value       = module.service.ecr_repository_urls
+}
+
+output "cluster_name" {
+  description = "ECS cluster."
+  value       = module.service.cluster_name
+}
+
+output "api_service_name" {
+  description = "ECS service of the API."
+  value       = module.service.api_service_name
+}
+
+output "worker_service_name" {
+  description = "ECS service of the workers."
+  value       = module.service.worker_service_name
+}
+
+output "task_definition_arns" {
+  description = "Task definitions (family:revision) by service (\"api\", \"worker\"); the deploy workflow points the services at them."
+  value       = module.service.task_definition_arns
+}
+
+output "api_keys_secret_arn" {
+  description = "Secret to put the JSON list of API keys into."
+  value       = module.service.api_keys_secret_arn
+}
+
+output "uploads_bucket_name" {
+  description = "Uploads bucket."
+  value       = module.data_plane.uploads_bucket_name
+}
+
+output "outputs_bucket_name" {
+  description = "Outputs bucket."
+  value       = module.data_plane.outputs_bucket_name
+}
+
+output "jobs_table_name" {
+  description = "DynamoDB jobs table."
+  value       = module.data_plane.jobs_table_name
+}
+
+output "queue_url" {
+  description = "Jobs queue."
+  value       = module.data_plane.queue_url
+}
+
+output "dlq_url" {
+  description = "Dead-letter queue (alarm on its depth; redrive from the console or `aws sqs start-message-move-task`)."
+  value       = module.data_plane.dlq_url
+}
+
+output "topic_arn" {
+  description = "Job-events topic to subscribe consumers to."
+  value       = module.data_plane.topic_arn
+}
+
+output "service_env" {
+  description = "Plain IMGPIPE_* environment of the containers (IMGPIPE_API_KEYS comes from the secret)."
+  value       = module.service.service_env
+}

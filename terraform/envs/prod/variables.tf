@@ -1,0 +1,103 @@
+variable "region" {
+  type        = string
+  description = "AWS region of the whole stack."
+}
+
+variable "name" {
+  type        = string
+  description = "Prefix of every resource name."
+  default     = "imgpipe-prod"
+}
+
+variable "image_tag" {
+  type        = string
+  description = "Commit SHA the deployed api and worker images were built from (CI passes -var image_tag=$GITHUB_SHA)."
+}
+
+variable "certificate_arn" {
+  type        = string
+  description = "ACM certificate of the API's HTTPS listener (for the API's DNS name)."
+}
+
+variable "cors_allowed_origins" {
+  type        = list(string)
+  description = "Origins of the web pages allowed to upload to and download from the buckets directly: at least the API's public origin (e.g. [\"https://imgpipe.example.com\"]), whose /ui results page uploads from the browser."
+}
+
+variable "api_keys_secret_arn" {
+  type        = string
+  description = "Existing secret with the JSON list of API keys; null creates \"<name>/api-keys\" (set its value out of band)."
+  default     = null
+}
+
+variable "vpc_id" {
+  type        = string
+  description = "Existing VPC; null creates one."
+  default     = null
+}
+
+variable "availability_zones" {
+  type        = list(string)
+  description = "Zones of the VPC created when vpc_id is null (at least two), e.g. [\"eu-west-1a\", \"eu-west-1b\"]."
+  default     = []
+}
+
+variable "public_subnet_ids" {
+  type        = list(string)
+  description = "Load balancer subnets in vpc_id (at least two AZs)."
+  default     = []
+}
+
+variable "private_subnet_ids" {
+  type        = list(string)
+  description = "Task subnets in vpc_id (with a route to AWS APIs)."
+  default     = []
+}
+
+variable "visibility_timeout_seconds" {
+  type        = number
+  description = "Jobs queue visibility timeout = IMGPIPE_VISIBILITY_TIMEOUT_SECONDS: above the longest job, at least drain_seconds."
+  default     = 120
+}
+
+variable "max_receive_count" {
+  type        = number
+  description = "Deliveries before a message goes to the DLQ (IMGPIPE_MAX_RECEIVE_COUNT)."
+  default     = 5
+}
+
+variable "drain_seconds" {
+  type        = number
+  description = "Worker drain on SIGTERM (IMGPIPE_DRAIN_SECONDS), at most 90; the tasks' ECS stopTimeout is this + 30 s."
+  default     = 90
+}
+
+variable "worker_concurrency" {
+  type        = number
+  description = "Jobs per worker task (IMGPIPE_WORKER_CONCURRENCY)."
+  default     = 2
+}
+
+variable "worker_min_capacity" {
+  type        = number
+  description = "Fewest worker tasks (0 scales to zero when idle)."
+  default     = 1
+}
+
+variable "worker_max_capacity" {
+  type        = number
+  description = "Most worker tasks."
+  default     = 10
+}
+
+variable "acceptable_latency_seconds" {
+  type        = number
+  description = "Longest an upload should wait in the queue before a worker starts it."
+  default     = 60
+}
+
+variable "avg_processing_seconds" {
+  type        = number
+  description = "Average seconds per job, measured from the worker logs."
+  default     = 5
+}

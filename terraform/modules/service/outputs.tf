@@ -1,0 +1,84 @@
+output "cluster_name" {
+  description = "ECS cluster of both services."
+  value       = aws_ecs_cluster.this.name
+}
+
+output "cluster_arn" {
+  description = "ARN of the ECS cluster."
+  value       = aws_ecs_cluster.this.arn
+}
+
+output "api_service_name" {
+  description = "ECS service of the API (for `aws ecs update-service --force-new-deployment` and dashboards)."
+  value       = aws_ecs_service.api.name
+}
+
+output "worker_service_name" {
+  description = "ECS service of the workers."
+  value       = aws_ecs_service.worker.name
+}
+
+output "api_url" {
+  description = "Base URL of the API (the load balancer's name; point a DNS alias matching the certificate at it)."
+  value       = "https://${aws_lb.api.dns_name}"
+}
+
+output "alb_dns_name" {
+  description = "DNS name of the load balancer, for a Route 53 alias record."
+  value       = aws_lb.api.dns_name
+}
+
+output "alb_zone_id" {
+  description = "Hosted zone of the load balancer, for a Route 53 alias record."
+  value       = aws_lb.api.zone_id
+}
+
+output "ecr_repository_urls" {
+  description = "Where CI pushes the images, by service (\"api\", \"worker\"); tag them with image_tag."
+  value       = { for k, repo in aws_ecr_repository.this : k => repo.repository_url }
+}
+
+output "api_keys_secret_arn" {
+  description = "Secret holding IMGPIPE_API_KEYS (JSON list); set its value out of band."
+  value       = local.api_keys_secret_arn
+}
+
+output "task_role_arns" {
+  description = "Task roles by service."
+  value       = { for k, role in aws_iam_role.task : k => role.arn }
+}
+
+output "execution_role_arn" {
+  description = "Role the ECS agent uses to pull images, write logs and read the secret."
+  value       = aws_iam_role.execution.arn
+}
+
+output "log_group_names" {
+  description = "CloudWatch log groups by service."
+  value       = { for k, group in aws_cloudwatch_log_group.this : k => group.name }
+}
+
+output "task_definition_arns" {
+  description = "Task definitions (family:revision) by service."
+  value       = { for k, td in aws_ecs_task_definition.this : k => td.arn }
+}
+
+output "vpc_id" {
+  description = "VPC of the services (created or given)."
+  value       = local.vpc_id
+}
+
+output "private_subnet_ids" {
+  description = "Subnets of the tasks (e.g. for one-off `aws ecs run-task` maintenance tasks)."
+  value       = local.private_subnet_ids
+}
+
+output "service_env" {
+  description = "Plain (non-secret) IMGPIPE_* environment of both containers; IMGPIPE_API_KEYS comes from the secret."
+  value       = local.service_env
+}
+
+output "worker_backlog_per_task_target" {
+  description = "Backlog per worker task the target-tracking policy holds."
+  value       = local.backlog_per_task_target
+}

@@ -1,0 +1,318 @@
+# Offline unit tests: `terraform test` in modules/service, every AWS call answered by mock_provider. They pin what
+# this module decides: the scaling math, the container hardening and the reach of the task roles.
+
+mock_provider "aws" {
+  # Mocked computed strings are random; ARNs and URLs that other resources embed get a real shape.
+  mock_resource "aws_iam_role" {
+    defaults = {
+      arn = "arn:aws:iam::123456789012:role/imgpipe-mock"
+    }
+  }
+  mock_resource "aws_ecr_repository" {
+    defaults = {
+      arn            = "arn:aws:ecr:eu-west-1:123456789012:repository/imgpipe/mock"
+      repository_url = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/imgpipe/mock"
+    }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = {
+      arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/ecs/imgpipe/mock"
+    }
+  }
+  mock_resource "aws_secretsmanager_secret" {
+    defaults = {
+      arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:imgpipe/api-keys-AbCdEf"
+    }
+  }
+  mock_resource "aws_lb" {
+    defaults = {
+      arn      = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/imgpipe-api/0123456789abcdef"
+      dns_name = "imgpipe-api-123.eu-west-1.elb.amazonaws.com"
+    }
+  }
+  mock_resource "aws_lb_target_group" {
+    defaults = {
+      arn = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/imgpipe-api/0123456789abcdef"
+    }
+  }
+  mock_resource "aws_ecs_cluster" {
+    defaults = {
+      arn = "arn:aws:ecs:eu-west-1:123456789012:cluster/imgpipe"
+    }
+  }
+  mock_resource "aws_ecs_task_definition" {
+    defaults = {
+      arn = "arn:aws:ecs:eu-west-1:123456789012:task-definition/imgpipe-mock:1"
+    }
+  }
+  mock_resource "aws_appautoscaling_policy" {
+    defaults = {
+      arn = "arn:aws:autoscaling:eu-west-1:123456789012:scalingPolicy:00000000-0000-0000-0000-000000000000:resource/ecs/service/imgpipe/imgpipe-worker:policyName/mock"
+    }
+  }
+  mock_data "aws_region" {
+    defaults = {
+      name = "eu-west-1"
+    }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "123456789012"
+    }
+  }
+  mock_data "aws_partition" {
+    defaults = {
+      partition = "aws"
+    }
+  }
+}
+
+variables {
+  name               = "imgpipe"
+  image_tag          = "0123abc"
+  availability_zones = ["eu-west-1a", "eu-west-1b"]
+  certificate_arn    = "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
+  data_plane = {
+    uploads_bucket_name        = "imgpipe-uploads-123456789012"
+    uploads_bucket_arn         = "arn:aws:s3:::imgpipe-uploads-123456789012"
+    uploads_prefix             = "uploads/"
+    outputs_bucket_name        = "imgpipe-outputs-123456789012"
+    outputs_bucket_arn         = "arn:aws:s3:::imgpipe-outputs-123456789012"
+    outputs_prefix             = "processed/"
+    jobs_table_name            = "imgpipe-jobs"
+    jobs_table_arn             = "arn:aws:dynamodb:eu-west-1:123456789012:table/imgpipe-jobs"
+    queue_name                 = "imgpipe-uploads"
+    queue_arn                  = "arn:aws:sqs:eu-west-1:123456789012:imgpipe-uploads"
+    dlq_name                   = "imgpipe-uploads-dlq"
+    topic_name                 = "imgpipe-job-events"
+    topic_arn                  = "arn:aws:sns:eu-west-1:123456789012:imgpipe-job-events"
+    event_rule_name            = "imgpipe-upload-created"
+    visibility_timeout_seconds = 120
+    max_receive_count          = 5
+  }
+}
+
+run "worker_scales_on_backlog_per_task" {
+  command = apply
+
+  assert {
+    condition = one([
+      for m in aws_appautoscaling_policy.worker_backlog.target_tracking_scaling_policy_configuration[0].customized_metric_specification[0].metrics :
+      m.expression if m.id == "e1" && m.return_data
+    ]) == "m1 / IF(m2 > 0, m2, 1)"
+    error_message = "The tracked metric must be e1 = m1 / IF(m2 > 0, m2, 1), the only series returned."
+  }
+
+  assert {
+    condition = one([
+      for m in aws_appautoscaling_policy.worker_backlog.target_tracking_scaling_policy_configuration[0].customized_metric_specification[0].metrics :
+      m.metric_stat[0].metric[0] if m.id == "m1" && !m.return_data
+      ]) == {
+      namespace   = "AWS/SQS"
+      metric_name = "ApproximateNumberOfMessagesVisible"
+      dimensions  = toset([{ name = "QueueName", value = "imgpipe-uploads" }])
+    }
+    error_message = "m1 must be AWS/SQS ApproximateNumberOfMessagesVisible of the jobs queue."
+  }
+
+  assert {
+    condition = one([
+      for m in aws_appautoscaling_policy.worker_backlog.target_tracking_scaling_policy_configuration[0].customized_metric_specification[0].metrics :
+      m.metric_stat[0].metric[0] if m.id == "m2" && !m.return_data
+      ]) == {
+      namespace   = "ECS/ContainerInsights"
+      metric_name = "RunningTaskCount"
+      dimensions  = toset([{ name = "ClusterName", value = "imgpipe" }, { name = "ServiceName", value = "imgpipe-worker" }])
+    }
+    error_message = "m2 must be ECS/ContainerInsights RunningTaskCount of the worker service."
+  }
+
+  assert {
+    # 60 s acceptable latency / 5 s per job * 2 jobs at once per task
+    condition     = aws_appautoscaling_policy.worker_backlog.target_tracking_scaling_policy_configuration[0].target_value == 24
+    error_message = "Target backlog per task must be acceptable_latency_seconds / avg_processing_seconds * worker_concurrency."
+  }
+
+  assert {
+    condition     = aws_appautoscaling_target.worker.resource_id == "service/imgpipe/imgpipe-worker" && aws_appautoscaling_target.worker.min_capacity == 1
+    error_message = "The scalable target is the worker service, min capacity 1 by default."
+  }
+
+  assert {
+    condition     = length(aws_appautoscaling_policy.worker_from_zero) == 0 && length(aws_cloudwatch_metric_alarm.worker_from_zero) == 0
+    error_message = "With min capacity 1 there is no scale-from-zero policy."
+  }
+
+  assert {
+    condition     = one(aws_ecs_cluster.this.setting).name == "containerInsights" && one(aws_ecs_cluster.this.setting).value == "enabled"
+    error_message = "Container Insights must be on: RunningTaskCount comes from it."
+  }
+}
+
+run "worker_scales_from_zero" {
+  command = apply
+
+  variables {
+    worker_min_capacity = 0
+  }
+
+  assert {
+    # (Not desired_count: the service ignores changes to it after creation, autoscaling owns it.)
+    condition     = aws_appautoscaling_target.worker.min_capacity == 0
+    error_message = "min capacity 0 must reach the scalable target."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.worker_from_zero[0].alarm_actions == toset([aws_appautoscaling_policy.worker_from_zero[0].arn])
+    error_message = "The backlog alarm must trigger the step scaling policy."
+  }
+
+  assert {
+    condition     = one([for q in aws_cloudwatch_metric_alarm.worker_from_zero[0].metric_query : q.metric[0].metric_name if q.id == "visible"]) == "ApproximateNumberOfMessagesVisible"
+    error_message = "The alarm watches visible messages."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.worker_from_zero[0].comparison_operator == "GreaterThanThreshold" && aws_cloudwatch_metric_alarm.worker_from_zero[0].threshold == 0
+    error_message = "The alarm fires on more than 0 waiting messages."
+  }
+
+  assert {
+    condition     = one(aws_appautoscaling_policy.worker_from_zero[0].step_scaling_policy_configuration[0].step_adjustment).scaling_adjustment == 1
+    error_message = "Scale from zero adds one task."
+  }
+}
+
+run "containers_are_hardened" {
+  command = apply
+
+  assert {
+    # drain_seconds 90 (default) + the 20 s long poll the worker finishes first + 10 s to exit = Fargate's maximum.
+    condition     = alltrue([for td in aws_ecs_task_definition.this : jsondecode(td.container_definitions)[0].stopTimeout == 120])
+    error_message = "stopTimeout must be 120 s with the default drain (the worker drain fits inside)."
+  }
+
+  assert {
+    condition = alltrue([for td in aws_ecs_task_definition.this : toset([
+      for e in jsondecode(td.container_definitions)[0].environment : e if contains(["IMGPIPE_DRAIN_SECONDS", "IMGPIPE_QUEUE_WAIT_SECONDS"], e.name)
+    ]) == toset([{ name = "IMGPIPE_DRAIN_SECONDS", value = "90" }, { name = "IMGPIPE_QUEUE_WAIT_SECONDS", value = "20" }])])
+    error_message = "The containers get the drain and long-poll times stopTimeout is derived from."
+  }
+
+  assert {
+    condition     = alltrue([for td in aws_ecs_task_definition.this : jsondecode(td.container_definitions)[0].readonlyRootFilesystem == true])
+    error_message = "Both containers must have a read-only root filesystem."
+  }
+
+  assert {
+    condition     = alltrue([for td in aws_ecs_task_definition.this : jsondecode(td.container_definitions)[0].user == "10001"])
+    error_message = "Both containers must run as the non-root user 10001."
+  }
+
+  assert {
+    condition     = alltrue([for td in aws_ecs_task_definition.this : jsondecode(td.container_definitions)[0].secrets == [{ name = "IMGPIPE_API_KEYS", valueFrom = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:imgpipe/api-keys-AbCdEf" }]])
+    error_message = "IMGPIPE_API_KEYS must come from the secret, not plain environment."
+  }
+
+  assert {
+    condition = alltrue([for td in aws_ecs_task_definition.this : toset([for e in jsondecode(td.container_definitions)[0].environment : e.name]) == toset([
+      "IMGPIPE_ENVIRONMENT", "IMGPIPE_LOG_LEVEL", "IMGPIPE_AWS_REGION", "IMGPIPE_UPLOADS_BUCKET", "IMGPIPE_OUTPUTS_BUCKET",
+      "IMGPIPE_JOBS_TABLE", "IMGPIPE_QUEUE_NAME", "IMGPIPE_DLQ_NAME", "IMGPIPE_TOPIC_NAME", "IMGPIPE_EVENT_RULE_NAME",
+      "IMGPIPE_VISIBILITY_TIMEOUT_SECONDS", "IMGPIPE_MAX_RECEIVE_COUNT", "IMGPIPE_DRAIN_SECONDS", "IMGPIPE_QUEUE_WAIT_SECONDS",
+      "IMGPIPE_WORKER_CONCURRENCY", "IMGPIPE_ANALYSIS_ENGINE", "IMGPIPE_HEARTBEAT_FILE",
+    ])])
+    error_message = "Both containers get exactly the documented IMGPIPE_* settings."
+  }
+
+  assert {
+    condition     = jsondecode(aws_ecs_task_definition.this["api"].container_definitions)[0].command == ["api", "--host", "0.0.0.0", "--port", "8000"] && jsondecode(aws_ecs_task_definition.this["worker"].container_definitions)[0].command == ["worker"]
+    error_message = "imgpipe api / imgpipe worker are the container commands."
+  }
+
+  assert {
+    condition     = jsondecode(aws_ecs_task_definition.this["worker"].container_definitions)[0].image == "123456789012.dkr.ecr.eu-west-1.amazonaws.com/imgpipe/mock:0123abc"
+    error_message = "Images come from ECR, tagged with image_tag."
+  }
+
+  assert {
+    condition     = aws_lb_target_group.api.health_check[0].path == "/healthz"
+    error_message = "The load balancer checks /healthz."
+  }
+}
+
+run "task_roles_scope_data_actions" {
+  command = apply
+
+  # s3, dynamodb, sqs and sns actions act on our data: each must name resources, never "*".
+  assert {
+    condition = alltrue(flatten([
+      for p in aws_iam_role_policy.task : [
+        for s in jsondecode(p.policy).Statement : !contains(flatten([s.Resource]), "*")
+        if anytrue([for a in flatten([s.Action]) : can(regex("^(s3|dynamodb|sqs|sns):", a))])
+      ]
+    ]))
+    error_message = "A task role grants an s3/dynamodb/sqs/sns action on Resource \"*\"."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for p in aws_iam_role_policy.task : [
+        for s in jsondecode(p.policy).Statement : alltrue([for r in flatten([s.Resource]) : can(regex("/(uploads|processed)/\\*$", r))])
+        if anytrue([for a in flatten([s.Action]) : startswith(a, "s3:")])
+      ]
+    ]))
+    error_message = "S3 grants must be limited to the uploads/ or processed/ prefix."
+  }
+
+  assert {
+    condition     = toset(flatten([for s in jsondecode(aws_iam_role_policy.task["worker"].policy).Statement : s.Resource if contains(flatten([s.Action]), "rekognition:DetectText")])) == toset(["*"])
+    error_message = "Rekognition Detect* has no resource to scope to; it is the one \"*\" the worker has."
+  }
+
+  assert {
+    condition     = !anytrue([for s in jsondecode(aws_iam_role_policy.task["api"].policy).Statement : anytrue([for a in flatten([s.Action]) : startswith(a, "sqs:") || startswith(a, "sns:") || startswith(a, "rekognition:")])])
+    error_message = "The API neither consumes the queue nor publishes outcomes nor analyses images."
+  }
+}
+
+run "stop_timeout_follows_the_drain" {
+  command = apply
+
+  variables {
+    drain_seconds = 30
+  }
+
+  assert {
+    condition     = jsondecode(aws_ecs_task_definition.this["worker"].container_definitions)[0].stopTimeout == 60
+    error_message = "stopTimeout must be drain_seconds + 20 s long poll + 10 s to exit."
+  }
+}
+
+run "drain_must_end_before_fargate_sigkill" {
+  command = plan
+
+  variables {
+    drain_seconds = 91
+  }
+
+  expect_failures = [var.drain_seconds]
+}
+
+run "tasks_run_in_private_subnets" {
+  command = apply
+
+  assert {
+    condition     = length(aws_subnet.public) == 2 && length(aws_subnet.private) == 2 && length(aws_nat_gateway.this) == 1
+    error_message = "A created VPC has one public and one private subnet per zone and one NAT gateway by default."
+  }
+
+  assert {
+    condition     = alltrue([for s in [aws_ecs_service.api, aws_ecs_service.worker] : !s.network_configuration[0].assign_public_ip && s.network_configuration[0].subnets == toset(aws_subnet.private[*].id)])
+    error_message = "Tasks run in the private subnets without public IPs."
+  }
+
+  assert {
+    condition     = aws_lb_listener.http_redirect.default_action[0].type == "redirect" && aws_lb_listener.https.protocol == "HTTPS"
+    error_message = "Clients reach the API over HTTPS only; port 80 redirects."
+  }
+}

@@ -1,0 +1,316 @@
+variable "name" {
+  type        = string
+  description = "Prefix of every resource name (cluster, services, repositories, roles, load balancer)."
+  default     = "imgpipe"
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9-]{1,22}[a-z0-9]$", var.name))
+    error_message = "name must be 3-24 characters of lower-case letters, digits and hyphens (load balancer and target group names are limited to 32)."
+  }
+}
+
+variable "data_plane" {
+  type = object({
+    uploads_bucket_name        = string
+    uploads_bucket_arn         = string
+    uploads_prefix             = string
+    outputs_bucket_name        = string
+    outputs_bucket_arn         = string
+    outputs_prefix             = string
+    jobs_table_name            = string
+    jobs_table_arn             = string
+    queue_name                 = string
+    queue_arn                  = string
+    dlq_name                   = string
+    topic_name                 = string
+    topic_arn                  = string
+    event_rule_name            = string
+    visibility_timeout_seconds = number
+    max_receive_count          = number
+  })
+  description = "The data plane the services use: pass the data-plane module's `resources` output."
+}
+
+variable "image_tag" {
+  type        = string
+  description = "Tag of both images in their ECR repositories: the commit SHA CI built them from. Repositories are immutable, so a tag always means the same image."
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.image_tag))
+    error_message = "image_tag must be a valid Docker tag (letters, digits, '_', '.', '-'; at most 128)."
+  }
+}
+
+# --- network ------------------------------------------------------------------------------------------------
+
+variable "vpc_id" {
+  type        = string
+  description = "Existing VPC to deploy into, with public_subnet_ids and private_subnet_ids. null: the module creates a VPC (vpc_cidr, availability_zones)."
+  default     = null
+}
+
+variable "public_subnet_ids" {
+  type        = list(string)
+  description = "Subnets of the internet-facing load balancer, in at least two AZs. Only with vpc_id."
+  default     = []
+}
+
+variable "private_subnet_ids" {
+  type        = list(string)
+  description = "Subnets of the tasks; they need a route to AWS APIs (NAT or VPC endpoints). Only with vpc_id."
+  default     = []
+
+  validation {
+    condition     = var.vpc_id == null || (length(var.private_subnet_ids) >= 1 && length(var.public_subnet_ids) >= 2)
+    error_message = "With vpc_id, give at least two public_subnet_ids (the load balancer needs two AZs) and at least one private_subnet_id."
+  }
+}
+
+variable "vpc_cidr" {
+  type        = string
+  description = "CIDR of the VPC the module creates when vpc_id is null; split into /20 public and private subnets (8 of each at most)."
+  default     = "10.40.0.0/16"
+
+  validation {
+    condition     = can(cidrhost(var.vpc_cidr, 0)) && tonumber(split("/", var.vpc_cidr)[1]) <= 16
+    error_message = "vpc_cidr must be a valid CIDR block of /16 or larger."
+  }
+}
+
+variable "availability_zones" {
+  type        = list(string)
+  description = "Zones of the created VPC (one public and one private subnet each), e.g. [\"eu-west-1a\", \"eu-west-1b\"]. Named, not looked up, so subnets never move when the region's zone list changes. Only without vpc_id."
+  default     = []
+
+  validation {
+    condition     = var.vpc_id != null || (length(var.availability_zones) >= 2 && length(var.availability_zones) <= 8)
+    error_message = "Without vpc_id, give 2 to 8 availability_zones (the load balancer needs two)."
+  }
+}
+
+variable "single_nat_gateway" {
+  type        = bool
+  description = "One NAT gateway for all private subnets (cheaper) instead of one per AZ (survives an AZ outage)."
+  default     = true
+}
+
+# --- load balancer ------------------------------------------------------------------------------------------
+
+variable "certificate_arn" {
+  type        = string
+  description = "ACM certificate of the API's HTTPS listener. Clients send API keys in headers: plain HTTP is only a redirect."
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:acm:", var.certificate_arn))
+    error_message = "certificate_arn must be an ACM certificate ARN."
+  }
+}
+
+variable "ssl_policy" {
+  type        = string
+  description = "TLS policy of the HTTPS listener."
+  default     = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+}
+
+variable "alb_ingress_cidrs" {
+  type        = list(string)
+  description = "IPv4 ranges allowed to reach the load balancer on 80/443."
+  default     = ["0.0.0.0/0"]
+}
+
+variable "alb_deletion_protection" {
+  type        = bool
+  description = "Deletion protection of the load balancer."
+  default     = true
+}
+
+variable "alb_access_logs_bucket" {
+  type        = string
+  description = "Existing bucket (with the ELB log-delivery policy) for the load balancer's access logs; null disables them."
+  default     = null
+}
+
+variable "waf_web_acl_arn" {
+  type        = string
+  description = "WAFv2 web ACL to associate with the load balancer (rate limiting, managed rules); null for none."
+  default     = null
+}
+
+# --- containers ---------------------------------------------------------------------------------------------
+
+variable "cpu_architecture" {
+  type        = string
+  description = "CPU architecture the images are built for."
+  default     = "X86_64"
+
+  validation {
+    condition     = contains(["X86_64", "ARM64"], var.cpu_architecture)
+    error_message = "cpu_architecture must be X86_64 or ARM64."
+  }
+}
+
+variable "api_cpu" {
+  type        = number
+  description = "Fargate CPU units of an API task."
+  default     = 256
+}
+
+variable "api_memory" {
+  type        = number
+  description = "Fargate memory (MiB) of an API task."
+  default     = 512
+}
+
+variable "api_desired_count" {
+  type        = number
+  description = "API tasks (spread over the private subnets)."
+  default     = 2
+
+  validation {
+    condition     = var.api_desired_count >= 1
+    error_message = "api_desired_count must be at least 1."
+  }
+}
+
+variable "worker_cpu" {
+  type        = number
+  description = "Fargate CPU units of a worker task (image decoding and thumbnails are CPU-bound)."
+  default     = 1024
+}
+
+variable "worker_memory" {
+  type        = number
+  description = "Fargate memory (MiB) of a worker task; must hold worker_concurrency decoded images (IMGPIPE_MAX_IMAGE_PIXELS)."
+  default     = 2048
+}
+
+variable "worker_concurrency" {
+  type        = number
+  description = "Jobs one worker task runs at once (IMGPIPE_WORKER_CONCURRENCY)."
+  default     = 2
+
+  validation {
+    condition     = var.worker_concurrency >= 1 && var.worker_concurrency <= 64
+    error_message = "worker_concurrency must be between 1 and 64 (the app's limits)."
+  }
+}
+
+variable "drain_seconds" {
+  type        = number
+  description = <<-EOT
+    How long a stopping worker lets in-flight jobs finish (IMGPIPE_DRAIN_SECONDS). The containers' ECS
+    stopTimeout follows from it: drain_seconds + 20 s (the long poll the worker finishes first) + 10 s to exit,
+    which Fargate caps at 120 s, hence at most 90. At most the queue's visibility timeout, so a draining job is
+    not redelivered meanwhile.
+  EOT
+  default     = 90
+
+  validation {
+    condition     = var.drain_seconds >= 1 && var.drain_seconds <= 90
+    error_message = "drain_seconds must be between 1 and 90: with the 20 s long poll and 10 s to exit, the ECS stopTimeout must stay within Fargate's 120 s."
+  }
+
+  validation {
+    condition     = var.drain_seconds <= var.data_plane.visibility_timeout_seconds
+    error_message = "drain_seconds must not exceed the queue's visibility timeout, or draining jobs are redelivered to other workers."
+  }
+}
+
+variable "log_level" {
+  type        = string
+  description = "IMGPIPE_LOG_LEVEL of both services."
+  default     = "INFO"
+}
+
+variable "api_keys_secret_arn" {
+  type        = string
+  description = "Existing Secrets Manager secret whose value is the JSON list of API keys (IMGPIPE_API_KEYS). null: the module creates an empty secret \"<name>/api-keys\" whose value you set out of band, so keys never enter Terraform state."
+  default     = null
+}
+
+variable "log_retention_days" {
+  type        = number
+  description = "Retention of the containers' CloudWatch log groups."
+  default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a retention CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ..., 365, ..., 3653)."
+  }
+}
+
+variable "ecr_keep_images" {
+  type        = number
+  description = "Tagged images kept per repository (older ones expire); enough to roll back several releases."
+  default     = 30
+}
+
+variable "ecr_force_delete" {
+  type        = bool
+  description = "Let `terraform destroy` delete repositories that still hold images."
+  default     = false
+}
+
+# --- worker autoscaling -------------------------------------------------------------------------------------
+
+variable "worker_min_capacity" {
+  type        = number
+  description = "Fewest worker tasks. 0 scales to zero when the queue is idle; a step policy then starts the first task when messages arrive (first-job latency: a few minutes)."
+  default     = 1
+
+  validation {
+    condition     = var.worker_min_capacity >= 0
+    error_message = "worker_min_capacity must not be negative."
+  }
+}
+
+variable "worker_max_capacity" {
+  type        = number
+  description = "Most worker tasks."
+  default     = 10
+
+  validation {
+    condition     = var.worker_max_capacity >= 1 && var.worker_max_capacity >= var.worker_min_capacity
+    error_message = "worker_max_capacity must be at least 1 and at least worker_min_capacity."
+  }
+}
+
+variable "acceptable_latency_seconds" {
+  type        = number
+  description = "Longest a message should wait in the queue. With avg_processing_seconds and worker_concurrency it sets the backlog per task the autoscaling keeps."
+  default     = 60
+
+  validation {
+    condition     = var.acceptable_latency_seconds > 0
+    error_message = "acceptable_latency_seconds must be positive."
+  }
+}
+
+variable "avg_processing_seconds" {
+  type        = number
+  description = "Average wall-clock seconds one job takes (measure it from the worker logs)."
+  default     = 5
+
+  validation {
+    condition     = var.avg_processing_seconds > 0
+    error_message = "avg_processing_seconds must be positive."
+  }
+}
+
+variable "worker_scale_out_cooldown_seconds" {
+  type        = number
+  description = "Seconds after a scale-out before the next one (new tasks need about a minute to start)."
+  default     = 60
+}
+
+variable "worker_scale_in_cooldown_seconds" {
+  type        = number
+  description = "Seconds after a scale-in before the next one; scale in slowly, stopping tasks drain for up to two minutes."
+  default     = 300
+}
+
+variable "tags" {
+  type        = map(string)
+  description = "Tags added to every resource (on top of the provider's default_tags)."
+  default     = {}
+}

@@ -1,0 +1,190 @@
+"""envs/local applied to a fresh moto server: the resources exist as configured, an upload under uploads/ reaches
+the queue through S3 -> EventBridge -> SQS, and the API and a worker configured only from `terraform output` run a
+real job on them. Destroyed afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import httpx
+import pytest
+from botocore.exceptions import ClientError
+
+from cli.processes import start_api, start_worker
+from core.aws import AwsClients
+from core.config import LOCAL_DEV_API_KEY, Settings
+from tests.support import SnsInbox, png, submit, wait_for_job
+from tests.terraform.tf_support import TerraformLocalStack
+
+
+def settings_from(env: Mapping[str, str]) -> Settings:
+    """The app's settings exactly as `imgpipe api` / `imgpipe worker` would read them from this environment."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        return Settings()
+
+
+@pytest.fixture(scope="module")
+def outputs(terraform_local_stack: TerraformLocalStack) -> dict[str, Any]:
+    return terraform_local_stack.outputs
+
+
+@pytest.fixture(scope="module")
+def clients(terraform_local_stack: TerraformLocalStack) -> Iterator[AwsClients]:
+    """The app's own client factory, configured from the outputs (credentials stay set: clients are made lazily)."""
+    env = terraform_local_stack.process_env
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        yield AwsClients(settings_from(env))
+
+
+def test_outputs_configure_the_app(terraform_local_stack: TerraformLocalStack, outputs: dict[str, Any]) -> None:
+    env = terraform_local_stack.service_env
+    unknown = sorted(k for k in env if k.removeprefix("IMGPIPE_").lower() not in Settings.model_fields)
+    assert not unknown, f"service_env names settings the app does not have: {unknown}"
+
+    settings = settings_from(env)
+    assert settings.aws_endpoint_url == terraform_local_stack.endpoint_url
+    assert settings.environment == "local"
+    assert settings.uploads_bucket == outputs["uploads_bucket_name"]
+    assert settings.outputs_bucket == outputs["outputs_bucket_name"]
+    assert settings.jobs_table == outputs["jobs_table_name"]
+    assert settings.queue_name == outputs["queue_name"]
+    assert settings.dlq_name == outputs["dlq_name"]
+    assert settings.topic_name == outputs["topic_name"]
+    assert settings.event_rule_name == outputs["event_rule_name"]
+    assert settings.visibility_timeout_seconds == 120
+    assert settings.max_receive_count == 5
+
+
+def test_buckets_are_private_encrypted_and_expire(clients: AwsClients, outputs: dict[str, Any]) -> None:
+    s3 = clients.s3
+    for bucket, prefix in (
+        (outputs["uploads_bucket_name"], "uploads/"),
+        (outputs["outputs_bucket_name"], "processed/"),
+    ):
+        block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+        assert all(block.values()), block
+        rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+        assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+        lifecycle = {r["ID"]: r for r in s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]}
+        expire = lifecycle[f"expire-{prefix.rstrip('/')}"]
+        assert expire["Filter"]["Prefix"] == prefix and expire["Expiration"]["Days"] >= 1
+        assert lifecycle["abort-incomplete-multipart-uploads"]["AbortIncompleteMultipartUpload"] == {
+            "DaysAfterInitiation": 1
+        }
+        # enforce_tls is off for the emulator: a TLS-only policy would make moto refuse plain-HTTP requests.
+        with pytest.raises(ClientError, match="NoSuchBucketPolicy"):
+            s3.get_bucket_policy(Bucket=bucket)
+
+    uploads = outputs["uploads_bucket_name"]
+    # (moto does not read back the EventBridge notification setting; the upload test below shows it works.)
+    # The results page uploads from the browser: the same rules as the local stack's (core/provision.py).
+    # (moto's server answers every preflight permissively, so only the stored rules can be checked here.)
+    assert _cors_rules(s3, uploads) == [{"AllowedMethods": ["POST"], "AllowedOrigins": ["*"], "AllowedHeaders": ["*"]}]
+    assert _cors_rules(s3, outputs["outputs_bucket_name"]) == [{"AllowedMethods": ["GET"], "AllowedOrigins": ["*"]}]
+
+
+def _cors_rules(s3: Any, bucket: str) -> list[dict[str, Any]]:
+    # The provider always sends MaxAgeSeconds (0 when unset: no preflight caching), core/provision.py never does.
+    rules = s3.get_bucket_cors(Bucket=bucket)["CORSRules"]
+    return [{k: v for k, v in rule.items() if k != "MaxAgeSeconds"} for rule in rules]
+
+
+def test_queue_redrives_to_dlq_and_admits_only_the_rule(clients: AwsClients, outputs: dict[str, Any]) -> None:
+    attrs = clients.sqs.get_queue_attributes(QueueUrl=outputs["queue_url"], AttributeNames=["All"])["Attributes"]
+    assert attrs["VisibilityTimeout"] == "120"
+    assert attrs["SqsManagedSseEnabled"] == "true"
+    assert json.loads(attrs["RedrivePolicy"]) == {"deadLetterTargetArn": outputs["dlq_arn"], "maxReceiveCount": 5}
+    (statement,) = json.loads(attrs["Policy"])["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Resource"] == outputs["queue_arn"]
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": outputs["event_rule_arn"]}}
+
+    dlq = clients.sqs.get_queue_attributes(QueueUrl=outputs["dlq_url"], AttributeNames=["All"])["Attributes"]
+    assert int(dlq["MessageRetentionPeriod"]) > int(attrs["MessageRetentionPeriod"])
+
+
+def test_table_topic_and_rule(clients: AwsClients, outputs: dict[str, Any]) -> None:
+    db = clients.dynamodb
+    table = db.describe_table(TableName=outputs["jobs_table_name"])["Table"]
+    assert table["KeySchema"] == [{"AttributeName": "job_id", "KeyType": "HASH"}]
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    ttl = db.describe_time_to_live(TableName=outputs["jobs_table_name"])["TimeToLiveDescription"]
+    assert (ttl["AttributeName"], ttl["TimeToLiveStatus"]) == ("expires_at", "ENABLED")
+    backups = db.describe_continuous_backups(TableName=outputs["jobs_table_name"])["ContinuousBackupsDescription"]
+    assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+
+    topic = clients.sns.get_topic_attributes(TopicArn=outputs["topic_arn"])["Attributes"]
+    assert topic["KmsMasterKeyId"] == "alias/aws/sns"
+
+    targets = clients.events.list_targets_by_rule(Rule=outputs["event_rule_name"])["Targets"]
+    assert [t["Arn"] for t in targets] == [outputs["queue_arn"]]
+
+
+def _drain(
+    clients: AwsClients, queue_url: str, *, quiet_seconds: float = 2, timeout: float = 20
+) -> list[dict[str, Any]]:
+    """Every message that arrives until the queue has been empty for `quiet_seconds` (deleting what it reads)."""
+    messages: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout
+    quiet_since = time.monotonic()
+    while time.monotonic() < deadline and time.monotonic() - quiet_since < quiet_seconds:
+        batch = clients.sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+            "Messages", []
+        )
+        for message in batch:
+            clients.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        if batch:
+            messages += batch
+            quiet_since = time.monotonic()
+    return messages
+
+
+def test_upload_under_prefix_reaches_the_queue(clients: AwsClients, outputs: dict[str, Any]) -> None:
+    bucket = outputs["uploads_bucket_name"]
+    key = f"uploads/{uuid.uuid4()}/source"
+    clients.s3.put_object(Bucket=bucket, Key="elsewhere/not-a-job.txt", Body=b"ignored by the rule")
+    clients.s3.put_object(Bucket=bucket, Key=key, Body=b"\x89PNG not really", ContentType="image/png")
+
+    events = [json.loads(m["Body"]) for m in _drain(clients, outputs["queue_url"])]
+
+    assert [e["detail"]["object"]["key"] for e in events] == [key], events
+    (event,) = events
+    assert event["source"] == "aws.s3"
+    assert event["detail-type"] == "Object Created"
+    assert event["detail"]["bucket"]["name"] == bucket
+
+
+def test_a_job_runs_on_what_terraform_created(
+    terraform_local_stack: TerraformLocalStack, clients: AwsClients, outputs: dict[str, Any]
+) -> None:
+    """The API and a worker configured only from `terraform output` (plus emulator credentials) run one job."""
+    env = terraform_local_stack.process_env
+    inbox = SnsInbox(clients.sqs, clients.sns, outputs["topic_arn"])
+    api_service = start_api(env)
+    worker = start_worker(env)
+    try:
+        assert api_service.url is not None
+        with httpx.Client(base_url=api_service.url, headers={"X-API-Key": LOCAL_DEV_API_KEY}, timeout=30) as api:
+            job_id = submit(api, png(320, 240), "image/png", "terraform.png")
+            job = wait_for_job(api, job_id)
+        assert job["status"] == "completed", job
+        stored = clients.s3.list_objects_v2(Bucket=outputs["outputs_bucket_name"], Prefix=f"processed/{job_id}/")
+        assert {o["Key"] for o in stored.get("Contents", [])} == {o["key"] for o in job["result"]["outputs"]}
+        item = clients.dynamodb.get_item(TableName=outputs["jobs_table_name"], Key={"job_id": {"S": job_id}})
+        assert item["Item"]["status"] == {"S": "completed"}
+        [message] = inbox.for_job(job_id)
+        assert message["attributes"]["status"] == "completed"
+        assert worker.alive(), "the worker exited while running the job"
+    finally:
+        worker_code = worker.stop()
+        api_service.stop()
+    assert worker_code == 0, f"the worker exited with {worker_code} on SIGTERM"
