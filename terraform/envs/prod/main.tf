@@ -15,6 +15,16 @@ provider "aws" {
 
 data "aws_caller_identity" "current" {}
 
+# Without vpc_id and availability_zones: the region's first two zones. All of the account's zones whatever their
+# current state, so the choice does not move when a zone is impaired.
+data "aws_availability_zones" "region" {
+  count = var.vpc_id == null && length(var.availability_zones) == 0 ? 1 : 0
+}
+
+locals {
+  availability_zones = length(var.availability_zones) > 0 ? var.availability_zones : try(slice(data.aws_availability_zones.region[0].names, 0, 2), [])
+}
+
 module "data_plane" {
   source = "../../modules/data-plane"
 
@@ -36,7 +46,7 @@ module "service" {
   certificate_arn            = var.certificate_arn
   api_keys_secret_arn        = var.api_keys_secret_arn
   vpc_id                     = var.vpc_id
-  availability_zones         = var.availability_zones
+  availability_zones         = local.availability_zones
   public_subnet_ids          = var.public_subnet_ids
   private_subnet_ids         = var.private_subnet_ids
   drain_seconds              = var.drain_seconds

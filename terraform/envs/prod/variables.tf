@@ -38,7 +38,7 @@ variable "vpc_id" {
 
 variable "availability_zones" {
   type        = list(string)
-  description = "Zones of the VPC created when vpc_id is null (at least two), e.g. [\"eu-west-1a\", \"eu-west-1b\"]."
+  description = "Zones of the VPC created when vpc_id is null (at least two), e.g. [\"eu-west-1a\", \"eu-west-1b\"]; empty: the region's first two. Fargate runs in most zones, not all (e.g. not in use1-az3): name them if the first two include such a zone."
   default     = []
 }
 

@@ -1,6 +1,6 @@
 output "uploads_bucket_name" {
   description = "Bucket clients upload into (IMGPIPE_UPLOADS_BUCKET)."
-  value       = aws_s3_bucket.this["uploads"].id
+  value       = aws_s3_bucket.this["uploads"].bucket
 }
 
 output "uploads_bucket_arn" {
@@ -10,7 +10,7 @@ output "uploads_bucket_arn" {
 
 output "outputs_bucket_name" {
   description = "Bucket the worker writes results into (IMGPIPE_OUTPUTS_BUCKET)."
-  value       = aws_s3_bucket.this["outputs"].id
+  value       = aws_s3_bucket.this["outputs"].bucket
 }
 
 output "outputs_bucket_arn" {
@@ -81,10 +81,10 @@ output "event_rule_arn" {
 output "resources" {
   description = "Everything the service module needs about the data plane, as one object (its `data_plane` variable)."
   value = {
-    uploads_bucket_name = aws_s3_bucket.this["uploads"].id
+    uploads_bucket_name = aws_s3_bucket.this["uploads"].bucket
     uploads_bucket_arn  = aws_s3_bucket.this["uploads"].arn
     uploads_prefix      = local.uploads_prefix
-    outputs_bucket_name = aws_s3_bucket.this["outputs"].id
+    outputs_bucket_name = aws_s3_bucket.this["outputs"].bucket
     outputs_bucket_arn  = aws_s3_bucket.this["outputs"].arn
     outputs_prefix      = local.outputs_prefix
     jobs_table_name     = aws_dynamodb_table.jobs.name
@@ -105,8 +105,8 @@ output "service_env" {
   description = "The app's IMGPIPE_* settings this module decides: resource names and the queue's retry contract. Roots add the rest."
   value = {
     IMGPIPE_AWS_REGION                 = data.aws_region.current.name
-    IMGPIPE_UPLOADS_BUCKET             = aws_s3_bucket.this["uploads"].id
-    IMGPIPE_OUTPUTS_BUCKET             = aws_s3_bucket.this["outputs"].id
+    IMGPIPE_UPLOADS_BUCKET             = aws_s3_bucket.this["uploads"].bucket
+    IMGPIPE_OUTPUTS_BUCKET             = aws_s3_bucket.this["outputs"].bucket
     IMGPIPE_JOBS_TABLE                 = aws_dynamodb_table.jobs.name
     IMGPIPE_QUEUE_NAME                 = aws_sqs_queue.jobs.name
     IMGPIPE_DLQ_NAME                   = aws_sqs_queue.dlq.name

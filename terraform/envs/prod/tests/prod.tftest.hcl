@@ -1,0 +1,155 @@
+# Offline: the production root planned and applied against mock_provider with exactly the inputs the deploy
+# workflow gives it (.github/workflows/deploy.yml), so a deploy cannot fail on a missing or invalid input, and the
+# outputs the workflow reads exist. The modules' own tests cover what they decide.
+
+mock_provider "aws" {
+  # Mocked computed strings are random; ARNs and URLs that other resources embed get a real shape.
+  mock_resource "aws_iam_role" {
+    defaults = {
+      arn = "arn:aws:iam::123456789012:role/imgpipe-mock"
+    }
+  }
+  mock_resource "aws_ecr_repository" {
+    defaults = {
+      arn            = "arn:aws:ecr:eu-west-1:123456789012:repository/imgpipe/mock"
+      repository_url = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/imgpipe/mock"
+    }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = {
+      arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/ecs/imgpipe/mock"
+    }
+  }
+  mock_resource "aws_secretsmanager_secret" {
+    defaults = {
+      arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:imgpipe/api-keys-AbCdEf"
+    }
+  }
+  mock_resource "aws_lb" {
+    defaults = {
+      arn      = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/imgpipe-api/0123456789abcdef"
+      dns_name = "imgpipe-api-123.eu-west-1.elb.amazonaws.com"
+    }
+  }
+  mock_resource "aws_lb_target_group" {
+    defaults = {
+      arn = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/imgpipe-api/0123456789abcdef"
+    }
+  }
+  mock_resource "aws_ecs_cluster" {
+    defaults = {
+      arn = "arn:aws:ecs:eu-west-1:123456789012:cluster/imgpipe"
+    }
+  }
+  mock_resource "aws_ecs_task_definition" {
+    defaults = {
+      arn = "arn:aws:ecs:eu-west-1:123456789012:task-definition/imgpipe-mock:1"
+    }
+  }
+  mock_resource "aws_appautoscaling_policy" {
+    defaults = {
+      arn = "arn:aws:autoscaling:eu-west-1:123456789012:scalingPolicy:00000000-0000-0000-0000-000000000000:resource/ecs/service/imgpipe/imgpipe-worker:policyName/mock"
+    }
+  }
+  mock_resource "aws_s3_bucket" {
+    defaults = {
+      arn = "arn:aws:s3:::imgpipe-prod-mock-123456789012"
+    }
+  }
+  mock_resource "aws_sqs_queue" {
+    defaults = {
+      arn = "arn:aws:sqs:eu-west-1:123456789012:imgpipe-prod-mock"
+    }
+  }
+  mock_resource "aws_cloudwatch_event_rule" {
+    defaults = {
+      arn = "arn:aws:events:eu-west-1:123456789012:rule/imgpipe-prod-upload-created"
+    }
+  }
+  mock_resource "aws_dynamodb_table" {
+    defaults = {
+      arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/imgpipe-prod-jobs"
+    }
+  }
+  mock_resource "aws_sns_topic" {
+    defaults = {
+      arn = "arn:aws:sns:eu-west-1:123456789012:imgpipe-prod-job-events"
+    }
+  }
+  mock_data "aws_region" {
+    defaults = {
+      name = "eu-west-1"
+    }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "123456789012"
+    }
+  }
+  mock_data "aws_availability_zones" {
+    defaults = {
+      names = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    }
+  }
+  mock_data "aws_partition" {
+    defaults = {
+      partition = "aws"
+    }
+  }
+}
+
+variables {
+  # What deploy.yml's plan step sets (TF_VAR_* and -var); everything else keeps its default.
+  region               = "eu-west-1"
+  certificate_arn      = "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
+  cors_allowed_origins = ["https://imgpipe.example.com"]
+  image_tag            = "0123456789abcdef0123456789abcdef01234567"
+}
+
+run "deploys_with_the_workflow_inputs" {
+  # A plan is enough: names and output keys are known before apply, and it is much faster than an apply and
+  # destroy of ~75 mocked resources.
+  command = plan
+
+  assert {
+    condition     = toset(keys(output.task_definition_arns)) == toset(["api", "worker"]) && toset(keys(output.ecr_repository_urls)) == toset(["api", "worker"])
+    error_message = "deploy.yml reads the task definitions and repositories of both services."
+  }
+
+  assert {
+    condition     = output.api_service_name == "imgpipe-prod-api" && output.worker_service_name == "imgpipe-prod-worker" && output.cluster_name == "imgpipe-prod"
+    error_message = "Services and cluster are named after var.name."
+  }
+
+  assert {
+    condition     = module.data_plane.uploads_bucket_name == "imgpipe-prod-uploads-123456789012"
+    error_message = "Bucket names carry the account id (they are global)."
+  }
+
+  assert {
+    condition     = length(module.data_plane.resources) > 0 && output.service_env.IMGPIPE_UPLOADS_BUCKET == module.data_plane.uploads_bucket_name
+    error_message = "The containers get the data plane's names."
+  }
+}
+
+run "created_vpc_spans_the_first_two_zones" {
+  command = plan
+
+  assert {
+    condition     = local.availability_zones == tolist(["eu-west-1a", "eu-west-1b"])
+    error_message = "Without vpc_id and availability_zones, the VPC uses the region's first two zones."
+  }
+}
+
+run "named_zones_win" {
+  command = plan
+
+  variables {
+    availability_zones = ["eu-west-1b", "eu-west-1c"]
+  }
+
+  assert {
+    condition     = local.availability_zones == tolist(["eu-west-1b", "eu-west-1c"]) && length(data.aws_availability_zones.region) == 0
+    error_message = "Named zones are used as given, without a lookup."
+  }
+}
