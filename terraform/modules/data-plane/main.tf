@@ -83,7 +83,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
 }
 
 # Objects expire under the bucket's prefix; abandoned multipart uploads are aborted anywhere in the bucket.
-# (The provider polls the configuration until it reads back stable: ~55 s per bucket, on AWS and on moto.)
+# (The provider polls the configuration until it reads back stable: ~55 s per bucket on moto.)
 resource "aws_s3_bucket_lifecycle_configuration" "this" {
   for_each = local.buckets
 
