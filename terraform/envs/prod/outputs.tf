@@ -67,3 +67,13 @@ output "service_env" {
   description = "Plain IMGPIPE_* environment of the containers (IMGPIPE_API_KEYS comes from the secret)."
   value       = module.service.service_env
 }
+
+output "alb_dns_name" {
+  description = "DNS name of the load balancer: point the API's DNS name at it (Route 53 alias with alb_zone_id)."
+  value       = module.service.alb_dns_name
+}
+
+output "alb_zone_id" {
+  description = "Hosted zone id of the load balancer, for a Route 53 alias record."
+  value       = module.service.alb_zone_id
+}
