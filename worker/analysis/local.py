@@ -5,7 +5,7 @@ Measured facts this module relies on (rapidocr 3.10, onnxruntime 1.32):
 - onnxruntime writes a small device-id database under `$XDG_CACHE_HOME` (else `~/.cache`) and a `.ses` file
   under `$TMPDIR`. Both writes are best effort (OCR still works when they fail), but we point XDG_CACHE_HOME at
   `ocr_cache_dir` before importing it so that nothing lands in a read-only or shared HOME.
-- Det.limit_type=max with limit_side_len 1280 is ~10x faster than the default (min/736) at the same recall: the
+- Det.limit_type=max with limit_side_len 1280 is 5-10x faster than the default (min/736) at the same recall: the
   default scales small images up to 736 px before detecting.
 - Cost is about 1.3 us of CPU per pixel for detection (a 1024 px rendition: ~1.4 s on a busy 2-core machine) plus
   ~50 ms per text line for recognition (PP-OCRv6's multilingual 18,710-class head). One line per recognition run
