@@ -11,6 +11,7 @@ from cli.stack import LocalStack, start_local_stack
 from core.aws import AwsClients
 from core.config import Settings
 from tests.support import SnsInbox
+from tests.text_images import FONTS_HINT, regular_fonts
 
 
 @pytest.fixture(scope="session")
@@ -44,3 +45,16 @@ def api(stack: LocalStack, api_key: str) -> Iterator[httpx.Client]:
 @pytest.fixture(scope="session")
 def sns_inbox(stack: LocalStack, clients: AwsClients) -> SnsInbox:
     return SnsInbox(clients.sqs, clients.sns, stack.provisioned.topic_arn)
+
+
+@pytest.fixture(scope="session")
+def ocr_stack() -> Iterator[LocalStack]:
+    """A stack of its own with the local OCR engine (the shared one runs with analysis off, for speed)."""
+    pytest.importorskip("rapidocr", reason="the local OCR engine needs the `ocr` extra: pip install -e '.[ocr]'")
+    if not regular_fonts():
+        pytest.skip(f"no fonts to draw text with: {FONTS_HINT}")
+    stack = start_local_stack(Settings(analysis_engine="local"))
+    try:
+        yield stack
+    finally:
+        stack.stop()

@@ -10,26 +10,12 @@ import httpx
 import pytest
 from PIL import Image
 
-from cli.stack import LocalStack, start_local_stack
-from core.config import Settings
+from cli.stack import LocalStack
 from tests.support import encode, photo, submit, wait_for_job
-from tests.text_images import FONTS_HINT, regular_fonts, render_text
+from tests.text_images import regular_fonts, render_text
 
 LINES = [["Invoice", "Total", "42.50"], ["Thank", "you", "for", "visiting"]]
 WORDS = [w for line in LINES for w in line]
-
-
-@pytest.fixture(scope="module")
-def ocr_stack() -> Iterator[LocalStack]:
-    """A stack of its own with the local engine (the shared one runs with analysis off, for speed)."""
-    pytest.importorskip("rapidocr", reason="the local OCR engine needs the `ocr` extra: pip install -e '.[ocr]'")
-    if not regular_fonts():
-        pytest.skip(f"no fonts to draw text with: {FONTS_HINT}")
-    stack = start_local_stack(Settings(analysis_engine="local"))
-    try:
-        yield stack
-    finally:
-        stack.stop()
 
 
 @pytest.fixture

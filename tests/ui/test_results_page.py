@@ -156,6 +156,29 @@ def test_extracted_text_is_listed_and_boxed_over_the_image(
     assert card.locator(".box").count() == 0
 
 
+def test_text_read_by_the_real_engine_is_shown_with_its_boxes(
+    page: Any, ocr_stack: LocalStack, artifacts: Path, tmp_path: Path
+) -> None:
+    """No injection here: the stack runs the offline OCR engine, and the page shows what it read."""
+    from tests.text_images import regular_fonts, render_text
+
+    lines = [["Fresh", "coffee"], ["Open", "daily"]]
+    sign = tmp_path / "menu.png"
+    render_text(lines, regular_fonts()[0], 48, background=(250, 246, 238), ink=(20, 30, 60)).save(sign)
+    _open(page, ocr_stack)
+    page.set_input_files("#file-input", str(sign))
+    card = page.locator('article.job[data-status="completed"]')
+    card.wait_for(timeout=120_000)  # the first job also loads the OCR models
+    _wait_for_images(page, "article.job img.preview-img")
+
+    assert card.locator(".text-lines .line-text").all_inner_texts() == [" ".join(line) for line in lines]
+    assert "local engine" in card.locator(".text-note").inner_text()
+    assert card.locator(".box-lines").count() == len(lines)
+    card.get_by_label("words").check()
+    assert card.locator(".box-words").count() == sum(len(line) for line in lines)
+    page.screenshot(path=str(artifacts / "results-page-ocr.png"), full_page=True)
+
+
 def test_failures_are_explained_on_the_page(page: Any, stack: LocalStack, tmp_path: Path) -> None:
     _open(page, stack)
     fake = tmp_path / "notes.png"
