@@ -12,18 +12,9 @@ from typing import IO, Any
 
 import httpx
 
-TERMINAL_STATUSES = {"completed", "failed", "expired"}
-
-# The first bytes of each format the worker can be configured to accept (it identifies uploads the same way).
-_SIGNATURES: list[tuple[str, bytes, int]] = [
-    ("image/png", b"\x89PNG\r\n\x1a\n", 0),
-    ("image/jpeg", b"\xff\xd8\xff", 0),
-    ("image/gif", b"GIF87a", 0),
-    ("image/gif", b"GIF89a", 0),
-    ("image/webp", b"WEBP", 8),  # RIFF....WEBP
-    ("image/tiff", b"II*\x00", 0),
-    ("image/tiff", b"MM\x00*", 0),
-]
+from core.config import FORMAT_CONTENT_TYPES
+from core.formats import HEAD_BYTES, sniff_format
+from core.jobs import TERMINAL
 
 
 class ApiError(Exception):
@@ -41,15 +32,11 @@ def guess_content_type(path: Path) -> str:
 
 
 def sniff_content_type(path: Path) -> str | None:
-    """The image type the file's first bytes announce, or None when they match no known image signature."""
+    """The image type the file's first bytes announce (identified as the worker will), or None when they match no
+    known image signature."""
     with path.open("rb") as fh:
-        head = fh.read(16)
-    for content_type, signature, offset in _SIGNATURES:
-        if head[offset : offset + len(signature)] == signature:
-            if content_type == "image/webp" and not head.startswith(b"RIFF"):
-                continue
-            return content_type
-    return None
+        fmt = sniff_format(fh.read(HEAD_BYTES))
+    return FORMAT_CONTENT_TYPES.get(fmt) if fmt else None
 
 
 @dataclass
@@ -164,7 +151,7 @@ class ApiClient:
             if job["status"] != last and on_status is not None:
                 on_status(job)
             last = job["status"]
-            if last in TERMINAL_STATUSES or time.monotonic() > deadline:
+            if last in TERMINAL or time.monotonic() > deadline:
                 return job
             time.sleep(delay)
             delay = min(delay * 1.5, 2.0)

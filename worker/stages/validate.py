@@ -11,26 +11,7 @@ from PIL import Image, UnidentifiedImageError
 
 from core.config import Settings
 from core.errors import CorruptImageError, EmptyUploadError, ImageTooLargeError, UnsupportedFormatError
-
-# Magic numbers of the formats we can name in an error; anything else is "not an image we know".
-_SIGNATURES: tuple[tuple[bytes, str], ...] = (
-    (b"\x89PNG\r\n\x1a\n", "PNG"),
-    (b"\xff\xd8\xff", "JPEG"),
-    (b"GIF87a", "GIF"),
-    (b"GIF89a", "GIF"),
-    (b"II*\x00", "TIFF"),
-    (b"MM\x00*", "TIFF"),
-)
-
-
-def sniff_format(data: bytes) -> str | None:
-    """Pillow's format name for the bytes' signature, or None. Never looks at names or declared types."""
-    for magic, name in _SIGNATURES:
-        if data.startswith(magic):
-            return name
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "WEBP"
-    return None
+from core.formats import sniff_format
 
 
 @dataclass

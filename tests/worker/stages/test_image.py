@@ -11,9 +11,10 @@ from PIL import Image
 
 from core.config import Settings
 from core.errors import CorruptImageError, EmptyUploadError, ImageTooLargeError, UnsupportedFormatError
+from core.formats import sniff_format
 from tests.support import encode, jpeg, photo, png
 from worker.stages.image import process_image
-from worker.stages.validate import decode, sniff_format
+from worker.stages.validate import decode
 
 SETTINGS = Settings()
 
