@@ -72,7 +72,7 @@ def image_argument(image: Image.Image, source: SourceImage) -> tuple[ImageTypeDe
         and source.size_bytes <= S3_OBJECT_MAX_BYTES
         # Boxes must be ratios of the upright image. Rekognition documents EXIF correction for JPEG labels only
         # (not for text, never for PNG), so an image stored rotated is sent upright as bytes instead.
-        and source.orientation() == 1
+        and source.exif_orientation == 1
     ):
         return {"S3Object": {"Bucket": source.bucket, "Name": source.key}}, "s3_object"
     return {"Bytes": encode_for_bytes(image)}, "bytes"

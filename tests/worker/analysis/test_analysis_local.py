@@ -31,7 +31,7 @@ SETTINGS = Settings(analysis_engine="local")
 
 def run(image: Image.Image, settings: Settings = SETTINGS) -> Analysis:
     # The local engine never touches AWS or the original bytes; a real (unused) AwsClients is still passed.
-    source = SourceImage("b", "k", "PNG", 1, image.width, image.height, b"")
+    source = SourceImage("b", "k", "PNG", 1, image.width, image.height)
     return analyze(image, source, settings, AwsClients(settings))
 
 

@@ -33,7 +33,7 @@ def test_canned_rekognition_answer_maps_into_our_shape(moto: Service, monkeypatc
     data = encode(image, "PNG")
     clients.s3.create_bucket(Bucket=settings.uploads_bucket)
     clients.s3.put_object(Bucket=settings.uploads_bucket, Key="uploads/job/original", Body=data)
-    source = SourceImage(settings.uploads_bucket, "uploads/job/original", "PNG", len(data), 320, 240, data)
+    source = SourceImage(settings.uploads_bucket, "uploads/job/original", "PNG", len(data), 320, 240)
 
     result = analyze(image, source, settings, clients)
 
