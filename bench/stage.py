@@ -32,6 +32,7 @@ os.environ.setdefault("VIPS_CONCURRENCY", "1")
 from PIL import Image, ImageOps
 
 from bench.common import (
+    encode,
     header,
     interleaved,
     median,
@@ -44,7 +45,7 @@ from bench.common import (
 )
 from core.config import Settings
 from worker.stages.image import process_image
-from worker.stages.thumbnails import _flatten, fitted_size, normalize_mode, upright
+from worker.stages.thumbnails import fitted_size, flatten, normalize_mode, upright
 from worker.stages.validate import decode
 
 try:
@@ -56,12 +57,6 @@ SETTINGS = Settings()
 SIZES = (1024, 512, 128)
 OUTPUTS = ("thumb-1024.jpg", "thumb-512.jpg", "thumb-128.jpg", "processed.webp")
 Outputs = dict[str, bytes]
-
-
-def _encode(image: Image.Image, fmt: str, **options: Any) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, fmt, **options)
-    return buffer.getvalue()
 
 
 # --- implementations -------------------------------------------------------------------------------------------
@@ -81,8 +76,8 @@ def naive_images(data: bytes) -> dict[str, Image.Image]:
 
 def naive(data: bytes) -> Outputs:
     images = naive_images(data)
-    out = {name: _encode(images[name], "JPEG", quality=SETTINGS.thumbnail_quality) for name in OUTPUTS[:3]}
-    out["processed.webp"] = _encode(images["processed.webp"], "WEBP", quality=SETTINGS.processed_quality)
+    out = {name: encode(images[name], "JPEG", quality=SETTINGS.thumbnail_quality) for name in OUTPUTS[:3]}
+    out["processed.webp"] = encode(images["processed.webp"], "WEBP", quality=SETTINGS.processed_quality)
     return out
 
 
@@ -104,8 +99,8 @@ def v0(data: bytes) -> Outputs:
         if first:
             step, first = upright(step, orientation), False
         by_size[size] = current = step
-    out = {f"thumb-{s}.jpg": _encode(_flatten(by_size[s]), "JPEG", quality=85) for s in SIZES}
-    out["processed.webp"] = _encode(by_size[1024], "WEBP", quality=80, method=4)
+    out = {f"thumb-{s}.jpg": encode(flatten(by_size[s]), "JPEG", quality=85) for s in SIZES}
+    out["processed.webp"] = encode(by_size[1024], "WEBP", quality=80, method=4)
     return out
 
 
@@ -150,8 +145,8 @@ def variant(
     if transpose == "each":
         by_size = {s: upright(im, orientation) for s, im in by_size.items()}
     options = {"quality": 85, **(jpeg or {})}
-    out = {f"thumb-{s}.jpg": _encode(_flatten(by_size[s]), "JPEG", **options) for s in SIZES}
-    out["processed.webp"] = _encode(by_size[1024], "WEBP", quality=80, method=webp_method)
+    out = {f"thumb-{s}.jpg": encode(flatten(by_size[s]), "JPEG", **options) for s in SIZES}
+    out["processed.webp"] = encode(by_size[1024], "WEBP", quality=80, method=webp_method)
     return out
 
 

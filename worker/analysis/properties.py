@@ -15,6 +15,8 @@ import math
 from PIL import Image, ImageFilter, ImageStat
 
 from core.analysis import DominantColor, ImageProperties, ImageQuality
+from worker.stages.thumbnails import flatten as flatten_alpha
+from worker.stages.thumbnails import normalize_mode
 
 WORKING_SIDE = 512  # quality is measured at one size so that values do not depend on the upload's resolution
 COLOR_SIDE = 128  # colours are counted on a small copy: the result is the same and quantize is ~50x cheaper
@@ -22,14 +24,10 @@ _LAPLACIAN = ImageFilter.Kernel((3, 3), [0, 1, 0, 1, -4, 1, 0, 1, 0], scale=1, o
 _SHARPNESS_SCALE = 250.0
 
 
-def flatten(image: Image.Image, background: tuple[int, int, int] = (255, 255, 255)) -> Image.Image:
-    """RGB pixels: transparency composited onto `background`, other modes converted."""
-    if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        base = Image.new("RGB", rgba.size, background)
-        base.paste(rgba, mask=rgba.getchannel("A"))
-        return base
-    return image if image.mode == "RGB" else image.convert("RGB")
+def flatten(image: Image.Image) -> Image.Image:
+    """RGB pixels, any mode in: the thumbnails' own normalization, transparency composited on white."""
+    flat = flatten_alpha(normalize_mode(image))
+    return flat if flat.mode == "RGB" else flat.convert("RGB")
 
 
 def _reduced(image: Image.Image, side: int) -> Image.Image:

@@ -62,8 +62,9 @@ def _encode(image: Image.Image, fmt: str, **options: object) -> bytes:
     return buffer.getvalue()
 
 
-def _flatten(image: Image.Image) -> Image.Image:
-    """JPEG has no alpha: composite transparent images on white rather than on black."""
+def flatten(image: Image.Image) -> Image.Image:
+    """A normalized image without alpha (JPEG has none, nor do the analysis engines' inputs): transparent images
+    are composited on white rather than on black."""
     if image.mode != "RGBA":
         return image
     background = Image.new("RGB", image.size, (255, 255, 255))
@@ -176,7 +177,7 @@ def render(
 
     renditions: list[Rendition] = []
     for size in settings.thumbnail_sizes:
-        thumb = _flatten(by_size[size])
+        thumb = flatten(by_size[size])
         data = _encode(thumb, "JPEG", quality=settings.thumbnail_quality)
         renditions.append(Rendition(f"thumb-{size}.jpg", "image/jpeg", data, thumb.width, thumb.height))
     processed = by_size[settings.processed_max_side]
