@@ -84,9 +84,13 @@ def provision() -> None:
 
 
 def _ocr_installed() -> bool:
-    import importlib.util
+    from worker.analysis.local import OcrUnavailableError, check_available
 
-    return importlib.util.find_spec("rapidocr") is not None
+    try:
+        check_available()  # the worker's own start-up check: it imports and loads nothing
+    except OcrUnavailableError:
+        return False
+    return True
 
 
 def _dev_settings() -> Settings:
