@@ -3,54 +3,9 @@
 # outputs the workflow reads exist. The modules' own tests cover what they decide.
 
 mock_provider "aws" {
-  # Mocked computed strings are random; ARNs and URLs that other resources embed get a real shape.
-  mock_resource "aws_iam_role" {
-    defaults = {
-      arn = "arn:aws:iam::123456789012:role/imgpipe-mock"
-    }
-  }
-  mock_resource "aws_ecr_repository" {
-    defaults = {
-      arn            = "arn:aws:ecr:eu-west-1:123456789012:repository/imgpipe/mock"
-      repository_url = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/imgpipe/mock"
-    }
-  }
-  mock_resource "aws_cloudwatch_log_group" {
-    defaults = {
-      arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/ecs/imgpipe/mock"
-    }
-  }
-  mock_resource "aws_secretsmanager_secret" {
-    defaults = {
-      arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:imgpipe/api-keys-AbCdEf"
-    }
-  }
-  mock_resource "aws_lb" {
-    defaults = {
-      arn      = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/imgpipe-api/0123456789abcdef"
-      dns_name = "imgpipe-api-123.eu-west-1.elb.amazonaws.com"
-    }
-  }
-  mock_resource "aws_lb_target_group" {
-    defaults = {
-      arn = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/imgpipe-api/0123456789abcdef"
-    }
-  }
-  mock_resource "aws_ecs_cluster" {
-    defaults = {
-      arn = "arn:aws:ecs:eu-west-1:123456789012:cluster/imgpipe"
-    }
-  }
-  mock_resource "aws_ecs_task_definition" {
-    defaults = {
-      arn = "arn:aws:ecs:eu-west-1:123456789012:task-definition/imgpipe-mock:1"
-    }
-  }
-  mock_resource "aws_appautoscaling_policy" {
-    defaults = {
-      arn = "arn:aws:autoscaling:eu-west-1:123456789012:scalingPolicy:00000000-0000-0000-0000-000000000000:resource/ecs/service/imgpipe/imgpipe-worker:policyName/mock"
-    }
-  }
+  # The service module's mocks, plus the data plane's ARNs and the region's zones this root also needs.
+  source = "../../tests/mocks"
+
   mock_resource "aws_s3_bucket" {
     defaults = {
       arn = "arn:aws:s3:::imgpipe-prod-mock-123456789012"
@@ -76,24 +31,9 @@ mock_provider "aws" {
       arn = "arn:aws:sns:eu-west-1:123456789012:imgpipe-prod-job-events"
     }
   }
-  mock_data "aws_region" {
-    defaults = {
-      name = "eu-west-1"
-    }
-  }
-  mock_data "aws_caller_identity" {
-    defaults = {
-      account_id = "123456789012"
-    }
-  }
   mock_data "aws_availability_zones" {
     defaults = {
       names = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
-    }
-  }
-  mock_data "aws_partition" {
-    defaults = {
-      partition = "aws"
     }
   }
 }

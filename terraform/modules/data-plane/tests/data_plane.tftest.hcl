@@ -17,7 +17,9 @@ override_resource {
 }
 
 mock_provider "aws" {
-  # Mocked computed strings are random; give the ARNs other resources embed a real shape.
+  # The shared mocks (region, account, partition), plus this module's ARNs with a real shape.
+  source = "../../tests/mocks"
+
   mock_resource "aws_cloudwatch_event_rule" {
     defaults = {
       arn = "arn:aws:events:eu-west-1:123456789012:rule/imgpipe-upload-created"
@@ -31,21 +33,6 @@ mock_provider "aws" {
   mock_resource "aws_sns_topic" {
     defaults = {
       arn = "arn:aws:sns:eu-west-1:123456789012:imgpipe-job-events"
-    }
-  }
-  mock_data "aws_region" {
-    defaults = {
-      name = "eu-west-1"
-    }
-  }
-  mock_data "aws_caller_identity" {
-    defaults = {
-      account_id = "123456789012"
-    }
-  }
-  mock_data "aws_partition" {
-    defaults = {
-      partition = "aws"
     }
   }
 }

@@ -1,0 +1,65 @@
+# Mock data shared by the offline `terraform test` suites (modules/*/tests, envs/prod/tests): every AWS call is
+# answered by mock_provider, and ARNs and URLs that other resources embed get a real shape instead of a random
+# string. A suite adds what only it needs inline.
+mock_resource "aws_iam_role" {
+  defaults = {
+    arn = "arn:aws:iam::123456789012:role/imgpipe-mock"
+  }
+}
+mock_resource "aws_ecr_repository" {
+  defaults = {
+    arn            = "arn:aws:ecr:eu-west-1:123456789012:repository/imgpipe/mock"
+    repository_url = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/imgpipe/mock"
+  }
+}
+mock_resource "aws_cloudwatch_log_group" {
+  defaults = {
+    arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/ecs/imgpipe/mock"
+  }
+}
+mock_resource "aws_secretsmanager_secret" {
+  defaults = {
+    arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:imgpipe/api-keys-AbCdEf"
+  }
+}
+mock_resource "aws_lb" {
+  defaults = {
+    arn      = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/imgpipe-api/0123456789abcdef"
+    dns_name = "imgpipe-api-123.eu-west-1.elb.amazonaws.com"
+  }
+}
+mock_resource "aws_lb_target_group" {
+  defaults = {
+    arn = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/imgpipe-api/0123456789abcdef"
+  }
+}
+mock_resource "aws_ecs_cluster" {
+  defaults = {
+    arn = "arn:aws:ecs:eu-west-1:123456789012:cluster/imgpipe"
+  }
+}
+mock_resource "aws_ecs_task_definition" {
+  defaults = {
+    arn = "arn:aws:ecs:eu-west-1:123456789012:task-definition/imgpipe-mock:1"
+  }
+}
+mock_resource "aws_appautoscaling_policy" {
+  defaults = {
+    arn = "arn:aws:autoscaling:eu-west-1:123456789012:scalingPolicy:00000000-0000-0000-0000-000000000000:resource/ecs/service/imgpipe/imgpipe-worker:policyName/mock"
+  }
+}
+mock_data "aws_region" {
+  defaults = {
+    name = "eu-west-1"
+  }
+}
+mock_data "aws_caller_identity" {
+  defaults = {
+    account_id = "123456789012"
+  }
+}
+mock_data "aws_partition" {
+  defaults = {
+    partition = "aws"
+  }
+}
