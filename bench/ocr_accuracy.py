@@ -1,6 +1,7 @@
 """Word recall, precision and latency of the local OCR engine on a generated, labelled image set.
 
-    python -m bench.ocr_accuracy [--small 40] [--large 2] [--seed 7] [--verbose] [--check]
+    python -m bench.ocr_accuracy [--small 40] [--large 2] [--seed 7] [--det tiny|small] [--rec tiny|small]
+                                 [--verbose] [--check]
 
 Images are drawn with Pillow from the TrueType fonts that the `test` extra's font packages ship (Source Sans Pro,
 Source Serif Pro, Caladea, Lato; regular and bold, see tests/text_images.py): several sizes, colours, noise, blur and
@@ -190,7 +191,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--small", type=int, default=40, help="small (text) images")
     parser.add_argument("--large", type=int, default=2, help="12 MP photo-like images")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--threads", type=int, default=Settings().ocr_threads, help="onnxruntime threads per call")
+    defaults = Settings()
+    parser.add_argument("--threads", type=int, default=defaults.ocr_threads, help="onnxruntime threads per call")
+    parser.add_argument("--det", choices=("tiny", "small"), default=defaults.ocr_det_model, help="detection model")
+    parser.add_argument("--rec", choices=("tiny", "small"), default=defaults.ocr_rec_model, help="recognition model")
     parser.add_argument("--repeat", type=int, default=3, help="calls per image; the best is reported beside the first")
     parser.add_argument("--verbose", action="store_true", help="print every image, not only those with misses")
     parser.add_argument("--check", action="store_true", help="exit 1 if recall < 0.97 or median > 100 ms")
@@ -200,14 +204,16 @@ def main(argv: list[str] | None = None) -> int:
     if not fonts:
         print(f"no fonts: {FONTS_HINT}")
         return 2
-    settings = Settings(analysis_engine="local", ocr_threads=args.threads)
+    settings = Settings(
+        analysis_engine="local", ocr_threads=args.threads, ocr_det_model=args.det, ocr_rec_model=args.rec
+    )
     rng = random.Random(args.seed)
     print(f"fonts: {', '.join(sorted({f.stem for f in fonts}))}")
 
     started = time.perf_counter()
-    ocr_engine(settings)
+    _, models = ocr_engine(settings)
     analyze_local(Image.new("RGB", (64, 64), "white"), settings)  # first inference initialises the sessions
-    print(f"engine load + first call: {(time.perf_counter() - started) * 1000:.0f} ms")
+    print(f"engine: {models}; load + first call: {(time.perf_counter() - started) * 1000:.0f} ms")
 
     small = small_samples(args.small, fonts, rng)
     large = large_samples(args.large, fonts, rng)

@@ -83,11 +83,11 @@ def provision() -> None:
     click.echo(json.dumps(done.__dict__, indent=2))
 
 
-def _ocr_installed() -> bool:
+def _ocr_installed(settings: Settings) -> bool:
     from worker.analysis.local import OcrUnavailableError, check_available
 
     try:
-        check_available()  # the worker's own start-up check: it imports and loads nothing
+        check_available(settings)  # the worker's own start-up check: it imports and loads nothing
     except OcrUnavailableError:
         return False
     return True
@@ -97,7 +97,7 @@ def _dev_settings() -> Settings:
     """Settings from the environment. Text analysis defaults to the offline OCR engine (`local`); when nobody chose
     and the `ocr` extra is missing it is turned off, so the stack still starts (the banner says how to get it)."""
     settings = Settings()
-    if "analysis_engine" not in settings.model_fields_set and not _ocr_installed():
+    if "analysis_engine" not in settings.model_fields_set and not _ocr_installed(settings):
         settings = settings.model_copy(update={"analysis_engine": "off"})
     return settings
 

@@ -203,10 +203,10 @@ def test_dev_turns_text_analysis_on_only_when_nobody_chose(monkeypatch: pytest.M
     import cli.main
 
     monkeypatch.delenv("IMGPIPE_ANALYSIS_ENGINE", raising=False)
-    monkeypatch.setattr(cli.main, "_ocr_installed", lambda: True)
+    monkeypatch.setattr(cli.main, "_ocr_installed", lambda settings: True)
     assert cli.main._dev_settings().analysis_engine == "local"
     monkeypatch.setenv("IMGPIPE_ANALYSIS_ENGINE", "off")
     assert cli.main._dev_settings().analysis_engine == "off"
     monkeypatch.delenv("IMGPIPE_ANALYSIS_ENGINE")
-    monkeypatch.setattr(cli.main, "_ocr_installed", lambda: False)
+    monkeypatch.setattr(cli.main, "_ocr_installed", lambda settings: False)
     assert cli.main._dev_settings().analysis_engine == "off"

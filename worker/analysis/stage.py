@@ -33,11 +33,11 @@ def analyze(image: Image.Image, source: SourceImage, settings: Settings, clients
 
 def prepare(settings: Settings) -> None:
     """Call at worker start: fails fast when analysis_engine=local but the `ocr` extra is missing. The models
-    themselves load on the first image (a few seconds, ~0.5 GB) and stay for the life of the process."""
+    themselves load on the first image (about a second) and stay for the life of the process."""
     if settings.analysis_engine == "local":
         from worker.analysis.local import check_available
 
-        check_available()
+        check_available(settings)
 
 
 # A job record is one DynamoDB item (400 KB at most, everything included); the analysis may use this much of it.

