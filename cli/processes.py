@@ -33,14 +33,16 @@ def require_free_port(port: int, service: str) -> int:
     return port
 
 
-def wait_until(condition: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.02) -> None:
+def wait_until(
+    condition: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.02, max_interval: float = 0.5
+) -> None:
     """Poll `condition` until it holds; raise TimeoutError naming `what` when it does not within `timeout`."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
         time.sleep(interval)
-        interval = min(interval * 1.5, 0.5)
+        interval = min(interval * 1.5, max_interval)
 
 
 def http_ok(url: str) -> bool:
