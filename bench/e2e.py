@@ -38,7 +38,7 @@ from core.aws import AwsClients
 from core.config import Settings
 from core.jobs import JobStatus
 from core.store import JobStore
-from tests.support import create_job, queue_settled
+from tests.support import api_client, create_job, queue_settled
 from worker.stages.image import process_image
 
 # 1155 x 866 = 1.0 MP, 4:3.
@@ -51,9 +51,7 @@ def inputs(count: int) -> list[bytes]:
 
 class Client:
     def __init__(self, stack: LocalStack) -> None:
-        assert stack.api is not None and stack.api.url is not None
-        key = stack.settings.api_keys[0].get_secret_value()
-        self.api = httpx.Client(base_url=stack.api.url, headers={"X-API-Key": key}, timeout=60)
+        self.api = api_client(stack, timeout=60)
         # One client for every upload: a new httpx client per request costs ~50 ms of CPU (TLS context setup)
         # that would be taken from the 2 cores the stack shares.
         self.uploader = httpx.Client(timeout=60)

@@ -22,12 +22,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import httpx
-
 from cli.stack import start_local_stack
 from core.aws import AwsClients
 from core.config import Settings
-from tests.support import SnsInbox, jpeg, png, submit
+from tests.support import SnsInbox, api_client, jpeg, png, submit
 
 TERMINAL = {"completed", "failed", "expired"}
 
@@ -71,9 +69,7 @@ def main() -> None:
             stack.add_worker(fault_injection_rate=args.fault_rate)
         clients = AwsClients(stack.settings)
         inbox = SnsInbox(clients.sqs, clients.sns, stack.provisioned.topic_arn)
-        assert stack.api is not None and stack.api.url is not None
-        key = stack.settings.api_keys[0].get_secret_value()
-        api = httpx.Client(base_url=stack.api.url, headers={"X-API-Key": key}, timeout=60)
+        api = api_client(stack, timeout=60)
 
         def chaos() -> None:
             nonlocal kills

@@ -10,7 +10,7 @@ import pytest
 from cli.stack import LocalStack, start_local_stack
 from core.aws import AwsClients
 from core.config import Settings
-from tests.support import SnsInbox
+from tests.support import SnsInbox, api_client
 from tests.text_images import FONTS_HINT, regular_fonts
 
 
@@ -36,9 +36,8 @@ def api_key(stack: LocalStack) -> str:
 
 
 @pytest.fixture
-def api(stack: LocalStack, api_key: str) -> Iterator[httpx.Client]:
-    assert stack.api is not None and stack.api.url is not None
-    with httpx.Client(base_url=stack.api.url, headers={"X-API-Key": api_key}, timeout=30) as client:
+def api(stack: LocalStack) -> Iterator[httpx.Client]:
+    with api_client(stack) as client:
         yield client
 
 

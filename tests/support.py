@@ -5,12 +5,15 @@ from __future__ import annotations
 import io
 import json
 import random
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from PIL import Image, ImageDraw, ImageFilter
 
 from cli.processes import wait_until
+
+if TYPE_CHECKING:
+    from cli.stack import LocalStack
 
 TERMINAL = {"completed", "failed", "expired"}
 
@@ -46,6 +49,13 @@ def jpeg(width: int = 640, height: int = 480, *, orientation: int | None = None,
 
 def png(width: int = 640, height: int = 480, mode: str = "RGB") -> bytes:
     return encode(photo(width, height, mode), "PNG")
+
+
+def api_client(stack: LocalStack, timeout: float = 30) -> httpx.Client:
+    """An HTTP client for the stack's API, authorised with its first API key."""
+    assert stack.api is not None and stack.api.url is not None
+    key = stack.settings.api_keys[0].get_secret_value()
+    return httpx.Client(base_url=stack.api.url, headers={"X-API-Key": key}, timeout=timeout)
 
 
 def create_job(api: httpx.Client, *, filename: str, content_type: str, size: int) -> dict[str, Any]:

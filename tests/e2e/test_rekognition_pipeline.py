@@ -17,7 +17,7 @@ from core.jobs import JobStatus
 from core.keys import upload_key
 from core.store import JobStore
 from tests.rekognition_responses import DETECT_LABELS, DETECT_TEXT
-from tests.support import png, submit, wait_for_job
+from tests.support import api_client, png, submit, wait_for_job
 from worker.events import UploadEvent
 from worker.pipeline import Delivery, JobProcessor
 
@@ -33,9 +33,7 @@ def rek_stack() -> Iterator[LocalStack]:
 
 @pytest.fixture
 def rek_api(rek_stack: LocalStack) -> Iterator[httpx.Client]:
-    assert rek_stack.api is not None and rek_stack.api.url is not None
-    key = rek_stack.settings.api_keys[0].get_secret_value()
-    with httpx.Client(base_url=rek_stack.api.url, headers={"X-API-Key": key}, timeout=30) as client:
+    with api_client(rek_stack) as client:
         yield client
 
 

@@ -25,7 +25,7 @@ from cli.stack import LocalStack, start_local_stack
 from core.aws import AwsClients
 from core.config import Settings
 from core.keys import upload_key
-from tests.support import FakeEcsAgent, SnsInbox, encode, jpeg, png, queue_settled, submit, wait_for_job
+from tests.support import FakeEcsAgent, SnsInbox, api_client, encode, jpeg, png, queue_settled, submit, wait_for_job
 
 VISIBILITY = 10
 MAX_RECEIVES = 3
@@ -60,9 +60,7 @@ def inbox(rstack: LocalStack, rclients: AwsClients) -> SnsInbox:
 
 @pytest.fixture
 def rapi(rstack: LocalStack) -> Iterator[httpx.Client]:
-    assert rstack.api is not None and rstack.api.url is not None
-    key = rstack.settings.api_keys[0].get_secret_value()
-    with httpx.Client(base_url=rstack.api.url, headers={"X-API-Key": key}, timeout=30) as client:
+    with api_client(rstack) as client:
         yield client
 
 

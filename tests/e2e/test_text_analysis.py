@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from cli.stack import LocalStack
-from tests.support import encode, photo, submit, wait_for_job
+from tests.support import api_client, encode, photo, submit, wait_for_job
 from tests.text_images import regular_fonts, render_text
 
 LINES = [["Invoice", "Total", "42.50"], ["Thank", "you", "for", "visiting"]]
@@ -20,9 +20,7 @@ WORDS = [w for line in LINES for w in line]
 
 @pytest.fixture
 def ocr_api(ocr_stack: LocalStack) -> Iterator[httpx.Client]:
-    assert ocr_stack.api is not None and ocr_stack.api.url is not None
-    key = ocr_stack.settings.api_keys[0].get_secret_value()
-    with httpx.Client(base_url=ocr_stack.api.url, headers={"X-API-Key": key}, timeout=30) as client:
+    with api_client(ocr_stack) as client:
         yield client
 
 
@@ -43,11 +41,9 @@ def _exif(orientation: int) -> bytes:
 @pytest.fixture(scope="module")
 def jobs(ocr_stack: LocalStack) -> dict[str, dict[str, Any]]:
     """Two uploads processed once for the module: a PNG, and a JPEG stored sideways with EXIF orientation 6."""
-    assert ocr_stack.api is not None and ocr_stack.api.url is not None
     upright = _sign_on_photo()
     sideways = upright.transpose(Image.Transpose.ROTATE_90)  # orientation 6 turns it back clockwise
-    key = ocr_stack.settings.api_keys[0].get_secret_value()
-    with httpx.Client(base_url=ocr_stack.api.url, headers={"X-API-Key": key}, timeout=30) as api:
+    with api_client(ocr_stack) as api:
         ids = {
             "png": submit(api, encode(render_text(LINES, regular_fonts()[-1], 32), "PNG"), "image/png", "note.png"),
             "jpeg": submit(api, encode(sideways, "JPEG", quality=92, exif=_exif(6)), "image/jpeg", "sign.jpg"),
