@@ -594,8 +594,10 @@ def config_reference(write_to: Path | None, check_file: Path | None) -> None:
 
 def _register_subgroups() -> None:
     from cli.dlq import dlq
+    from cli.healthcheck import healthcheck
 
     cli.add_command(dlq)
+    cli.add_command(healthcheck)
 
 
 _register_subgroups()

@@ -163,7 +163,7 @@ def test_api_image_command_becomes_healthy_and_ready(moto: str, provisioned: dic
     image_port = argv[argv.index("--port") + 1]
     argv[argv.index("--port") + 1] = port
     env = _host_env("api", moto, tmp_path)
-    check = _healthcheck(stage, env, {f"127.0.0.1:{image_port}": f"127.0.0.1:{port}"})
+    check = _healthcheck(stage, env, {image_port: port})
 
     assert not _run_ok(check, env), "the health check passes with no API running: it checks nothing"
     process = _start(_resolve(argv), env)
