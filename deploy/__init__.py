@@ -1,0 +1,1 @@
+"""Checks the deploy workflow runs (stdlib only: GitHub's runners run them with their own python3, no install)."""
