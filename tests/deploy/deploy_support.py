@@ -167,6 +167,28 @@ def workflow_files() -> list[Path]:
     return sorted([*WORKFLOWS_DIR.glob("*.yml"), *WORKFLOWS_DIR.glob("*.yaml")])
 
 
+def workflow_jobs(name: str) -> dict[str, Any]:
+    jobs = load_workflow(WORKFLOWS_DIR / name)["jobs"]
+    assert isinstance(jobs, dict)
+    return jobs
+
+
+def job_steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(job.get("steps", []))
+
+
+def job_runs(job: dict[str, Any]) -> str:
+    return "\n".join(step.get("run", "") for step in job_steps(job))
+
+
+def steps_using(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    return [s for s in job_steps(job) if str(s.get("uses", "")).startswith(action + "@")]
+
+
+def slack_jobs(name: str) -> dict[str, dict[str, Any]]:
+    return {n: j for n, j in workflow_jobs(name).items() if steps_using(j, "slackapi/slack-github-action")}
+
+
 # --- tools ---------------------------------------------------------------------------------------------------
 
 
