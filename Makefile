@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: dev test lint
+.PHONY: dev test lint lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,3 +24,12 @@ lint: $(VENV)/.installed
 
 test: lint
 	$(BIN)/pytest
+
+# The images' dependency locks (requirements/*.txt), with hashes, resolved from PyPI for Python 3.11 on any
+# platform (amd64 and arm64 images). Run after changing dependencies in pyproject.toml; a test checks they agree.
+LOCK := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes --only-binary :all: \
+	--custom-compile-command "make lock"
+lock: $(VENV)/.installed
+	$(LOCK) pyproject.toml -o requirements/image.txt
+	$(LOCK) pyproject.toml --extra ocr -o requirements/image-ocr.txt
+	$(LOCK) requirements/build.in -o requirements/build.txt

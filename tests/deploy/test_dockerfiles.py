@@ -28,7 +28,7 @@ def test_multi_stage_with_pinned_bases(path: Path) -> None:
         assert PINNED_TAG.match(stage.base), f"{path.name}: base image {stage.base!r} is not pinned to a version"
     runtime = stages[-1]
     assert "slim" in runtime.base
-    # The wheels come from the project's own metadata, not a hand-kept requirements list.
+    # The project's wheel is built in the build stage (its dependencies come from the lock: test_image_lock.py).
     build_runs = " ".join(run for stage in stages[:-1] for run in stage.all("RUN"))
     assert "pip wheel" in build_runs
     assert not any("pip" in run and "install" in run for run in runtime.all("RUN")), "runtime stage runs pip"
@@ -91,7 +91,7 @@ def test_worker_takes_the_ocr_build_arg() -> None:
     stages = parse_dockerfile(DOCKERFILES["worker"])
     build = stages[0]
     assert "WITH_OCR=false" in build.all("ARG"), "production default: no OCR extra"
-    assert "[ocr]" in " ".join(build.all("RUN"))
+    assert "requirements/image-ocr.txt" in " ".join(build.all("RUN")), "the lock with the `ocr` extra"
 
 
 def test_dockerignore_keeps_the_context_small() -> None:
@@ -102,7 +102,7 @@ def test_dockerignore_keeps_the_context_small() -> None:
     ]
     assert rules[0] == "*", "allow-list: everything is excluded unless re-included"
     included = {r[1:].rstrip("/") for r in rules if r.startswith("!")}
-    assert included == {"pyproject.toml", "README.md", "api", "cli", "core", "worker"}
+    assert included == {"requirements", "pyproject.toml", "README.md", "api", "cli", "core", "worker"}
     # Every package the wheel ships is in the context (a new top-level package needs a line here and a COPY).
     find = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"]
     packages = {pattern.rstrip("*").rstrip(".") for pattern in find["find"]["include"]}
