@@ -133,6 +133,16 @@ def test_app_containers_run_read_only_with_a_tmpfs(compose: dict[str, Any]) -> N
         assert "ALL" in service.get("cap_drop", []), name
 
 
+@pytest.mark.parametrize("name", ["api", "worker"])
+def test_app_health_checks_are_the_images_probe(compose: dict[str, Any], name: str) -> None:
+    """compose runs the images' own `imgpipe healthcheck` (the probe ECS runs too), never a copy of its own."""
+    service = compose["services"][name]
+    health = final_stage(service_dockerfile(service)).healthcheck
+    assert health is not None and health.command[:3] == ["imgpipe", "healthcheck", name]
+    override = service.get("healthcheck")
+    assert override is None or override["test"][1:4] == ["imgpipe", "healthcheck", name], override
+
+
 def test_worker_stop_grace_covers_the_drain(compose: dict[str, Any]) -> None:
     grace = compose["services"]["worker"]["stop_grace_period"]
     seconds = int(grace.rstrip("s"))
