@@ -67,6 +67,8 @@ def test_deploy_waits_for_ci_on_the_same_commit() -> None:
     assert workflow_file, "name the CI workflow"
     ci = load_workflow(WORKFLOWS_DIR / workflow_file.group(1))
     assert ci["name"] == "CI" and "main" in ci["on"]["push"]["branches"], "the gate waits for CI's push run"
+    # A newer push must not cancel the CI run an earlier deploy is waiting for.
+    assert ci["concurrency"]["cancel-in-progress"] == "${{ github.event_name == 'pull_request' }}"
     assert step["env"]["GITHUB_TOKEN"] == "${{ github.token }}"
     assert gate["permissions"].get("actions") == "read"
     assert "environment" not in gate
