@@ -115,3 +115,11 @@ def test_ecs_rollout_checks_the_new_task_definitions_completed_after_apply() -> 
     (notify,) = slack_jobs("deploy.yml").values()
     payload = steps_using(notify, "slackapi/slack-github-action")[0]["with"]["payload"]
     assert "needs.apply.outputs.rollout_failure" in payload
+
+
+def test_images_are_built_for_the_configured_platform_natively() -> None:
+    images = workflow_jobs("deploy.yml")["images"]
+    (build,) = steps_using(images, "docker/build-push-action")
+    assert build["with"]["platforms"] == "${{ vars.IMAGE_PLATFORM || 'linux/amd64' }}"
+    # arm64 on GitHub's arm64 runner: no QEMU emulation, the same build time as amd64.
+    assert images["runs-on"] == "${{ vars.IMAGE_PLATFORM == 'linux/arm64' && 'ubuntu-24.04-arm' || 'ubuntu-24.04' }}"
