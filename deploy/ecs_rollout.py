@@ -154,9 +154,12 @@ def main(argv: Sequence[str] | None = None, describe: Describe = describe_with_a
     def log(line: str) -> None:
         print(line, flush=True)
 
-    problems = wait_for_rollout(
-        describe, args.cluster, targets, args.timeout_minutes * 60, log=log, poll_seconds=args.poll_seconds
-    )
+    try:
+        problems = wait_for_rollout(
+            describe, args.cluster, targets, args.timeout_minutes * 60, log=log, poll_seconds=args.poll_seconds
+        )
+    except subprocess.CalledProcessError as exc:  # the CLI already retried: credentials, permissions, no cluster
+        problems = [f"aws ecs describe-services failed: {(exc.stderr or '').strip() or exc}"]
     if not problems:
         _append("GITHUB_STEP_SUMMARY", "".join(f"- `{name}`: COMPLETED\n" for name in sorted(targets)))
         return 0

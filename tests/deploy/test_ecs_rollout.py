@@ -140,14 +140,12 @@ def test_a_missing_or_inactive_service_or_no_rollout_state_fails() -> None:
     assert missing == ["arn:...:service/imgpipe/x: MISSING"]
 
 
-def test_main_reports_the_failure_for_slack(tmp_path: Path) -> None:
+def test_main_reports_the_failure_for_slack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     output, summary = tmp_path / "output", tmp_path / "summary"
     script = _Script(ROLLING_BACK)
-    os.environ["GITHUB_OUTPUT"], os.environ["GITHUB_STEP_SUMMARY"] = str(output), str(summary)
-    try:
-        code = main(["--cluster", "imgpipe", "--timeout-minutes", "1", f"imgpipe-api={NEW}"], script.describe)
-    finally:
-        del os.environ["GITHUB_OUTPUT"], os.environ["GITHUB_STEP_SUMMARY"]
+    monkeypatch.setenv("GITHUB_OUTPUT", str(output))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    code = main(["--cluster", "imgpipe", "--timeout-minutes", "1", f"imgpipe-api={NEW}"], script.describe)
     assert code == 1
     (line,) = output.read_text().splitlines()
     assert line.startswith("failure=imgpipe-api: the deployment of imgpipe-api:7 FAILED")
@@ -202,6 +200,17 @@ def test_needs_only_the_standard_library() -> None:
             for module in modules:
                 top = module.split(".")[0]
                 assert top in sys.stdlib_module_names or top in ("__future__", "deploy"), f"{path.name}: {module}"
+
+
+def test_a_failing_describe_call_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def describe(_cluster: str, _services: list[str]) -> dict[str, Any]:
+        raise subprocess.CalledProcessError(254, ["aws"], stderr="AccessDeniedException: ecs:DescribeServices\n")
+
+    output = tmp_path / "output"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(output))
+    assert main(["--cluster", "imgpipe", "--timeout-minutes", "1", f"imgpipe-api={NEW}"], describe) == 1
+    expected = "failure=aws ecs describe-services failed: AccessDeniedException: ecs:DescribeServices\n"
+    assert output.read_text() == expected
 
 
 @pytest.mark.parametrize("argument", ["imgpipe-api", "=imgpipe-api:7", "imgpipe-api="])
