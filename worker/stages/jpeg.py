@@ -4,14 +4,27 @@ libjpeg reports a scan that ends early ("premature end of data segment", e.g. a 
 re-appended, or a header that claims more pixels than the data holds) as a *warning*, fills the rest with grey and
 carries on. Pillow's decoder discards libjpeg's warnings and has no strict mode, so such files used to complete.
 simplejpeg runs the same libjpeg-turbo with TurboJPEG's stop-on-warning flag (strict=True): one decode, at the same
-reduced DCT scale Pillow's draft() would use, and any warning raises. Trailing data after EOI (phone motion photos,
-MPF secondary images) is never read, so it is no warning.
+reduced DCT scale Pillow's draft() would use; a warning that the scan data is damaged raises. Trailing data after
+EOI (phone motion photos, MPF secondary images) is never read, so it is no warning.
 """
 
 from __future__ import annotations
 
+import re
+
 import simplejpeg
 from PIL import Image, ImageFile
+
+# libjpeg's warnings (jerror.h) that mean the entropy-coded data itself is damaged: JWRN_HIT_MARKER, JWRN_JPEG_EOF,
+# JWRN_HUFF_BAD_CODE, JWRN_ARITH_BAD_CODE, JWRN_MUST_RESYNC, and JWRN_EXTRANEOUS_DATA before a restart marker (a
+# restart interval holding more data than its blocks need). Other warnings are about headers and padding (an unknown
+# JFIF revision, a bad ICC marker, an unknown Adobe transform, stray bytes before EOI or between segments): the
+# pixels are whole and viewers show them, so those files decode as before.
+_DAMAGED = re.compile(
+    r"premature end of (data segment|jpeg file)|bad (huffman|arithmetic) code|instead of rst"
+    r"|extraneous bytes before marker 0xd[0-7]\b",
+    re.IGNORECASE,
+)
 
 # Pillow's JPEG mode -> the TurboJPEG output that holds the same samples.
 _COLORSPACE = {"RGB": "RGB", "L": "GRAY", "CMYK": "CMYK"}
@@ -46,12 +59,15 @@ def decode_jpeg(data: bytes, header: ImageFile.ImageFile, size: tuple[int, int] 
     try:
         pixels = simplejpeg.decode_jpeg(data, strict=True, **options)
     except ValueError as exc:
-        # Stray bytes between segments (some cameras pad before EOI): the scan data is whole, libjpeg just skips
-        # them. Whether libjpeg notices depends on how far its bit reader had read ahead, so it is never an error:
-        # decode again without stopping (the only case that decodes twice).
-        if "extraneous bytes before marker" not in str(exc):
+        if _DAMAGED.search(str(exc)):
             raise
-        pixels = simplejpeg.decode_jpeg(data, strict=False, **options)
+        # A warning about headers or padding, or a real error (which Pillow raises again). TurboJPEG cannot go on
+        # after a warning (simplejpeg's strict=False still stops at header warnings), so these rare files are
+        # decoded by Pillow, as all JPEGs were before: twice, and damage after such a warning goes unseen.
+        if size:
+            header.draft(None, size)
+        header.load()
+        return header
     decoded_size = (int(pixels.shape[1]), int(pixels.shape[0]))
     # Adobe CMYK JPEGs store inverted samples: Pillow's own raw mode for this file says which ("CMYK;I" or "CMYK").
     args = header.tile[0].args if header.tile else None

@@ -44,6 +44,49 @@ def test_damaged_jpeg_fails_with_corrupt_image(data: bytes) -> None:
     assert "premature end of data" in raised.value.message
 
 
+RESTARTS = encode(photo(320, 240), "JPEG", restart_marker_rows=1)
+_RST2 = RESTARTS.index(b"\xff\xd2", RESTARTS.index(b"\xff\xda"))
+_MIDDLE = len(RESTARTS) // 2
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (RESTARTS[:_RST2] + b"\xff\xd5" + RESTARTS[_RST2 + 2 :], "found marker 0xd5 instead of RST2"),
+        # Zeros decode as (wrong) Huffman data without complaint; the restart marker after them shows the damage.
+        (RESTARTS[:_MIDDLE] + bytes(200) + RESTARTS[_MIDDLE + 200 :], "extraneous bytes before marker 0xd"),
+    ],
+    ids=["wrong-restart-marker", "zeroed-scan-data"],
+)
+def test_other_scan_damage_fails_with_corrupt_image(data: bytes, reason: str) -> None:
+    with pytest.raises(CorruptImageError) as raised:
+        process_image(data, SETTINGS)
+    assert reason in raised.value.message
+
+
+def _with_jfif_major(data: bytes, major: int) -> bytes:
+    at = data.index(b"JFIF\x00") + 5
+    return data[:at] + bytes([major]) + data[at + 1 :]
+
+
+def _with_bad_icc_sequence(data: bytes) -> bytes:
+    at = data.index(b"ICC_PROFILE\x00") + 12
+    return data[:at] + b"\x05\x01" + data[at + 2 :]  # chunk 5 of 1
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        _with_jfif_major(BASELINE, 2),  # libjpeg: "unknown JFIF revision number 2.01"
+        _with_bad_icc_sequence(encode(photo(640, 480), "JPEG", icc_profile=bytes(300))),  # "bad ICC marker"
+    ],
+    ids=["jfif-2.01", "bad-icc-marker"],
+)
+def test_header_warnings_do_not_fail_a_whole_image(data: bytes) -> None:
+    outcome = process_image(data, SETTINGS)
+    assert (outcome.metadata.width, outcome.metadata.height) == (640, 480)
+
+
 def _motion_photo(data: bytes) -> bytes:
     # Phones append a video (motion photos) or further JPEGs (MPF) after the primary image's EOI.
     return data + b"\x00\x00\x00\x18ftypmp42" + bytes(4096) + jpeg(64, 48)
