@@ -1,6 +1,8 @@
-"""Issue 6, target 2: peak RSS of the image stage, per job and with 1, 2, 4 jobs at once.
+"""Issue 6, target 2: peak RSS of the image stage, per job and with 1, 2, 4 jobs at once (and, with --ocr, of the
+local OCR step).
 
     PYTHONPATH=. .venv/bin/python bench/memory.py [--concurrency 1 2 4] [--no-worst-case] [--quick]
+    PYTHONPATH=. .venv/bin/python bench/memory.py --ocr   # issue 13.6: the local OCR step, strips vs ordinary
 
 Each measurement runs in a fresh interpreter (`--child`): it imports the stage, warms the codecs up on a tiny
 image, records its RSS as the baseline, resets the kernel's peak-RSS mark (`/proc/self/clear_refs`, falling back
@@ -98,16 +100,71 @@ def child(path: str, concurrency: int, impl: str) -> None:
     )
 
 
-def measure(path: Path, concurrency: int, impl: str = "product") -> dict[str, object]:
-    argv = ["--child", str(path), "--concurrency", str(concurrency), "--impl", impl]
+def _strip_png(width: int, height: int) -> bytes:
+    """A white strip: the whole upload is ~100 bytes, whatever its length."""
+    from PIL import Image
+
+    return encode(Image.new("L", (width, height), 255), "PNG")
+
+
+# The OCR step's inputs: name -> bytes of the upload (the image stage turns it into the OCR input first).
+OCR_INPUTS: dict[str, Callable[[], bytes]] = {
+    "20000x1 PNG": functools.partial(_strip_png, 20000, 1),
+    "1x20000 PNG": functools.partial(_strip_png, 1, 20000),
+    "12 MP JPEG 4000x3000 (ordinary)": lambda: photo_jpeg(4000, 3000),
+    "1 MP JPEG 1155x866 (ordinary)": lambda: photo_jpeg(1155, 866),
+}
+
+
+def ocr_child(name: str) -> None:
+    """Peak RSS the local OCR step adds, in this fresh process, for OCR_INPUTS[name]: the engine is loaded and
+    warmed on a small image and the image stage has run before the baseline, so only the OCR step is measured."""
+    from core.config import Settings
+    from worker.analysis.local import analyze_local
+    from worker.stages.image import process_image
+
+    settings = Settings(analysis_engine="local")
+    analyze_local(process_image(photo_jpeg(640, 480), settings).upright, settings)  # models loaded, arenas warm
+    upright = process_image(OCR_INPUTS[name](), settings).upright
+    baseline = _status("VmRSS")
+    precise = _reset_peak()
+    started = time.process_time()
+    analysis = analyze_local(upright, settings)
+    cpu = time.process_time() - started
+    peak = _status("VmHWM") if precise else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(
+        json.dumps(
+            {
+                "ocr_input": list(upright.size),
+                "baseline": baseline,
+                "peak": peak,
+                "added": peak - baseline,
+                "cpu_seconds": cpu,
+                "precise": precise,
+                "skipped_reason": analysis.skipped_reason,
+            }
+        )
+    )
+
+
+def measure_ocr(name: str) -> dict[str, object]:
+    """ocr_child(name) in a fresh interpreter (the OCR step's peak RSS must not inherit another run's)."""
+    return _run_child(["--ocr-child", name])
+
+
+def _run_child(argv: list[str]) -> dict[str, object]:
     result = subprocess.run(
         [sys.executable, "-m", "bench.memory", *argv],
         capture_output=True,
         text=True,
         check=True,
-        env={**os.environ, "PYTHONPATH": str(Path.cwd())},
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
     )
     return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def measure(path: Path, concurrency: int, impl: str = "product") -> dict[str, object]:
+    return _run_child(["--child", str(path), "--concurrency", str(concurrency), "--impl", impl])
 
 
 def _flat_rgba_png(width: int, height: int) -> bytes:
@@ -124,6 +181,8 @@ def _flat_rgba_png(width: int, height: int) -> bytes:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--ocr-child", help=argparse.SUPPRESS)
+    parser.add_argument("--ocr", action="store_true", help="only the local OCR step's table (needs the `ocr` extra)")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--impl", choices=["product", "v0"], default="product", help=argparse.SUPPRESS)
     parser.add_argument("--no-worst-case", action="store_true", help="skip the 100 MP RGBA PNG")
@@ -131,6 +190,13 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         child(args.child, args.concurrency[0], args.impl)
+        return
+    if args.ocr_child:
+        ocr_child(args.ocr_child)
+        return
+    if args.ocr:
+        header("Local OCR step peak RSS (fresh process per row)")
+        ocr_table()
         return
     header("Image stage peak RSS (fresh process per row)")
     # 8660 x 5773 = 49.99 MP: just under 50 MP, below max_image_pixels (100 M).
@@ -186,6 +252,28 @@ def main() -> None:
         ],
         rows,
         title="Peak RSS of the image stage (threads, as in the worker)",
+    )
+
+
+def ocr_table() -> None:
+    rows = []
+    for name in OCR_INPUTS:
+        r = measure_ocr(name)
+        rows.append(
+            [
+                name,
+                "x".join(str(n) for n in r["ocr_input"]),  # type: ignore[attr-defined]
+                f"{int(r['baseline']) / MiB:.0f}",  # type: ignore[call-overload]
+                f"{int(r['added']) / MiB:.0f}",  # type: ignore[call-overload]
+                f"{float(r['cpu_seconds']):.2f}",  # type: ignore[arg-type]
+                "VmHWM" if r["precise"] else "ru_maxrss",
+                r["skipped_reason"] or "-",
+            ]
+        )
+    table(
+        ["upload", "OCR input", "baseline RSS MiB", "peak - baseline MiB", "CPU s", "peak from", "skipped"],
+        rows,
+        title="Peak RSS of the local OCR step (engine loaded and warm; tiny/tiny models)",
     )
 
 

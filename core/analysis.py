@@ -125,7 +125,9 @@ class Analysis(BaseModel):
 
     engine: Engine
     skipped_reason: str | None = Field(
-        None, description="Why the image was not analysed (too small, engine off); text and labels are then empty."
+        None,
+        description="Why the image was not analysed (too small or too thin, engine off); text and labels are then "
+        "empty.",
     )
     full_text: str = Field("", description="The lines' text joined by newlines, top to bottom as the engine orders.")
     lines: list[TextLine] = Field(default_factory=list)

@@ -51,6 +51,23 @@ def png(width: int = 640, height: int = 480, mode: str = "RGB") -> bytes:
     return encode(photo(width, height, mode), "PNG")
 
 
+def cut_jpeg(data: bytes, share: float = 0.1) -> bytes:
+    """A JPEG cut to `share` of its bytes with its end marker (EOI) re-appended: libjpeg only warns about it."""
+    return data[: int(len(data) * share)] + b"\xff\xd9"
+
+
+def jpeg_claiming(data: bytes, width: int, height: int) -> bytes:
+    """`data` with its frame header (SOF0-2) edited to claim width x height; the scan data is unchanged."""
+    out, i = bytearray(data), 2
+    while out[i] == 0xFF:
+        marker, length = out[i + 1], int.from_bytes(out[i + 2 : i + 4], "big")
+        if marker in (0xC0, 0xC1, 0xC2):
+            out[i + 5 : i + 9] = height.to_bytes(2, "big") + width.to_bytes(2, "big")
+            return bytes(out)
+        i += 2 + length
+    raise ValueError("no SOF0-2 frame header found")
+
+
 def api_client(stack: LocalStack, timeout: float = 30) -> httpx.Client:
     """An HTTP client for the stack's API, authorised with its first API key."""
     assert stack.api is not None and stack.api.url is not None

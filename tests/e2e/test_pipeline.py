@@ -11,7 +11,7 @@ from PIL import Image
 from cli.stack import LocalStack
 from core.aws import AwsClients
 from core.keys import upload_key
-from tests.support import SnsInbox, jpeg, png, submit, wait_for_job, wait_settled
+from tests.support import SnsInbox, cut_jpeg, jpeg, jpeg_claiming, png, submit, wait_for_job, wait_settled
 
 
 def _dynamo_job(clients: AwsClients, stack: LocalStack, job_id: str) -> dict[str, object]:
@@ -68,6 +68,18 @@ def test_truncated_jpeg_fails_with_corrupt_image(api: httpx.Client) -> None:
     data = jpeg(800, 600)
     job = wait_for_job(api, submit(api, data[: len(data) // 2], "image/jpeg"))
     assert (job["status"], job["error"]["code"]) == ("failed", "corrupt_image")
+
+
+def test_damaged_jpegs_that_libjpeg_only_warns_about_fail_with_corrupt_image(api: httpx.Client) -> None:
+    # Both end in a well-formed EOI, so a lenient decoder fills the missing rows with grey and "completes".
+    data = jpeg(640, 480)
+    damaged = {"cut": cut_jpeg(data, 0.1), "lying-header": jpeg_claiming(data, 10000, 10000)}
+    jobs = {name: submit(api, body, "image/jpeg", f"{name}.jpg") for name, body in damaged.items()}
+    for name, job_id in jobs.items():
+        job = wait_for_job(api, job_id)
+        assert (job["status"], job["error"]["code"]) == ("failed", "corrupt_image"), (name, job)
+        assert "premature end of data" in job["error"]["message"]
+        assert job["result"] is None
 
 
 def test_object_over_the_limit_fails_before_download(api: httpx.Client, stack: LocalStack, clients: AwsClients) -> None:

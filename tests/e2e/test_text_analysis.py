@@ -98,3 +98,12 @@ def test_the_words_option_is_documented(ocr_stack: LocalStack) -> None:
     assert "words" in words["description"]
     analysis = spec["components"]["schemas"]["AnalysisView"]["properties"]
     assert {"engine", "full_text", "lines", "words", "labels", "properties", "skipped_reason"} <= set(analysis)
+
+
+def test_a_one_pixel_strip_completes_without_text_detection(ocr_api: httpx.Client) -> None:
+    # 101 bytes that used to cost the worker ~700 MiB in rapidocr's preprocessing (bench/memory.py --ocr).
+    job = wait_for_job(ocr_api, submit(ocr_api, encode(Image.new("L", (20000, 1), 255), "PNG"), "image/png"))
+    assert job["status"] == "completed", job
+    analysis = job["result"]["analysis"]
+    assert analysis["skipped_reason"].startswith("image_too_thin: 1024x1 px")
+    assert analysis["words"] == [] and analysis["properties"]["source"] == "pixels"

@@ -59,6 +59,16 @@ _RECOGNISERS: dict[str, dict[str, tuple[str, str]]] = {
     "small": {"Rec.model_path": ("rapidocr", "models/PP-OCRv6_rec_small.onnx")},
 }
 
+# rapidocr's own pre-processing (Global.*; max_side_len pinned in ocr_engine): it scales the long side down to
+# _RAPIDOCR_MAX_SIDE, then the short side *up* to 30 px (each side rounded to a multiple of 32), then pads anything
+# wider than 8:1 with black to a height of width/4. A 1024x1 strip became 30720x32, padded to 30720x7680: ~700 MiB
+# and 1.5 s of CPU for one row of pixels.
+_RAPIDOCR_MAX_SIDE = 2000
+# Text detection is skipped below this short side (after that first scaling): no line of text is legible in fewer
+# pixels, and rapidocr's rounding would turn a shorter side into 0 and raise. At the limit, the padded image is
+# 3744x936 (10 MB), less than an ordinary photo's OCR needs.
+MIN_TEXT_SIDE = 16
+
 # One engine per model choice (a process normally uses one; tests and the benchmark compare them).
 _engines: dict[tuple[str, str, int, int], tuple[RapidOCR, str]] = {}
 _load_lock = threading.Lock()
@@ -130,6 +140,7 @@ def ocr_engine(settings: Settings) -> tuple[RapidOCR, str]:
                 # "error": its warnings are per image ("The text detection result is empty" for every photo).
                 "Global.log_level": "error",
                 "Global.return_word_box": True,
+                "Global.max_side_len": _RAPIDOCR_MAX_SIDE,
                 "Det.limit_type": "max",
                 "Det.limit_side_len": settings.ocr_max_side,
                 # One line per recognition run: batching pads lines to the widest and cost ~40% more CPU here.
@@ -209,9 +220,29 @@ def read_text(image: Image.Image, engine: RapidOCR, settings: Settings) -> tuple
     return lines, words
 
 
+def too_thin_for_text(size: tuple[int, int]) -> bool:
+    """Whether the short side, once rapidocr has scaled the long side to its maximum, is under MIN_TEXT_SIDE (or
+    would be rounded to 0 by it: it rounds half to even, to a multiple of 32)."""
+    short, long = sorted(size)
+    if long <= _RAPIDOCR_MAX_SIDE:
+        return short < MIN_TEXT_SIDE
+    scaled = int(short * _RAPIDOCR_MAX_SIDE / long)
+    return scaled < MIN_TEXT_SIDE or round(scaled / 32) == 0
+
+
 def analyze_local(image: Image.Image, settings: Settings) -> Analysis:
     started = time.monotonic()
     engine, version = ocr_engine(settings)
+    if too_thin_for_text(image.size):
+        return Analysis(
+            engine="local",
+            skipped_reason=f"image_too_thin: {image.width}x{image.height} px as analysed; text detection needs at "
+            f"least {MIN_TEXT_SIDE} px on the short side at {_RAPIDOCR_MAX_SIDE} px on the long side",
+            labels_note=LABELS_NOTE,
+            properties=pixel_properties(image, settings.analysis_max_dominant_colors),
+            model_version=version,
+            duration_ms=round((time.monotonic() - started) * 1000, 1),
+        )
     lines, words = read_text(image, engine, settings)
     return Analysis(
         engine="local",

@@ -12,6 +12,7 @@ from PIL import Image, UnidentifiedImageError
 from core.config import Settings
 from core.errors import CorruptImageError, EmptyUploadError, ImageTooLargeError, UnsupportedFormatError
 from core.formats import sniff_format
+from worker.stages.jpeg import decode_jpeg
 
 
 @dataclass
@@ -53,18 +54,20 @@ def decode(data: bytes, settings: Settings, *, longest_needed: int | None = None
         # Between 1x and 2x the limit Pillow only warns; we refuse those too.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            image = Image.open(io.BytesIO(data), formats=[fmt])
-            width, height = image.size
+            opened = Image.open(io.BytesIO(data), formats=[fmt])
+            width, height = opened.size
             if width * height > settings.max_image_pixels:
                 raise too_large
-            mode = image.mode
-            orientation = image.getexif().get(0x0112)
-            if fmt == "JPEG" and longest_needed:
-                size = _draft_size(width, height, longest_needed)
-                if size:
-                    image.draft(None, size)
-            # A full load, not verify(): verify() misses truncated JPEGs.
-            image.load()
+            mode = opened.mode
+            orientation = opened.getexif().get(0x0112)
+            image: Image.Image = opened
+            if fmt == "JPEG":
+                # Pillow would decode damaged scan data without complaint (libjpeg only warns): see jpeg.py.
+                size = _draft_size(width, height, longest_needed) if longest_needed else None
+                image = decode_jpeg(data, opened, size)
+            else:
+                # A full load, not verify(): verify() misses truncated files.
+                opened.load()
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise too_large from None
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError) as exc:

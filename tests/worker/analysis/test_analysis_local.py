@@ -172,3 +172,23 @@ def test_missing_ocr_extra_is_reported_at_start(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setitem(sys.modules, "rapidocr", None)  # makes `import rapidocr` raise ImportError
     with pytest.raises(OcrUnavailableError, match="ocr"):
         local.ocr_engine(SETTINGS)
+
+
+@pytest.mark.parametrize("size", [(1024, 1), (1, 1024), (1024, 15), (4096, 33)])
+def test_too_thin_images_skip_text_detection_and_say_why(size: tuple[int, int]) -> None:
+    # (4096, 33): rapidocr scales it to 2000x16 and rounds 16 px to 0 (a multiple of 32): it used to raise.
+    result = run(Image.new("RGB", size, "white"))
+    assert result.skipped_reason is not None and result.skipped_reason.startswith("image_too_thin:")
+    assert f"{size[0]}x{size[1]} px" in result.skipped_reason
+    assert result.lines == [] and result.words == []
+    assert result.properties is not None  # the pixels are still described
+
+
+def test_a_wide_single_line_is_still_read() -> None:
+    # Wider than rapidocr's 8:1 (it pads those) and well above the thin-image limit: read as before.
+    words = EXPECTED * 2
+    line = render_text([words], FONTS[0], 20, margin=4)
+    assert line.width / line.height > 8
+    result = run(line)
+    assert result.skipped_reason is None
+    assert [w.text for w in result.words] == words
