@@ -56,3 +56,40 @@ module "service" {
   acceptable_latency_seconds = var.acceptable_latency_seconds
   avg_processing_seconds     = var.avg_processing_seconds
 }
+
+# MERGE(tf-infra): module.service does not output the load balancer's and target group's arn_suffix yet (the
+# CloudWatch dimensions), so they are looked up by name once the service module is applied. Replace both lookups
+# with module.service.alb_arn_suffix / module.service.api_target_group_arn_suffix when it outputs them.
+data "aws_lb" "api" {
+  name       = "${var.name}-api"
+  depends_on = [module.service]
+}
+
+data "aws_lb_target_group" "api" {
+  name       = "${var.name}-api"
+  depends_on = [module.service]
+}
+
+module "monitoring" {
+  source = "../../modules/monitoring"
+
+  name            = var.name
+  queue_name      = module.data_plane.queue_name
+  dlq_name        = module.data_plane.dlq_name
+  event_rule_name = module.data_plane.event_rule_name
+  # MERGE(tf-infra): placeholder until the data plane outputs its EventBridge target DLQ; then use
+  # module.data_plane.events_dlq_name (same name, "<name>-events-dlq").
+  events_dlq_name = "${var.name}-events-dlq"
+  alb = {
+    arn_suffix              = data.aws_lb.api.arn_suffix
+    target_group_arn_suffix = data.aws_lb_target_group.api.arn_suffix
+  }
+  ecs = {
+    cluster_name        = module.service.cluster_name
+    api_service_name    = module.service.api_service_name
+    worker_service_name = module.service.worker_service_name
+  }
+  log_group_names = module.service.log_group_names
+  slack           = var.slack_team_id == null ? null : { team_id = var.slack_team_id, channel_id = var.slack_channel_id }
+  runbook_url     = var.runbook_url
+}

@@ -101,3 +101,26 @@ variable "avg_processing_seconds" {
   description = "Average seconds per job, measured from the worker logs."
   default     = 5
 }
+
+variable "slack_team_id" {
+  type        = string
+  description = "Slack workspace (team) id that alarms are posted to through AWS Chatbot; authorise the workspace once in the Chatbot console first. null: no Slack (subscribe to the alarm_topic_arn output yourself)."
+  default     = null
+}
+
+variable "slack_channel_id" {
+  type        = string
+  description = "Slack channel id for the alarms (with slack_team_id); invite @aws into the channel."
+  default     = null
+
+  validation {
+    condition     = (var.slack_team_id == null) == (var.slack_channel_id == null)
+    error_message = "Set slack_team_id and slack_channel_id together, or neither."
+  }
+}
+
+variable "runbook_url" {
+  type        = string
+  description = "Where the runbook is, named in every alarm's description (each alarm adds its #section): e.g. the URL of docs/operations.md in your repository."
+  default     = "docs/operations.md"
+}
