@@ -22,6 +22,8 @@ data "aws_availability_zones" "region" {
 }
 
 locals {
+  # Unset GitHub variables reach Terraform as "" (deploy.yml passes SLACK_TEAM_ID/SLACK_CHANNEL_ID either way).
+  slack_enabled      = !(var.slack_team_id == null || var.slack_team_id == "")
   availability_zones = length(var.availability_zones) > 0 ? var.availability_zones : try(slice(data.aws_availability_zones.region[0].names, 0, 2), [])
 }
 
@@ -90,6 +92,6 @@ module "monitoring" {
     worker_service_name = module.service.worker_service_name
   }
   log_group_names = module.service.log_group_names
-  slack           = var.slack_team_id == null ? null : { team_id = var.slack_team_id, channel_id = var.slack_channel_id }
+  slack           = local.slack_enabled ? { team_id = var.slack_team_id, channel_id = var.slack_channel_id } : null
   runbook_url     = var.runbook_url
 }

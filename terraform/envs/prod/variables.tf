@@ -104,7 +104,7 @@ variable "avg_processing_seconds" {
 
 variable "slack_team_id" {
   type        = string
-  description = "Slack workspace (team) id that alarms are posted to through AWS Chatbot; authorise the workspace once in the Chatbot console first. null: no Slack (subscribe to the alarm_topic_arn output yourself)."
+  description = "Slack workspace (team) id that alarms are posted to through AWS Chatbot; authorise the workspace once in the Chatbot console first. null or empty: no Slack (subscribe to the alarm_topic_arn output yourself)."
   default     = null
 }
 
@@ -114,7 +114,7 @@ variable "slack_channel_id" {
   default     = null
 
   validation {
-    condition     = (var.slack_team_id == null) == (var.slack_channel_id == null)
+    condition     = (var.slack_team_id == null || var.slack_team_id == "") == (var.slack_channel_id == null || var.slack_channel_id == "")
     error_message = "Set slack_team_id and slack_channel_id together, or neither."
   }
 }

@@ -122,6 +122,21 @@ run "alarms_cover_the_whole_stack" {
   }
 }
 
+run "unset_github_variables_mean_no_slack" {
+  # deploy.yml passes vars.SLACK_TEAM_ID / vars.SLACK_CHANNEL_ID, which are "" when not set.
+  command = plan
+
+  variables {
+    slack_team_id    = ""
+    slack_channel_id = ""
+  }
+
+  assert {
+    condition     = !local.slack_enabled
+    error_message = "Empty Slack ids mean no Chatbot channel."
+  }
+}
+
 run "slack_needs_team_and_channel" {
   command = plan
 
