@@ -45,6 +45,11 @@ module "data_plane" {
 # applied so that the emulator proves the module creates what it plans. Nothing evaluates alarms on moto.
 module "monitoring" {
   source = "../../modules/monitoring"
+  # No Slack here: the Chatbot provider is never used.
+  providers = {
+    aws         = aws
+    aws.chatbot = aws
+  }
 
   name            = var.name
   queue_name      = module.data_plane.queue_name

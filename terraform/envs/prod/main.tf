@@ -13,6 +13,21 @@ provider "aws" {
   }
 }
 
+# AWS Chatbot's API is in four regions only (us-east-2, us-west-2, eu-west-1, ap-southeast-1); its Slack channel
+# configuration is global and may subscribe to the alarm topic in any region.
+provider "aws" {
+  alias  = "chatbot"
+  region = var.chatbot_region
+
+  default_tags {
+    tags = {
+      Project     = "imgpipe"
+      Environment = "prod"
+      ManagedBy   = "terraform"
+    }
+  }
+}
+
 data "aws_caller_identity" "current" {}
 
 # Without vpc_id and availability_zones: the region's first two zones. All of the account's zones whatever their
@@ -74,6 +89,10 @@ data "aws_lb_target_group" "api" {
 
 module "monitoring" {
   source = "../../modules/monitoring"
+  providers = {
+    aws         = aws
+    aws.chatbot = aws.chatbot
+  }
 
   name            = var.name
   queue_name      = module.data_plane.queue_name

@@ -119,6 +119,17 @@ variable "slack_channel_id" {
   }
 }
 
+variable "chatbot_region" {
+  type        = string
+  description = "Region whose AWS Chatbot API creates the Slack channel configuration (the API exists in these four only)."
+  default     = "us-east-2"
+
+  validation {
+    condition     = contains(["us-east-2", "us-west-2", "eu-west-1", "ap-southeast-1"], var.chatbot_region)
+    error_message = "chatbot_region must be us-east-2, us-west-2, eu-west-1 or ap-southeast-1 (where the Chatbot API is)."
+  }
+}
+
 variable "runbook_url" {
   type        = string
   description = "Where the runbook is, named in every alarm's description (each alarm adds its #section): e.g. the URL of docs/operations.md in your repository."

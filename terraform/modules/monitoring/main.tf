@@ -107,7 +107,8 @@ resource "aws_iam_role_policy_attachment" "chatbot" {
 }
 
 resource "aws_chatbot_slack_channel_configuration" "alarms" {
-  count = var.slack == null ? 0 : 1
+  count    = var.slack == null ? 0 : 1
+  provider = aws.chatbot
 
   configuration_name    = "${var.name}-alarms"
   iam_role_arn          = aws_iam_role.chatbot[0].arn

@@ -48,6 +48,11 @@ mock_provider "aws" {
   }
 }
 
+# The Chatbot API's region (only Slack's channel configuration uses it).
+mock_provider "aws" {
+  alias = "chatbot"
+}
+
 variables {
   # What deploy.yml's plan step sets (TF_VAR_* and -var); everything else keeps its default.
   region               = "eu-west-1"

@@ -24,6 +24,10 @@ mock_provider "aws" {
   }
 }
 
+mock_provider "aws" {
+  alias = "chatbot"
+}
+
 variables {
   name            = "imgpipe-prod"
   queue_name      = "imgpipe-prod-uploads"
