@@ -4,7 +4,7 @@
 locals {
   namespace = "imgpipe" # core/metrics.py: the worker's EMF metrics
   actions   = [aws_sns_topic.alarms.arn]
-  # Placeholders when there is no load balancer: the maps below are built, then filtered out.
+  # Placeholders without an events DLQ or a load balancer: their alarms below are built, then filtered out.
   events_dlq_name = var.events_dlq_name != null ? var.events_dlq_name : ""
   alb             = var.alb != null ? var.alb : { arn_suffix = "", target_group_arn_suffix = "" }
 

@@ -128,6 +128,11 @@ variable "operator_error_codes" {
   type        = list(string)
   description = "Job error codes that need an operator whenever they occur (one alarm each on Jobs{Status=failed,ErrorCode=code}), unlike bad input (corrupt_image, unsupported_format, ...), which only counts towards the failed share."
   default     = ["processing_retries_exhausted", "upload_missing", "analysis_invalid_image"]
+
+  validation {
+    condition     = length(distinct(var.operator_error_codes)) == length(var.operator_error_codes) && alltrue([for c in var.operator_error_codes : can(regex("^[a-z0-9_]+$", c))])
+    error_message = "operator_error_codes must be distinct job error codes (lower case, digits, underscores)."
+  }
 }
 
 variable "task_protection_failures_threshold" {

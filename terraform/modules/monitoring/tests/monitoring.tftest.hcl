@@ -236,6 +236,16 @@ run "percent_threshold_is_a_percentage" {
   expect_failures = [var.failed_jobs_percent_threshold]
 }
 
+run "operator_codes_are_distinct" {
+  command = plan
+
+  variables {
+    operator_error_codes = ["upload_missing", "upload_missing"]
+  }
+
+  expect_failures = [var.operator_error_codes]
+}
+
 run "topic_is_encrypted_and_only_the_stacks_alarms_publish" {
   command = apply
 
