@@ -128,6 +128,8 @@ class JobProcessor:
             )
             failed = self.store.fail(job, error)
             if failed is not None:
+                # Counted like every finished job: an alarm watches this code (docs/operations.md).
+                emit_job(failed.status.value, RETRIES_EXHAUSTED, {})
                 self._notify(failed)
             # Not deleted: SQS moves it to the DLQ on its next receive, where it can be inspected and redriven.
             return Disposition(delete=False, retry_after=0)

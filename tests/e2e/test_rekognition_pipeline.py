@@ -4,6 +4,7 @@ for S3 and DynamoDB)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import httpx
@@ -115,3 +116,23 @@ def test_throttling_after_retries_leaves_the_message_for_redelivery(
     assert done["status"] == "completed" and done["attempts"] == 2
     assert done["result"]["analysis"]["full_text"] == "Hello world\nSecond"
     assert done["result"]["analysis"]["properties"]["source"] == "rekognition"
+
+
+def test_exhausted_retries_count_as_a_failed_job_with_their_code(
+    rek_stack: LocalStack, rek_api: httpx.Client, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The jobs-failed-processing_retries_exhausted alarm (docs/operations.md) watches Jobs{Status, ErrorCode}: the
+    last delivery's failure must be counted there like any other failed job."""
+    processor, clients, stubber = _processor(rek_stack)
+    monkeypatch.setattr(processor, "_notify", lambda job: None)
+    job_id, event = _uploaded_job(rek_api, rek_stack, clients)
+    stubber.add_client_error("detect_text", service_error_code="ThrottlingException", http_status_code=400)
+    capsys.readouterr()
+    with stubber:
+        processor.handle(event, Delivery(receive_count=rek_stack.settings.max_receive_count))
+
+    assert rek_api.get(f"/v1/jobs/{job_id}").json()["error"]["code"] == "processing_retries_exhausted"
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    counted = [(m["Status"], m["ErrorCode"], m["Jobs"]) for m in emitted]
+    assert counted == [("failed", "processing_retries_exhausted", 1)]
+    assert emitted[0]["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["Status"], ["Status", "ErrorCode"]]

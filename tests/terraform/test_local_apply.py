@@ -129,6 +129,37 @@ def test_table_topic_and_rule(clients: AwsClients, outputs: dict[str, Any]) -> N
     assert [t["Arn"] for t in targets] == [outputs["queue_arn"]]
 
 
+def test_alarms_notify_the_encrypted_alarm_topic(clients: AwsClients, outputs: dict[str, Any]) -> None:
+    """The monitoring module as created: every alarm notifies the alarm topic when it fires and when it recovers,
+    the topic is encrypted with a key CloudWatch may use, and the dashboard is stored. (moto evaluates no alarm.)"""
+    cloudwatch = clients.client("cloudwatch")
+    names: dict[str, str] = outputs["alarm_names"]
+    topic = outputs["alarm_topic_arn"]
+    alarms = {a["AlarmName"]: a for a in cloudwatch.describe_alarms(AlarmNames=list(names.values()))["MetricAlarms"]}
+    assert set(alarms) == set(names.values())
+    assert all(a["AlarmActions"] == [topic] and a["OKActions"] == [topic] for a in alarms.values()), alarms
+
+    dlq = alarms[names["dlq-depth"]]
+    assert dlq["Namespace"] == "AWS/SQS" and dlq["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert dlq["Dimensions"] == [{"Name": "QueueName", "Value": outputs["dlq_name"]}]
+    assert (dlq["ComparisonOperator"], dlq["Threshold"]) == ("GreaterThanThreshold", 0)
+    share = {q["Id"]: q for q in alarms[names["jobs-failed-share"]]["Metrics"]}
+    assert share["failed"]["MetricStat"]["Metric"]["Dimensions"] == [{"Name": "Status", "Value": "failed"}]
+    assert share["e1"]["ReturnData"] is True
+
+    attributes = clients.sns.get_topic_attributes(TopicArn=topic)["Attributes"]
+    publishers = [s for s in json.loads(attributes["Policy"])["Statement"] if s["Action"] == "sns:Publish"]
+    assert [s["Principal"] for s in publishers] == [{"Service": "cloudwatch.amazonaws.com"}]
+    key_policy = clients.client("kms").get_key_policy(KeyId=attributes["KmsMasterKeyId"], PolicyName="default")
+    assert any(
+        s["Principal"] == {"Service": "cloudwatch.amazonaws.com"} and "kms:GenerateDataKey*" in s["Action"]
+        for s in json.loads(key_policy["Policy"])["Statement"]
+    )
+
+    body = json.loads(cloudwatch.get_dashboard(DashboardName=outputs["dashboard_name"])["DashboardBody"])
+    assert "Jobs per minute by status" in [w["properties"]["title"] for w in body["widgets"]]
+
+
 def _drain(
     clients: AwsClients, queue_url: str, *, quiet_seconds: float = 2, timeout: float = 20
 ) -> list[dict[str, Any]]:

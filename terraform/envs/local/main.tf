@@ -16,13 +16,15 @@ provider "aws" {
   max_retries = 2
 
   endpoints {
-    s3       = var.endpoint_url
-    sqs      = var.endpoint_url
-    sns      = var.endpoint_url
-    dynamodb = var.endpoint_url
-    events   = var.endpoint_url
-    sts      = var.endpoint_url
-    iam      = var.endpoint_url
+    s3         = var.endpoint_url
+    sqs        = var.endpoint_url
+    sns        = var.endpoint_url
+    dynamodb   = var.endpoint_url
+    events     = var.endpoint_url
+    sts        = var.endpoint_url
+    iam        = var.endpoint_url
+    kms        = var.endpoint_url
+    cloudwatch = var.endpoint_url
   }
 }
 
@@ -37,4 +39,20 @@ module "data_plane" {
   cors_allowed_origins       = ["*"]
   visibility_timeout_seconds = var.visibility_timeout_seconds
   max_receive_count          = var.max_receive_count
+}
+
+# The alarms, alarm topic and dashboard production has, minus those of the load balancer and ECS (none here):
+# applied so that the emulator proves the module creates what it plans. Nothing evaluates alarms on moto.
+module "monitoring" {
+  source = "../../modules/monitoring"
+  # No Slack here: the Chatbot provider is never used.
+  providers = {
+    aws         = aws
+    aws.chatbot = aws
+  }
+
+  name            = var.name
+  queue_name      = module.data_plane.queue_name
+  dlq_name        = module.data_plane.dlq_name
+  event_rule_name = module.data_plane.event_rule_name
 }

@@ -84,3 +84,18 @@ output "service_env" {
     IMGPIPE_QUEUE_WAIT_SECONDS = tostring(var.queue_wait_seconds)
   })
 }
+
+output "alarm_topic_arn" {
+  description = "SNS topic the alarms notify."
+  value       = module.monitoring.alarm_topic_arn
+}
+
+output "alarm_names" {
+  description = "Alarms by key (docs/operations.md has a section for each)."
+  value       = module.monitoring.alarm_names
+}
+
+output "dashboard_name" {
+  description = "CloudWatch dashboard."
+  value       = module.monitoring.dashboard_name
+}

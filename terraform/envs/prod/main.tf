@@ -13,6 +13,21 @@ provider "aws" {
   }
 }
 
+# AWS Chatbot's API is in four regions only (us-east-2, us-west-2, eu-west-1, ap-southeast-1); its Slack channel
+# configuration is global and may subscribe to the alarm topic in any region.
+provider "aws" {
+  alias  = "chatbot"
+  region = var.chatbot_region
+
+  default_tags {
+    tags = {
+      Project     = "imgpipe"
+      Environment = "prod"
+      ManagedBy   = "terraform"
+    }
+  }
+}
+
 data "aws_caller_identity" "current" {}
 
 # Without vpc_id and availability_zones: the region's first two zones. All of the account's zones whatever their
@@ -22,6 +37,8 @@ data "aws_availability_zones" "region" {
 }
 
 locals {
+  # Unset GitHub variables reach Terraform as "" (deploy.yml passes SLACK_TEAM_ID/SLACK_CHANNEL_ID either way).
+  slack_enabled      = !(var.slack_team_id == null || var.slack_team_id == "")
   availability_zones = length(var.availability_zones) > 0 ? var.availability_zones : try(slice(data.aws_availability_zones.region[0].names, 0, 2), [])
 }
 
@@ -55,4 +72,45 @@ module "service" {
   worker_max_capacity        = var.worker_max_capacity
   acceptable_latency_seconds = var.acceptable_latency_seconds
   avg_processing_seconds     = var.avg_processing_seconds
+}
+
+# MERGE(tf-infra): module.service does not output the load balancer's and target group's arn_suffix yet (the
+# CloudWatch dimensions), so they are looked up by name once the service module is applied. Replace both lookups
+# with module.service.alb_arn_suffix / module.service.api_target_group_arn_suffix when it outputs them.
+data "aws_lb" "api" {
+  name       = "${var.name}-api"
+  depends_on = [module.service]
+}
+
+data "aws_lb_target_group" "api" {
+  name       = "${var.name}-api"
+  depends_on = [module.service]
+}
+
+module "monitoring" {
+  source = "../../modules/monitoring"
+  providers = {
+    aws         = aws
+    aws.chatbot = aws.chatbot
+  }
+
+  name            = var.name
+  queue_name      = module.data_plane.queue_name
+  dlq_name        = module.data_plane.dlq_name
+  event_rule_name = module.data_plane.event_rule_name
+  # MERGE(tf-infra): placeholder until the data plane outputs its EventBridge target DLQ; then use
+  # module.data_plane.events_dlq_name (same name, "<name>-events-dlq").
+  events_dlq_name = "${var.name}-events-dlq"
+  alb = {
+    arn_suffix              = data.aws_lb.api.arn_suffix
+    target_group_arn_suffix = data.aws_lb_target_group.api.arn_suffix
+  }
+  ecs = {
+    cluster_name        = module.service.cluster_name
+    api_service_name    = module.service.api_service_name
+    worker_service_name = module.service.worker_service_name
+  }
+  log_group_names = module.service.log_group_names
+  slack           = local.slack_enabled ? { team_id = var.slack_team_id, channel_id = var.slack_channel_id } : null
+  runbook_url     = var.runbook_url
 }

@@ -77,3 +77,13 @@ output "alb_zone_id" {
   description = "Hosted zone id of the load balancer, for a Route 53 alias record."
   value       = module.service.alb_zone_id
 }
+
+output "alarm_topic_arn" {
+  description = "SNS topic every alarm notifies (Slack through Chatbot when slack_team_id is set; subscribe e-mail or a pager here)."
+  value       = module.monitoring.alarm_topic_arn
+}
+
+output "dashboard_name" {
+  description = "CloudWatch dashboard of the pipeline (docs/operations.md)."
+  value       = module.monitoring.dashboard_name
+}

@@ -101,3 +101,37 @@ variable "avg_processing_seconds" {
   description = "Average seconds per job, measured from the worker logs."
   default     = 5
 }
+
+variable "slack_team_id" {
+  type        = string
+  description = "Slack workspace (team) id that alarms are posted to through AWS Chatbot; authorise the workspace once in the Chatbot console first. null or empty: no Slack (subscribe to the alarm_topic_arn output yourself)."
+  default     = null
+}
+
+variable "slack_channel_id" {
+  type        = string
+  description = "Slack channel id for the alarms (with slack_team_id); invite @aws into the channel."
+  default     = null
+
+  validation {
+    condition     = (var.slack_team_id == null || var.slack_team_id == "") == (var.slack_channel_id == null || var.slack_channel_id == "")
+    error_message = "Set slack_team_id and slack_channel_id together, or neither."
+  }
+}
+
+variable "chatbot_region" {
+  type        = string
+  description = "Region whose AWS Chatbot API creates the Slack channel configuration (the API exists in these four only)."
+  default     = "us-east-2"
+
+  validation {
+    condition     = contains(["us-east-2", "us-west-2", "eu-west-1", "ap-southeast-1"], var.chatbot_region)
+    error_message = "chatbot_region must be us-east-2, us-west-2, eu-west-1 or ap-southeast-1 (where the Chatbot API is)."
+  }
+}
+
+variable "runbook_url" {
+  type        = string
+  description = "Where the runbook is, named in every alarm's description (each alarm adds its #section): e.g. the URL of docs/operations.md in your repository."
+  default     = "docs/operations.md"
+}

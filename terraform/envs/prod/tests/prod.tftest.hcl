@@ -31,11 +31,26 @@ mock_provider "aws" {
       arn = "arn:aws:sns:eu-west-1:123456789012:imgpipe-prod-job-events"
     }
   }
+  mock_data "aws_lb" {
+    defaults = {
+      arn_suffix = "app/imgpipe-prod-api/0123456789abcdef"
+    }
+  }
+  mock_data "aws_lb_target_group" {
+    defaults = {
+      arn_suffix = "targetgroup/imgpipe-prod-api/fedcba9876543210"
+    }
+  }
   mock_data "aws_availability_zones" {
     defaults = {
       names = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
     }
   }
+}
+
+# The Chatbot API's region (only Slack's channel configuration uses it).
+mock_provider "aws" {
+  alias = "chatbot"
 }
 
 variables {
@@ -92,4 +107,47 @@ run "named_zones_win" {
     condition     = local.availability_zones == tolist(["eu-west-1b", "eu-west-1c"]) && length(data.aws_availability_zones.region) == 0
     error_message = "Named zones are used as given, without a lookup."
   }
+}
+
+run "alarms_cover_the_whole_stack" {
+  command = plan
+
+  assert {
+    condition = toset(keys(module.monitoring.alarm_names)) == toset([
+      "dlq-depth", "events-dlq-depth", "queue-oldest-message-age", "jobs-failed-share",
+      "jobs-failed-processing_retries_exhausted", "jobs-failed-upload_missing", "jobs-failed-analysis_invalid_image",
+      "task-protection-failures", "api-5xx", "api-unhealthy-targets", "api-p99-latency", "eventbridge-failed-invocations",
+    ])
+    error_message = "Production gets every alarm, the load balancer's and the events DLQ's included."
+  }
+
+  assert {
+    condition     = module.monitoring.alarm_names["dlq-depth"] == "imgpipe-prod-dlq-depth" && output.dashboard_name == "imgpipe-prod"
+    error_message = "Alarms and dashboard are named after var.name."
+  }
+}
+
+run "unset_github_variables_mean_no_slack" {
+  # deploy.yml passes vars.SLACK_TEAM_ID / vars.SLACK_CHANNEL_ID, which are "" when not set.
+  command = plan
+
+  variables {
+    slack_team_id    = ""
+    slack_channel_id = ""
+  }
+
+  assert {
+    condition     = !local.slack_enabled
+    error_message = "Empty Slack ids mean no Chatbot channel."
+  }
+}
+
+run "slack_needs_team_and_channel" {
+  command = plan
+
+  variables {
+    slack_team_id = "T0123ABCD"
+  }
+
+  expect_failures = [var.slack_channel_id]
 }
