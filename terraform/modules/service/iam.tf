@@ -80,10 +80,17 @@ locals {
         Action   = ["rekognition:DetectText", "rekognition:DetectLabels"]
         Resource = ["*"]
       },
+      {
+        # Scale-in protection: the worker PUTs $ECS_AGENT_URI/task-protection/v1/state and the ECS agent calls
+        # these APIs with the task role's credentials, so without them every call is refused. Tasks of this
+        # cluster only (a task cannot be narrowed to itself: its ARN is not known here).
+        Sid      = "ProtectOwnTasksFromScaleIn"
+        Effect   = "Allow"
+        Action   = ["ecs:UpdateTaskProtection", "ecs:GetTaskProtection"]
+        Resource = ["arn:${local.partition}:ecs:${local.region}:${local.account_id}:task/${aws_ecs_cluster.this.name}/*"]
+      },
     ]
   }
-  # Task scale-in protection (the worker marks itself busy) goes through the ECS agent endpoint
-  # ($ECS_AGENT_URI/task-protection/v1/state), authorised by the task's own credentials: no IAM action needed.
 }
 
 resource "aws_iam_role" "execution" {

@@ -213,6 +213,29 @@ run "task_roles_scope_data_actions" {
   }
 }
 
+run "worker_may_protect_its_tasks_from_scale_in" {
+  command = apply
+
+  # The ECS agent's task-protection endpoint calls these with the task role's credentials.
+  assert {
+    condition = one([
+      for s in jsondecode(aws_iam_role_policy.task["worker"].policy).Statement : s
+      if toset(flatten([s.Action])) == toset(["ecs:UpdateTaskProtection", "ecs:GetTaskProtection"])
+      ]) == {
+      Sid      = "ProtectOwnTasksFromScaleIn"
+      Effect   = "Allow"
+      Action   = ["ecs:UpdateTaskProtection", "ecs:GetTaskProtection"]
+      Resource = ["arn:aws:ecs:eu-west-1:123456789012:task/imgpipe/*"]
+    }
+    error_message = "The worker task role must grant ecs:UpdateTaskProtection and ecs:GetTaskProtection on the cluster's tasks only."
+  }
+
+  assert {
+    condition     = !anytrue([for s in jsondecode(aws_iam_role_policy.task["api"].policy).Statement : anytrue([for a in flatten([s.Action]) : startswith(a, "ecs:")])])
+    error_message = "The API protects nothing from scale-in."
+  }
+}
+
 run "stop_timeout_follows_the_drain" {
   command = apply
 
