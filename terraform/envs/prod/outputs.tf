@@ -77,3 +77,13 @@ output "alb_zone_id" {
   description = "Hosted zone id of the load balancer, for a Route 53 alias record."
   value       = module.service.alb_zone_id
 }
+
+output "events_dlq_name" {
+  description = "Upload events EventBridge could not deliver to the jobs queue (alarm when not empty; redrive with `IMGPIPE_DLQ_NAME=<it> imgpipe dlq redrive`)."
+  value       = module.data_plane.events_dlq_name
+}
+
+output "events_dlq_arn" {
+  description = "ARN of the events DLQ."
+  value       = module.data_plane.events_dlq_arn
+}

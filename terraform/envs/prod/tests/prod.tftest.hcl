@@ -72,6 +72,15 @@ run "deploys_with_the_workflow_inputs" {
   }
 }
 
+run "events_dlq_is_an_output" {
+  command = plan
+
+  assert {
+    condition     = output.events_dlq_name == "imgpipe-prod-events-dlq"
+    error_message = "The events DLQ <name>-events-dlq is an output (the monitoring module alarms on it)."
+  }
+}
+
 run "created_vpc_spans_the_first_two_zones" {
   command = plan
 
