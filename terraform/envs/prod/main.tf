@@ -55,4 +55,7 @@ module "service" {
   worker_max_capacity        = var.worker_max_capacity
   acceptable_latency_seconds = var.acceptable_latency_seconds
   avg_processing_seconds     = var.avg_processing_seconds
+
+  # Production operations: key encryption, edge protection, logs, capacity (docs/terraform.md).
+  api_keys_secret_kms_key_arn = var.api_keys_secret_kms_key_arn
 }

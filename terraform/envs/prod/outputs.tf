@@ -64,7 +64,7 @@ output "topic_arn" {
 }
 
 output "service_env" {
-  description = "Plain IMGPIPE_* environment of the containers (IMGPIPE_API_KEYS comes from the secret)."
+  description = "IMGPIPE_* environment shared by both containers (the API also gets the API-keys secret's ARN)."
   value       = module.service.service_env
 }
 

@@ -30,6 +30,12 @@ variable "api_keys_secret_arn" {
   default     = null
 }
 
+variable "api_keys_secret_kms_key_arn" {
+  type        = string
+  description = "Customer managed KMS key of api_keys_secret_arn, if it has one (the API's task role may decrypt with it through Secrets Manager)."
+  default     = null
+}
+
 variable "vpc_id" {
   type        = string
   description = "Existing VPC; null creates one."

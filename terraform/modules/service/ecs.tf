@@ -45,14 +45,15 @@ resource "aws_ecs_task_definition" "this" {
     stopTimeout  = local.stop_timeout
     portMappings = each.value.ports
     mountPoints  = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
-    environment  = [for k in sort(keys(local.service_env)) : { name = k, value = local.service_env[k] }]
-    secrets      = [{ name = "IMGPIPE_API_KEYS", valueFrom = local.api_keys_secret_arn }]
+    environment = [
+      for k, v in merge(local.service_env, each.value.env) : { name = k, value = v } # keys() order: sorted
+    ]
     linuxParameters = {
       initProcessEnabled = true # forwards SIGTERM to the app and reaps children
       capabilities       = { drop = ["ALL"] }
     }
     healthCheck = {
-      command     = ["CMD", "python", "-c", each.value.health_command]
+      command     = each.value.health_check
       interval    = 30
       timeout     = 5
       retries     = 3

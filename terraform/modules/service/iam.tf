@@ -19,7 +19,7 @@ locals {
   outputs_objects = "${local.dp.outputs_bucket_arn}/${local.dp.outputs_prefix}*"
 
   task_policies = {
-    api = [
+    api = concat([
       {
         Sid      = "JobRecords"
         Effect   = "Allow"
@@ -39,7 +39,23 @@ locals {
         Action   = ["s3:GetObject"]
         Resource = [local.outputs_objects]
       },
-    ]
+      {
+        # The API re-reads the keys at run time (IMGPIPE_API_KEYS_SECRET_ID); the worker never sees them.
+        Sid      = "ReadApiKeys"
+        Effect   = "Allow"
+        Action   = ["secretsmanager:GetSecretValue"]
+        Resource = [local.api_keys_secret_arn]
+      },
+      ], var.api_keys_secret_kms_key_arn == null ? [] : [
+      {
+        # A secret under a customer managed key also needs Decrypt, through Secrets Manager only.
+        Sid       = "DecryptApiKeys"
+        Effect    = "Allow"
+        Action    = ["kms:Decrypt"]
+        Resource  = [var.api_keys_secret_kms_key_arn]
+        Condition = { StringEquals = { "kms:ViaService" = "secretsmanager.${local.region}.amazonaws.com" } }
+      },
+    ])
     worker = [
       {
         Sid      = "ConsumeJobsQueue"
@@ -95,13 +111,13 @@ locals {
 
 resource "aws_iam_role" "execution" {
   name               = "${var.name}-ecs-execution"
-  description        = "ECS agent: pull imgpipe images, write container logs, read the API-keys secret."
+  description        = "ECS agent: pull imgpipe images, write container logs."
   assume_role_policy = local.ecs_tasks_trust
   tags               = var.tags
 }
 
 resource "aws_iam_role_policy" "execution" {
-  name = "pull-log-secrets"
+  name = "pull-and-log"
   role = aws_iam_role.execution.id
   policy = jsonencode({
     Version = "2012-10-17"
@@ -124,12 +140,6 @@ resource "aws_iam_role_policy" "execution" {
         Effect   = "Allow"
         Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
         Resource = [for group in aws_cloudwatch_log_group.this : "${group.arn}:*"]
-      },
-      {
-        Sid      = "ReadApiKeys"
-        Effect   = "Allow"
-        Action   = ["secretsmanager:GetSecretValue"]
-        Resource = [local.api_keys_secret_arn]
       },
     ]
   })

@@ -21,7 +21,7 @@ locals {
   # and exiting. drain_seconds' validation keeps this within Fargate's 120 s maximum.
   stop_timeout = var.drain_seconds + local.queue_wait_seconds + 10
 
-  # Settings shared by both services (core/config.py reads IMGPIPE_*). IMGPIPE_API_KEYS comes from the secret.
+  # Settings shared by both services (core/config.py reads IMGPIPE_*); the API's own are in local.services.
   service_env = {
     IMGPIPE_ENVIRONMENT                = "aws"
     IMGPIPE_LOG_LEVEL                  = var.log_level
@@ -52,19 +52,26 @@ locals {
       memory  = var.api_memory
       command = ["api", "--host", "0.0.0.0", "--port", tostring(local.api_port)]
       ports   = [{ containerPort = local.api_port, protocol = "tcp", name = "http" }]
-      # Liveness only (no AWS call): /healthz answers while the process serves requests.
-      health_command = "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${local.api_port}/healthz', timeout=3)"
-      start_period   = 30
+      # Liveness only (no AWS call): `imgpipe healthcheck api` asks /healthz on the port above (the CLI's default).
+      health_check = ["CMD", "imgpipe", "healthcheck", "api"]
+      # The API reads the keys from Secrets Manager itself, with its task role, and re-reads them every
+      # api_keys_cache_seconds: a rotation needs no deploy. (An ECS `secrets` value is read once, at task start.)
+      env = {
+        IMGPIPE_API_KEYS_SECRET_ID     = local.api_keys_secret_arn
+        IMGPIPE_API_KEYS_CACHE_SECONDS = tostring(var.api_keys_cache_seconds)
+      }
+      start_period = 30
     }
     worker = {
       cpu     = var.worker_cpu
       memory  = var.worker_memory
       command = ["worker"]
       ports   = []
-      # Same rule as the image's HEALTHCHECK (ECS ignores that one): the worker touches the heartbeat file before
-      # every long poll and while waiting for a free slot, so older than two polls plus 30 s means the loop is stuck.
-      health_command = "import os, sys, time; max_age = 2 * int(os.environ.get('IMGPIPE_QUEUE_WAIT_SECONDS', '20')) + 30; sys.exit(0 if time.time() - os.stat(os.environ['IMGPIPE_HEARTBEAT_FILE']).st_mtime < max_age else 1)"
-      start_period   = 60
+      # `imgpipe healthcheck worker`: the heartbeat file (IMGPIPE_HEARTBEAT_FILE), touched before every long poll
+      # and while waiting for a free slot, is younger than two polls (IMGPIPE_QUEUE_WAIT_SECONDS) plus 30 s.
+      health_check = ["CMD", "imgpipe", "healthcheck", "worker"]
+      env          = {}
+      start_period = 60
     }
   }
 

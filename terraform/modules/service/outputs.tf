@@ -39,7 +39,7 @@ output "ecr_repository_urls" {
 }
 
 output "api_keys_secret_arn" {
-  description = "Secret holding IMGPIPE_API_KEYS (JSON list); set its value out of band."
+  description = "Secret holding the API keys (a JSON list) the API re-reads at run time; set its value out of band."
   value       = local.api_keys_secret_arn
 }
 
@@ -49,7 +49,7 @@ output "task_role_arns" {
 }
 
 output "execution_role_arn" {
-  description = "Role the ECS agent uses to pull images, write logs and read the secret."
+  description = "Role the ECS agent uses to pull images and write logs."
   value       = aws_iam_role.execution.arn
 }
 
@@ -74,7 +74,7 @@ output "private_subnet_ids" {
 }
 
 output "service_env" {
-  description = "Plain (non-secret) IMGPIPE_* environment of both containers; IMGPIPE_API_KEYS comes from the secret."
+  description = "IMGPIPE_* environment shared by both containers; the API adds IMGPIPE_API_KEYS_SECRET_ID and IMGPIPE_API_KEYS_CACHE_SECONDS."
   value       = local.service_env
 }
 

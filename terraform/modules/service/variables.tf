@@ -224,8 +224,25 @@ variable "log_level" {
 
 variable "api_keys_secret_arn" {
   type        = string
-  description = "Existing Secrets Manager secret whose value is the JSON list of API keys (IMGPIPE_API_KEYS). null: the module creates an empty secret \"<name>/api-keys\" whose value you set out of band, so keys never enter Terraform state."
+  description = "Existing Secrets Manager secret whose value is the JSON list of API keys; the API reads it at run time (IMGPIPE_API_KEYS_SECRET_ID). null: the module creates an empty secret \"<name>/api-keys\" whose value you set out of band, so keys never enter Terraform state."
   default     = null
+}
+
+variable "api_keys_secret_kms_key_arn" {
+  type        = string
+  description = "Customer managed KMS key of api_keys_secret_arn, if it has one: the API's task role then gets kms:Decrypt on it (via Secrets Manager only). null: the secret uses the AWS-managed aws/secretsmanager key, which needs no grant."
+  default     = null
+}
+
+variable "api_keys_cache_seconds" {
+  type        = number
+  description = "How long the API keeps the API keys it read from the secret (IMGPIPE_API_KEYS_CACHE_SECONDS): a rotated list is honoured by every API task within this time, without a deploy."
+  default     = 300
+
+  validation {
+    condition     = var.api_keys_cache_seconds >= 1 && var.api_keys_cache_seconds <= 3600
+    error_message = "api_keys_cache_seconds must be between 1 and 3600."
+  }
 }
 
 variable "log_retention_days" {
