@@ -57,5 +57,10 @@ module "service" {
   avg_processing_seconds     = var.avg_processing_seconds
 
   # Production operations: key encryption, edge protection, logs, capacity (docs/terraform.md).
-  api_keys_secret_kms_key_arn = var.api_keys_secret_kms_key_arn
+  api_keys_secret_kms_key_arn     = var.api_keys_secret_kms_key_arn
+  waf_enabled                     = var.waf_enabled
+  waf_rate_limit                  = var.waf_rate_limit
+  alb_access_logs_enabled         = var.alb_access_logs_enabled
+  alb_access_logs_expiration_days = var.alb_access_logs_expiration_days
+  log_retention_days              = var.log_retention_days
 }

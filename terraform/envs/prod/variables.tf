@@ -107,3 +107,33 @@ variable "avg_processing_seconds" {
   description = "Average seconds per job, measured from the worker logs."
   default     = 5
 }
+
+variable "waf_enabled" {
+  type        = bool
+  description = "WAF web ACL on the load balancer: AWS managed common rule set and known bad inputs, and a per-IP rate limit (waf_rate_limit)."
+  default     = true
+}
+
+variable "waf_rate_limit" {
+  type        = number
+  description = "Requests one IP may make in any 5 minutes before WAF blocks it."
+  default     = 2000
+}
+
+variable "alb_access_logs_enabled" {
+  type        = bool
+  description = "Load balancer access logs to a bucket \"<name>-alb-logs-<account id>\" the stack creates, expiring after alb_access_logs_expiration_days."
+  default     = true
+}
+
+variable "alb_access_logs_expiration_days" {
+  type        = number
+  description = "Days the load balancer's access logs are kept."
+  default     = 90
+}
+
+variable "log_retention_days" {
+  type        = number
+  description = "Retention of the containers' (and WAF's) CloudWatch log groups."
+  default     = 365
+}

@@ -82,3 +82,33 @@ output "worker_backlog_per_task_target" {
   description = "Backlog per worker task the target-tracking policy holds."
   value       = local.backlog_per_task_target
 }
+
+output "log_retention_days" {
+  description = "Days the containers' log groups keep their logs."
+  value       = aws_cloudwatch_log_group.this["api"].retention_in_days
+}
+
+output "waf_web_acl_arn" {
+  description = "Web ACL on the load balancer (created with waf_enabled, or the one given); null: none."
+  value       = local.web_acl_arn
+}
+
+output "waf_log_group_name" {
+  description = "Log group of the web ACL's matched requests (waf_enabled); null otherwise."
+  value       = one(aws_cloudwatch_log_group.waf[*].name)
+}
+
+output "alb_access_logs_bucket" {
+  description = "Bucket of the load balancer's access logs; null: none."
+  value       = local.alb_logs_bucket
+}
+
+output "alb_arn_suffix" {
+  description = "ARN suffix of the load balancer (the LoadBalancer dimension of AWS/ApplicationELB metrics)."
+  value       = aws_lb.api.arn_suffix
+}
+
+output "target_group_arn_suffix" {
+  description = "ARN suffix of the API's target group (the TargetGroup dimension of AWS/ApplicationELB metrics)."
+  value       = aws_lb_target_group.api.arn_suffix
+}

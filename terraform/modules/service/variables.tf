@@ -124,16 +124,66 @@ variable "alb_deletion_protection" {
   default     = true
 }
 
+variable "alb_access_logs_enabled" {
+  type        = bool
+  description = "Create a private bucket \"<name>-alb-logs-<account id>\" (SSE-S3, TLS only, expiring after alb_access_logs_expiration_days) and send the load balancer's access logs to it. Or give your own bucket in alb_access_logs_bucket."
+  default     = false
+}
+
 variable "alb_access_logs_bucket" {
   type        = string
-  description = "Existing bucket (with the ELB log-delivery policy) for the load balancer's access logs; null disables them."
+  description = "Existing bucket (with the ELB log-delivery policy) for the load balancer's access logs, instead of alb_access_logs_enabled; null: none."
   default     = null
+
+  validation {
+    condition     = !(var.alb_access_logs_enabled && var.alb_access_logs_bucket != null)
+    error_message = "Set alb_access_logs_enabled (the module creates the bucket) or alb_access_logs_bucket (yours), not both."
+  }
+}
+
+variable "alb_access_logs_expiration_days" {
+  type        = number
+  description = "Days the created access-log bucket keeps each log file."
+  default     = 90
+
+  validation {
+    condition     = var.alb_access_logs_expiration_days >= 1
+    error_message = "alb_access_logs_expiration_days must be at least 1."
+  }
+}
+
+variable "alb_access_logs_force_destroy" {
+  type        = bool
+  description = "Let `terraform destroy` delete the created access-log bucket while it still holds logs."
+  default     = false
+}
+
+variable "waf_enabled" {
+  type        = bool
+  description = "Create a WAFv2 web ACL on the load balancer: AWS managed common rule set and known bad inputs, and a rate-based rule blocking an IP above waf_rate_limit requests per 5 minutes. Its matches are logged (X-API-Key redacted) for log_retention_days."
+  default     = false
+}
+
+variable "waf_rate_limit" {
+  type        = number
+  description = "Requests one IP may make in any 5 minutes before the web ACL blocks it (until its rate falls below)."
+  default     = 2000
+
+  validation {
+    condition     = var.waf_rate_limit >= 10 && var.waf_rate_limit <= 2000000000
+    error_message = "waf_rate_limit must be between 10 and 2,000,000,000 (WAF's limits)."
+  }
 }
 
 variable "waf_web_acl_arn" {
   type        = string
-  description = "WAFv2 web ACL to associate with the load balancer (rate limiting, managed rules); null for none."
+  description = "An existing WAFv2 web ACL to associate with the load balancer instead of waf_enabled; null for none."
   default     = null
+
+  validation {
+    condition     = !(var.waf_enabled && var.waf_web_acl_arn != null)
+    error_message = "Set waf_enabled (the module creates the web ACL) or waf_web_acl_arn (yours), not both."
+  }
 }
 
 # --- containers ---------------------------------------------------------------------------------------------
@@ -247,7 +297,7 @@ variable "api_keys_cache_seconds" {
 
 variable "log_retention_days" {
   type        = number
-  description = "Retention of the containers' CloudWatch log groups."
+  description = "Retention of the containers' CloudWatch log groups (and of the WAF log)."
   default     = 365
 
   validation {

@@ -81,6 +81,40 @@ run "events_dlq_is_an_output" {
   }
 }
 
+run "edge_protection_and_logs_are_on_by_default" {
+  # Applied (to the mocks): the web ACL's ARN is only known after apply.
+  command = apply
+
+  assert {
+    condition     = startswith(module.service.waf_web_acl_arn, "arn:aws:wafv2:") && module.service.waf_log_group_name == "aws-waf-logs-imgpipe-prod"
+    error_message = "Production has a WAF web ACL on the load balancer, with its log, by default."
+  }
+
+  assert {
+    condition     = module.service.alb_access_logs_bucket == "imgpipe-prod-alb-logs-123456789012"
+    error_message = "Production sends load balancer access logs to its own bucket by default."
+  }
+
+  assert {
+    condition     = module.service.log_retention_days == 365
+    error_message = "Production keeps container logs 365 days by default."
+  }
+}
+
+run "log_retention_is_settable" {
+  command = plan
+
+  variables {
+    log_retention_days = 30
+    waf_enabled        = false
+  }
+
+  assert {
+    condition     = module.service.log_retention_days == 30 && module.service.waf_web_acl_arn == null
+    error_message = "log_retention_days and waf_enabled reach the service module."
+  }
+}
+
 run "created_vpc_spans_the_first_two_zones" {
   command = plan
 
