@@ -63,4 +63,7 @@ module "service" {
   alb_access_logs_enabled         = var.alb_access_logs_enabled
   alb_access_logs_expiration_days = var.alb_access_logs_expiration_days
   log_retention_days              = var.log_retention_days
+  cpu_architecture                = var.cpu_architecture
+  worker_fargate_spot             = var.worker_fargate_spot
+  worker_on_demand_base           = var.worker_on_demand_base
 }

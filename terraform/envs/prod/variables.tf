@@ -137,3 +137,21 @@ variable "log_retention_days" {
   description = "Retention of the containers' (and WAF's) CloudWatch log groups."
   default     = 365
 }
+
+variable "cpu_architecture" {
+  type        = string
+  description = "X86_64 or ARM64 (Graviton, cheaper per vCPU-hour): the architecture the task definitions ask for. The images must be built for it."
+  default     = "X86_64"
+}
+
+variable "worker_fargate_spot" {
+  type        = bool
+  description = "Workers above worker_on_demand_base on Fargate Spot (cheaper, reclaimable with a 2-minute notice the drain fits in). Switching replaces the worker service."
+  default     = false
+}
+
+variable "worker_on_demand_base" {
+  type        = number
+  description = "With worker_fargate_spot: worker tasks always on regular Fargate."
+  default     = 1
+}

@@ -12,6 +12,12 @@ resource "aws_ecs_cluster" "this" {
   tags = var.tags
 }
 
+# Both Fargate capacity providers are available to the services; only the worker uses Spot (worker_fargate_spot).
+resource "aws_ecs_cluster_capacity_providers" "this" {
+  cluster_name       = aws_ecs_cluster.this.name
+  capacity_providers = ["FARGATE", "FARGATE_SPOT"]
+}
+
 resource "aws_ecs_task_definition" "this" {
   for_each = local.services
 
@@ -108,11 +114,14 @@ resource "aws_ecs_service" "api" {
 }
 
 resource "aws_ecs_service" "worker" {
-  name                               = "${var.name}-worker"
-  cluster                            = aws_ecs_cluster.this.id
-  task_definition                    = aws_ecs_task_definition.this["worker"].arn
-  desired_count                      = var.worker_min_capacity
-  launch_type                        = "FARGATE"
+  name            = "${var.name}-worker"
+  cluster         = aws_ecs_cluster.this.id
+  task_definition = aws_ecs_task_definition.this["worker"].arn
+  desired_count   = var.worker_min_capacity
+  # A launch type or a capacity provider strategy, not both. Switching between them replaces the service
+  # (hashicorp/aws 5.x); ECS rejects a changed strategy unless it comes with a new deployment.
+  launch_type                        = var.worker_fargate_spot ? null : "FARGATE"
+  force_new_deployment               = var.worker_fargate_spot
   platform_version                   = "LATEST"
   propagate_tags                     = "SERVICE"
   enable_execute_command             = false
@@ -122,6 +131,17 @@ resource "aws_ecs_service" "worker" {
   deployment_circuit_breaker {
     enable   = true
     rollback = true
+  }
+
+  # Spot: the first worker_on_demand_base tasks on regular Fargate, so the queue always has a consumer that
+  # cannot be reclaimed, every task above them on Spot (weight 0 on FARGATE puts nothing more there).
+  dynamic "capacity_provider_strategy" {
+    for_each = var.worker_fargate_spot ? { FARGATE = [var.worker_on_demand_base, 0], FARGATE_SPOT = [0, 1] } : {}
+    content {
+      capacity_provider = capacity_provider_strategy.key
+      base              = capacity_provider_strategy.value[0]
+      weight            = capacity_provider_strategy.value[1]
+    }
   }
 
   network_configuration {
@@ -137,5 +157,5 @@ resource "aws_ecs_service" "worker" {
     ignore_changes = [desired_count]
   }
 
-  depends_on = [aws_iam_role_policy.execution]
+  depends_on = [aws_iam_role_policy.execution, aws_ecs_cluster_capacity_providers.this]
 }

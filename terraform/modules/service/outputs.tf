@@ -112,3 +112,13 @@ output "target_group_arn_suffix" {
   description = "ARN suffix of the API's target group (the TargetGroup dimension of AWS/ApplicationELB metrics)."
   value       = aws_lb_target_group.api.arn_suffix
 }
+
+output "worker_capacity_providers" {
+  description = "Capacity provider strategy of the worker service (empty: plain Fargate launch type)."
+  value       = [for s in aws_ecs_service.worker.capacity_provider_strategy : { capacity_provider = s.capacity_provider, base = s.base, weight = s.weight }]
+}
+
+output "cpu_architecture" {
+  description = "CPU architecture of the task definitions: the images must be built for it."
+  value       = one(aws_ecs_task_definition.this["worker"].runtime_platform).cpu_architecture
+}

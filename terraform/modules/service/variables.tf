@@ -190,7 +190,7 @@ variable "waf_web_acl_arn" {
 
 variable "cpu_architecture" {
   type        = string
-  description = "CPU architecture the images are built for."
+  description = "CPU architecture of both task definitions (runtime_platform): X86_64, or ARM64 (Graviton: AWS prices Fargate ARM64 about 20% below X86_64; the benchmarks in bench/ were measured on x86 only). The images must be built for it (docker buildx --platform linux/arm64); an image of the other architecture fails to start (exec format error)."
   default     = "X86_64"
 
   validation {
@@ -316,6 +316,23 @@ variable "ecr_force_delete" {
   type        = bool
   description = "Let `terraform destroy` delete repositories that still hold images."
   default     = false
+}
+
+variable "worker_fargate_spot" {
+  type        = bool
+  description = "Run the workers above worker_on_demand_base on Fargate Spot (up to ~70% cheaper). Spot tasks can be reclaimed with a 2-minute notice (SIGTERM); the worker's drain fits in it (stopTimeout = drain_seconds + 30 <= 120 s), so in-flight jobs finish or, if longer, are redelivered after the visibility timeout. Switching replaces the worker service (a short pause; messages wait in the queue)."
+  default     = false
+}
+
+variable "worker_on_demand_base" {
+  type        = number
+  description = "With worker_fargate_spot: worker tasks always run on regular Fargate, so a Spot shortage or reclaim wave never leaves the queue without a consumer. Use 0 only with worker_min_capacity 0 (everything on Spot)."
+  default     = 1
+
+  validation {
+    condition     = var.worker_on_demand_base >= 0 && var.worker_on_demand_base <= 100000
+    error_message = "worker_on_demand_base must be between 0 and 100000 (ECS's limits)."
+  }
 }
 
 # --- worker autoscaling -------------------------------------------------------------------------------------

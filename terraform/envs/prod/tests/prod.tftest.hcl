@@ -115,6 +115,25 @@ run "log_retention_is_settable" {
   }
 }
 
+run "spot_workers_and_arm64_are_settable" {
+  command = plan
+
+  variables {
+    worker_fargate_spot = true
+    cpu_architecture    = "ARM64"
+  }
+
+  assert {
+    condition     = toset(module.service.worker_capacity_providers) == toset([{ capacity_provider = "FARGATE", base = 1, weight = 0 }, { capacity_provider = "FARGATE_SPOT", base = 0, weight = 1 }])
+    error_message = "worker_fargate_spot puts the workers above one on-demand task on Fargate Spot."
+  }
+
+  assert {
+    condition     = module.service.cpu_architecture == "ARM64"
+    error_message = "cpu_architecture reaches the task definitions."
+  }
+}
+
 run "created_vpc_spans_the_first_two_zones" {
   command = plan
 
