@@ -2,6 +2,10 @@
 
 Autoscaling on queue backlog scales in as the queue drains, often while tasks are mid-job; a protected task is
 skipped. Protection expires by itself (so a crashed worker cannot pin capacity) and is renewed while busy.
+
+The agent calls ecs:UpdateTaskProtection with the task role's credentials, so a refusal usually means the role
+lacks that permission: every refused or failed call is logged at ERROR and counted (EMF metric
+`TaskProtectionFailures`), so that an alarm catches a fleet running unprotected.
 """
 
 from __future__ import annotations
@@ -12,7 +16,11 @@ import time
 
 import httpx
 
+from core.metrics import emit_count
+
 log = logging.getLogger(__name__)
+
+PROTECTION_FAILURES_METRIC = "TaskProtectionFailures"
 
 
 class ScaleInProtection:
@@ -45,8 +53,9 @@ class ScaleInProtection:
                 if "failure" in response.json() or "error" in response.json():
                     raise ValueError(response.text[:300])
             except (httpx.HTTPError, ValueError) as exc:
-                # Losing protection only exposes the task to a scale-in, which the drain then handles.
-                log.warning("could not set scale-in protection to %s: %s", busy, exc)
+                # Not raised: a job must never fail for this, and the drain still covers a scale-in. But loud.
+                log.error("could not set scale-in protection to %s: %s", busy, exc)
+                emit_count(PROTECTION_FAILURES_METRIC)
                 return
             self._protected = busy
             self._set_at = time.monotonic()

@@ -160,6 +160,22 @@ def test_alarms_notify_the_encrypted_alarm_topic(clients: AwsClients, outputs: d
     assert "Jobs per minute by status" in [w["properties"]["title"] for w in body["widgets"]]
 
 
+def test_undeliverable_events_go_to_the_events_dlq(clients: AwsClients, outputs: dict[str, Any]) -> None:
+    """EventBridge retries a failed delivery, then moves the event to the events DLQ instead of dropping it."""
+    (target,) = clients.events.list_targets_by_rule(Rule=outputs["event_rule_name"])["Targets"]
+    assert target["DeadLetterConfig"] == {"Arn": outputs["events_dlq_arn"]}
+    assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 185}
+    assert outputs["events_dlq_name"] == "imgpipe-events-dlq"
+
+    attrs = clients.sqs.get_queue_attributes(QueueUrl=outputs["events_dlq_url"], AttributeNames=["All"])["Attributes"]
+    assert attrs["SqsManagedSseEnabled"] == "true"
+    (statement,) = json.loads(attrs["Policy"])["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Action"] == "sqs:SendMessage"
+    assert statement["Resource"] == outputs["events_dlq_arn"]
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": outputs["event_rule_arn"]}}
+
+
 def _drain(
     clients: AwsClients, queue_url: str, *, quiet_seconds: float = 2, timeout: float = 20
 ) -> list[dict[str, Any]]:

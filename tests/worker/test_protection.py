@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Iterator
 
 import pytest
 
+from core.metrics import NAMESPACE
 from tests.support import FakeEcsAgent
 from worker.protection import ScaleInProtection
 
@@ -41,6 +44,40 @@ def test_agent_errors_are_survived_and_retried(caplog: pytest.LogCaptureFixture)
         assert working.states == [{"ProtectionEnabled": True, "ExpiresInMinutes": 5}]
     finally:
         working.close()
+
+
+def test_a_refused_call_is_an_error_and_a_counted_metric(
+    caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The agent refuses when the task role lacks ecs:UpdateTaskProtection: that must page someone, so the worker
+    logs it at ERROR and writes one EMF `TaskProtectionFailures` count per refused call (stdout -> CloudWatch)."""
+    failing = FakeEcsAgent(fail=True)
+    try:
+        protection = ScaleInProtection(failing.uri, expires_minutes=5)
+        with caplog.at_level(logging.INFO, logger="worker.protection"):
+            protection.update(busy=True)
+            protection.update(busy=True)  # still unprotected: tried (and counted) again
+    finally:
+        failing.close()
+
+    refusals = [r for r in caplog.records if "could not set scale-in protection" in r.getMessage()]
+    assert [r.levelno for r in refusals] == [logging.ERROR, logging.ERROR]
+    documents = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(documents) == 2
+    for document in documents:
+        (directive,) = document["_aws"]["CloudWatchMetrics"]
+        assert directive == {
+            "Namespace": NAMESPACE,
+            "Dimensions": [[]],
+            "Metrics": [{"Name": "TaskProtectionFailures", "Unit": "Count"}],
+        }
+        assert document["TaskProtectionFailures"] == 1
+
+
+def test_a_granted_call_counts_no_failure(agent: FakeEcsAgent, capsys: pytest.CaptureFixture[str]) -> None:
+    ScaleInProtection(agent.uri, expires_minutes=5).update(busy=True)
+    assert agent.states == [{"ProtectionEnabled": True, "ExpiresInMinutes": 5}]
+    assert "TaskProtectionFailures" not in capsys.readouterr().out
 
 
 def test_outside_ecs_nothing_is_called() -> None:

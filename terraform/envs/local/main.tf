@@ -55,4 +55,5 @@ module "monitoring" {
   queue_name      = module.data_plane.queue_name
   dlq_name        = module.data_plane.dlq_name
   event_rule_name = module.data_plane.event_rule_name
+  events_dlq_name = module.data_plane.events_dlq_name
 }

@@ -53,6 +53,21 @@ output "dlq_arn" {
   value       = module.data_plane.dlq_arn
 }
 
+output "events_dlq_name" {
+  description = "Upload events EventBridge could not deliver to the jobs queue."
+  value       = module.data_plane.events_dlq_name
+}
+
+output "events_dlq_url" {
+  description = "URL of the events DLQ."
+  value       = module.data_plane.events_dlq_url
+}
+
+output "events_dlq_arn" {
+  description = "ARN of the events DLQ."
+  value       = module.data_plane.events_dlq_arn
+}
+
 output "topic_name" {
   description = "Job-events topic."
   value       = module.data_plane.topic_name

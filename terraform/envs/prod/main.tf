@@ -72,19 +72,17 @@ module "service" {
   worker_max_capacity        = var.worker_max_capacity
   acceptable_latency_seconds = var.acceptable_latency_seconds
   avg_processing_seconds     = var.avg_processing_seconds
-}
 
-# MERGE(tf-infra): module.service does not output the load balancer's and target group's arn_suffix yet (the
-# CloudWatch dimensions), so they are looked up by name once the service module is applied. Replace both lookups
-# with module.service.alb_arn_suffix / module.service.api_target_group_arn_suffix when it outputs them.
-data "aws_lb" "api" {
-  name       = "${var.name}-api"
-  depends_on = [module.service]
-}
-
-data "aws_lb_target_group" "api" {
-  name       = "${var.name}-api"
-  depends_on = [module.service]
+  # Production operations: key encryption, edge protection, logs, capacity (docs/terraform.md).
+  api_keys_secret_kms_key_arn     = var.api_keys_secret_kms_key_arn
+  waf_enabled                     = var.waf_enabled
+  waf_rate_limit                  = var.waf_rate_limit
+  alb_access_logs_enabled         = var.alb_access_logs_enabled
+  alb_access_logs_expiration_days = var.alb_access_logs_expiration_days
+  log_retention_days              = var.log_retention_days
+  cpu_architecture                = var.cpu_architecture
+  worker_fargate_spot             = var.worker_fargate_spot
+  worker_on_demand_base           = var.worker_on_demand_base
 }
 
 module "monitoring" {
@@ -98,12 +96,10 @@ module "monitoring" {
   queue_name      = module.data_plane.queue_name
   dlq_name        = module.data_plane.dlq_name
   event_rule_name = module.data_plane.event_rule_name
-  # MERGE(tf-infra): placeholder until the data plane outputs its EventBridge target DLQ; then use
-  # module.data_plane.events_dlq_name (same name, "<name>-events-dlq").
-  events_dlq_name = "${var.name}-events-dlq"
+  events_dlq_name = module.data_plane.events_dlq_name
   alb = {
-    arn_suffix              = data.aws_lb.api.arn_suffix
-    target_group_arn_suffix = data.aws_lb_target_group.api.arn_suffix
+    arn_suffix              = module.service.alb_arn_suffix
+    target_group_arn_suffix = module.service.target_group_arn_suffix
   }
   ecs = {
     cluster_name        = module.service.cluster_name

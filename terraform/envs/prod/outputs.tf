@@ -64,7 +64,7 @@ output "topic_arn" {
 }
 
 output "service_env" {
-  description = "Plain IMGPIPE_* environment of the containers (IMGPIPE_API_KEYS comes from the secret)."
+  description = "IMGPIPE_* environment shared by both containers (the API also gets the API-keys secret's ARN)."
   value       = module.service.service_env
 }
 
@@ -86,4 +86,14 @@ output "alarm_topic_arn" {
 output "dashboard_name" {
   description = "CloudWatch dashboard of the pipeline (docs/operations.md)."
   value       = module.monitoring.dashboard_name
+}
+
+output "events_dlq_name" {
+  description = "Upload events EventBridge could not deliver to the jobs queue (alarm when not empty; redrive with `IMGPIPE_DLQ_NAME=<it> imgpipe dlq redrive`)."
+  value       = module.data_plane.events_dlq_name
+}
+
+output "events_dlq_arn" {
+  description = "ARN of the events DLQ."
+  value       = module.data_plane.events_dlq_arn
 }

@@ -30,6 +30,12 @@ variable "api_keys_secret_arn" {
   default     = null
 }
 
+variable "api_keys_secret_kms_key_arn" {
+  type        = string
+  description = "Customer managed KMS key of api_keys_secret_arn, if it has one (the API's task role may decrypt with it through Secrets Manager)."
+  default     = null
+}
+
 variable "vpc_id" {
   type        = string
   description = "Existing VPC; null creates one."
@@ -134,4 +140,52 @@ variable "runbook_url" {
   type        = string
   description = "Where the runbook is, named in every alarm's description (each alarm adds its #section): e.g. the URL of docs/operations.md in your repository."
   default     = "docs/operations.md"
+}
+
+variable "waf_enabled" {
+  type        = bool
+  description = "WAF web ACL on the load balancer: AWS managed common rule set and known bad inputs, and a per-IP rate limit (waf_rate_limit)."
+  default     = true
+}
+
+variable "waf_rate_limit" {
+  type        = number
+  description = "Requests one IP may make in any 5 minutes before WAF blocks it."
+  default     = 2000
+}
+
+variable "alb_access_logs_enabled" {
+  type        = bool
+  description = "Load balancer access logs to a bucket \"<name>-alb-logs-<account id>\" the stack creates, expiring after alb_access_logs_expiration_days."
+  default     = true
+}
+
+variable "alb_access_logs_expiration_days" {
+  type        = number
+  description = "Days the load balancer's access logs are kept."
+  default     = 90
+}
+
+variable "log_retention_days" {
+  type        = number
+  description = "Retention of the containers' (and WAF's) CloudWatch log groups."
+  default     = 365
+}
+
+variable "cpu_architecture" {
+  type        = string
+  description = "X86_64 or ARM64 (Graviton, cheaper per vCPU-hour): the architecture the task definitions ask for. The images must be built for it."
+  default     = "X86_64"
+}
+
+variable "worker_fargate_spot" {
+  type        = bool
+  description = "Workers above worker_on_demand_base on Fargate Spot (cheaper, reclaimable with a 2-minute notice the drain fits in). Switching replaces the worker service."
+  default     = false
+}
+
+variable "worker_on_demand_base" {
+  type        = number
+  description = "With worker_fargate_spot: worker tasks always on regular Fargate."
+  default     = 1
 }

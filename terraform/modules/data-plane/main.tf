@@ -1,7 +1,7 @@
 # The data plane: where images and job state live, and how an upload becomes a queued job.
 #
 #   client --presigned POST--> uploads bucket --(S3 -> EventBridge)--> rule "uploads/*" --> SQS queue --> worker
-#                                                                                    (redrive) --> DLQ
+#                                                (undeliverable) --> events DLQ      (redrive) --> DLQ
 #   worker --> outputs bucket, DynamoDB jobs table, SNS job-events topic
 #
 # envs/local applies this module to moto, which hangs on aws_sqs_queue_redrive_allow_policy: that one is behind a
@@ -21,11 +21,13 @@ locals {
   jobs_table     = "${var.name}-jobs"
   queue_name     = "${var.name}-uploads"
   dlq_name       = "${var.name}-uploads-dlq"
+  events_dlq     = "${var.name}-events-dlq"
   topic_name     = "${var.name}-job-events"
   rule_name      = "${var.name}-upload-created"
 
   # The queue's policy names the queue itself, so its ARN is built rather than referenced.
-  queue_arn = "arn:${data.aws_partition.current.partition}:sqs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:${local.queue_name}"
+  queue_arn      = "arn:${data.aws_partition.current.partition}:sqs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:${local.queue_name}"
+  events_dlq_arn = "arn:${data.aws_partition.current.partition}:sqs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:${local.events_dlq}"
 
   # A DLQ of a standard queue keeps each message's original enqueue time, so it needs a longer retention than
   # the source queue or redriven messages expire early. 14 days is the SQS maximum.
@@ -227,6 +229,40 @@ resource "aws_cloudwatch_event_target" "jobs_queue" {
   rule      = aws_cloudwatch_event_rule.upload_created.name
   target_id = "jobs-queue"
   arn       = aws_sqs_queue.jobs.arn
+
+  # EventBridge retries a failed delivery (queue policy, KMS, throttling) with backoff, then drops the event
+  # unless the target has a dead-letter queue: an upload would never become a job and nothing would say so.
+  retry_policy {
+    maximum_event_age_in_seconds = var.event_retry_max_age_seconds
+    maximum_retry_attempts       = var.event_retry_max_attempts
+  }
+
+  dead_letter_config {
+    arn = aws_sqs_queue.events_dlq.arn
+  }
+}
+
+# Events EventBridge could not deliver to the jobs queue. Each message is the original S3 event, which is exactly
+# what the worker consumes, so once the cause is fixed they can be sent to the jobs queue again (docs/terraform.md).
+resource "aws_sqs_queue" "events_dlq" {
+  name                      = local.events_dlq
+  message_retention_seconds = local.dlq_message_retention_seconds
+  sqs_managed_sse_enabled   = true # SSE-SQS: EventBridge cannot write to a queue under the aws/sqs KMS key
+
+  # EventBridge needs the DLQ's own policy to let it send; only the upload rule may.
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "OnlyTheUploadRule"
+      Effect    = "Allow"
+      Principal = { Service = "events.amazonaws.com" }
+      Action    = "sqs:SendMessage"
+      Resource  = local.events_dlq_arn
+      Condition = { ArnEquals = { "aws:SourceArn" = aws_cloudwatch_event_rule.upload_created.arn } }
+    }]
+  })
+
+  tags = var.tags
 }
 
 # --- job state and outcomes ---------------------------------------------------------------------------------

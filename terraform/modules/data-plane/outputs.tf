@@ -58,6 +58,21 @@ output "dlq_arn" {
   value       = aws_sqs_queue.dlq.arn
 }
 
+output "events_dlq_name" {
+  description = "Queue of the upload events EventBridge could not deliver to the jobs queue (alarm when it is not empty)."
+  value       = aws_sqs_queue.events_dlq.name
+}
+
+output "events_dlq_url" {
+  description = "URL of the events DLQ."
+  value       = aws_sqs_queue.events_dlq.id
+}
+
+output "events_dlq_arn" {
+  description = "ARN of the events DLQ."
+  value       = aws_sqs_queue.events_dlq.arn
+}
+
 output "topic_name" {
   description = "SNS topic of job outcomes (IMGPIPE_TOPIC_NAME)."
   value       = aws_sns_topic.job_events.name

@@ -111,6 +111,28 @@ variable "message_retention_seconds" {
   }
 }
 
+variable "event_retry_max_age_seconds" {
+  type        = number
+  description = "How long EventBridge keeps retrying an upload event it cannot deliver to the jobs queue before moving it to the events DLQ (AWS's default is 24 h). A delivery still failing after an hour is a configuration fault (queue policy, KMS) that needs a person; the DLQ and its alarm bring it to one sooner, and keep the event 14 days."
+  default     = 3600
+
+  validation {
+    condition     = var.event_retry_max_age_seconds >= 60 && var.event_retry_max_age_seconds <= 86400
+    error_message = "event_retry_max_age_seconds must be between 60 and 86400 (EventBridge's limits)."
+  }
+}
+
+variable "event_retry_max_attempts" {
+  type        = number
+  description = "Most delivery attempts EventBridge makes (with backoff) within event_retry_max_age_seconds before the events DLQ."
+  default     = 185
+
+  validation {
+    condition     = var.event_retry_max_attempts >= 0 && var.event_retry_max_attempts <= 185
+    error_message = "event_retry_max_attempts must be between 0 and 185 (EventBridge's limits)."
+  }
+}
+
 variable "deletion_protection" {
   type        = bool
   description = "DynamoDB deletion protection on the jobs table. Turn off only for throw-away stacks."

@@ -39,7 +39,7 @@ output "ecr_repository_urls" {
 }
 
 output "api_keys_secret_arn" {
-  description = "Secret holding IMGPIPE_API_KEYS (JSON list); set its value out of band."
+  description = "Secret holding the API keys (a JSON list) the API re-reads at run time; set its value out of band."
   value       = local.api_keys_secret_arn
 }
 
@@ -49,7 +49,7 @@ output "task_role_arns" {
 }
 
 output "execution_role_arn" {
-  description = "Role the ECS agent uses to pull images, write logs and read the secret."
+  description = "Role the ECS agent uses to pull images and write logs."
   value       = aws_iam_role.execution.arn
 }
 
@@ -74,11 +74,51 @@ output "private_subnet_ids" {
 }
 
 output "service_env" {
-  description = "Plain (non-secret) IMGPIPE_* environment of both containers; IMGPIPE_API_KEYS comes from the secret."
+  description = "IMGPIPE_* environment shared by both containers; the API adds IMGPIPE_API_KEYS_SECRET_ID and IMGPIPE_API_KEYS_CACHE_SECONDS."
   value       = local.service_env
 }
 
 output "worker_backlog_per_task_target" {
   description = "Backlog per worker task the target-tracking policy holds."
   value       = local.backlog_per_task_target
+}
+
+output "log_retention_days" {
+  description = "Days the containers' log groups keep their logs."
+  value       = aws_cloudwatch_log_group.this["api"].retention_in_days
+}
+
+output "waf_web_acl_arn" {
+  description = "Web ACL on the load balancer (created with waf_enabled, or the one given); null: none."
+  value       = local.web_acl_arn
+}
+
+output "waf_log_group_name" {
+  description = "Log group of the web ACL's matched requests (waf_enabled); null otherwise."
+  value       = one(aws_cloudwatch_log_group.waf[*].name)
+}
+
+output "alb_access_logs_bucket" {
+  description = "Bucket of the load balancer's access logs; null: none."
+  value       = local.alb_logs_bucket
+}
+
+output "alb_arn_suffix" {
+  description = "ARN suffix of the load balancer (the LoadBalancer dimension of AWS/ApplicationELB metrics)."
+  value       = aws_lb.api.arn_suffix
+}
+
+output "target_group_arn_suffix" {
+  description = "ARN suffix of the API's target group (the TargetGroup dimension of AWS/ApplicationELB metrics)."
+  value       = aws_lb_target_group.api.arn_suffix
+}
+
+output "worker_capacity_providers" {
+  description = "Capacity provider strategy of the worker service (empty: plain Fargate launch type)."
+  value       = [for s in aws_ecs_service.worker.capacity_provider_strategy : { capacity_provider = s.capacity_provider, base = s.base, weight = s.weight }]
+}
+
+output "cpu_architecture" {
+  description = "CPU architecture of the task definitions: the images must be built for it."
+  value       = one(aws_ecs_task_definition.this["worker"].runtime_platform).cpu_architecture
 }

@@ -124,23 +124,73 @@ variable "alb_deletion_protection" {
   default     = true
 }
 
+variable "alb_access_logs_enabled" {
+  type        = bool
+  description = "Create a private bucket \"<name>-alb-logs-<account id>\" (SSE-S3, TLS only, expiring after alb_access_logs_expiration_days) and send the load balancer's access logs to it. Or give your own bucket in alb_access_logs_bucket."
+  default     = false
+}
+
 variable "alb_access_logs_bucket" {
   type        = string
-  description = "Existing bucket (with the ELB log-delivery policy) for the load balancer's access logs; null disables them."
+  description = "Existing bucket (with the ELB log-delivery policy) for the load balancer's access logs, instead of alb_access_logs_enabled; null: none."
   default     = null
+
+  validation {
+    condition     = !(var.alb_access_logs_enabled && var.alb_access_logs_bucket != null)
+    error_message = "Set alb_access_logs_enabled (the module creates the bucket) or alb_access_logs_bucket (yours), not both."
+  }
+}
+
+variable "alb_access_logs_expiration_days" {
+  type        = number
+  description = "Days the created access-log bucket keeps each log file."
+  default     = 90
+
+  validation {
+    condition     = var.alb_access_logs_expiration_days >= 1
+    error_message = "alb_access_logs_expiration_days must be at least 1."
+  }
+}
+
+variable "alb_access_logs_force_destroy" {
+  type        = bool
+  description = "Let `terraform destroy` delete the created access-log bucket while it still holds logs."
+  default     = false
+}
+
+variable "waf_enabled" {
+  type        = bool
+  description = "Create a WAFv2 web ACL on the load balancer: AWS managed common rule set and known bad inputs, and a rate-based rule blocking an IP above waf_rate_limit requests per 5 minutes. Its matches are logged (X-API-Key redacted) for log_retention_days."
+  default     = false
+}
+
+variable "waf_rate_limit" {
+  type        = number
+  description = "Requests one IP may make in any 5 minutes before the web ACL blocks it (until its rate falls below)."
+  default     = 2000
+
+  validation {
+    condition     = var.waf_rate_limit >= 10 && var.waf_rate_limit <= 2000000000
+    error_message = "waf_rate_limit must be between 10 and 2,000,000,000 (WAF's limits)."
+  }
 }
 
 variable "waf_web_acl_arn" {
   type        = string
-  description = "WAFv2 web ACL to associate with the load balancer (rate limiting, managed rules); null for none."
+  description = "An existing WAFv2 web ACL to associate with the load balancer instead of waf_enabled; null for none."
   default     = null
+
+  validation {
+    condition     = !(var.waf_enabled && var.waf_web_acl_arn != null)
+    error_message = "Set waf_enabled (the module creates the web ACL) or waf_web_acl_arn (yours), not both."
+  }
 }
 
 # --- containers ---------------------------------------------------------------------------------------------
 
 variable "cpu_architecture" {
   type        = string
-  description = "CPU architecture the images are built for."
+  description = "CPU architecture of both task definitions (runtime_platform): X86_64, or ARM64 (Graviton: AWS prices Fargate ARM64 about 20% below X86_64; the benchmarks in bench/ were measured on x86 only). The images must be built for it (docker buildx --platform linux/arm64); an image of the other architecture fails to start (exec format error)."
   default     = "X86_64"
 
   validation {
@@ -224,13 +274,30 @@ variable "log_level" {
 
 variable "api_keys_secret_arn" {
   type        = string
-  description = "Existing Secrets Manager secret whose value is the JSON list of API keys (IMGPIPE_API_KEYS). null: the module creates an empty secret \"<name>/api-keys\" whose value you set out of band, so keys never enter Terraform state."
+  description = "Existing Secrets Manager secret whose value is the JSON list of API keys; the API reads it at run time (IMGPIPE_API_KEYS_SECRET_ID). null: the module creates an empty secret \"<name>/api-keys\" whose value you set out of band, so keys never enter Terraform state."
   default     = null
+}
+
+variable "api_keys_secret_kms_key_arn" {
+  type        = string
+  description = "Customer managed KMS key of api_keys_secret_arn, if it has one: the API's task role then gets kms:Decrypt on it (via Secrets Manager only). null: the secret uses the AWS-managed aws/secretsmanager key, which needs no grant."
+  default     = null
+}
+
+variable "api_keys_cache_seconds" {
+  type        = number
+  description = "How long the API keeps the API keys it read from the secret (IMGPIPE_API_KEYS_CACHE_SECONDS): a rotated list is honoured by every API task within this time, without a deploy."
+  default     = 300
+
+  validation {
+    condition     = var.api_keys_cache_seconds >= 1 && var.api_keys_cache_seconds <= 3600
+    error_message = "api_keys_cache_seconds must be between 1 and 3600."
+  }
 }
 
 variable "log_retention_days" {
   type        = number
-  description = "Retention of the containers' CloudWatch log groups."
+  description = "Retention of the containers' CloudWatch log groups (and of the WAF log)."
   default     = 365
 
   validation {
@@ -249,6 +316,23 @@ variable "ecr_force_delete" {
   type        = bool
   description = "Let `terraform destroy` delete repositories that still hold images."
   default     = false
+}
+
+variable "worker_fargate_spot" {
+  type        = bool
+  description = "Run the workers above worker_on_demand_base on Fargate Spot (up to ~70% cheaper). Spot tasks can be reclaimed with a 2-minute notice (SIGTERM); the worker's drain fits in it (stopTimeout = drain_seconds + 30 <= 120 s), so in-flight jobs finish or, if longer, are redelivered after the visibility timeout. Switching replaces the worker service (a short pause; messages wait in the queue)."
+  default     = false
+}
+
+variable "worker_on_demand_base" {
+  type        = number
+  description = "With worker_fargate_spot: worker tasks always run on regular Fargate, so a Spot shortage or reclaim wave never leaves the queue without a consumer. Use 0 only with worker_min_capacity 0 (everything on Spot)."
+  default     = 1
+
+  validation {
+    condition     = var.worker_on_demand_base >= 0 && var.worker_on_demand_base <= 100000
+    error_message = "worker_on_demand_base must be between 0 and 100000 (ECS's limits)."
+  }
 }
 
 # --- worker autoscaling -------------------------------------------------------------------------------------

@@ -63,3 +63,13 @@ mock_data "aws_partition" {
     partition = "aws"
   }
 }
+mock_data "aws_elb_service_account" {
+  defaults = {
+    arn = "arn:aws:iam::156460612806:root"
+  }
+}
+mock_resource "aws_wafv2_web_acl" {
+  defaults = {
+    arn = "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/imgpipe-api/00000000-0000-0000-0000-000000000000"
+  }
+}

@@ -31,12 +31,12 @@ mock_provider "aws" {
       arn = "arn:aws:sns:eu-west-1:123456789012:imgpipe-prod-job-events"
     }
   }
-  mock_data "aws_lb" {
+  mock_resource "aws_lb" {
     defaults = {
       arn_suffix = "app/imgpipe-prod-api/0123456789abcdef"
     }
   }
-  mock_data "aws_lb_target_group" {
+  mock_resource "aws_lb_target_group" {
     defaults = {
       arn_suffix = "targetgroup/imgpipe-prod-api/fedcba9876543210"
     }
@@ -84,6 +84,68 @@ run "deploys_with_the_workflow_inputs" {
   assert {
     condition     = length(module.data_plane.resources) > 0 && output.service_env.IMGPIPE_UPLOADS_BUCKET == module.data_plane.uploads_bucket_name
     error_message = "The containers get the data plane's names."
+  }
+}
+
+run "events_dlq_is_an_output" {
+  command = plan
+
+  assert {
+    condition     = output.events_dlq_name == "imgpipe-prod-events-dlq"
+    error_message = "The events DLQ <name>-events-dlq is an output (the monitoring module alarms on it)."
+  }
+}
+
+run "edge_protection_and_logs_are_on_by_default" {
+  # Applied (to the mocks): the web ACL's ARN is only known after apply.
+  command = apply
+
+  assert {
+    condition     = startswith(module.service.waf_web_acl_arn, "arn:aws:wafv2:") && module.service.waf_log_group_name == "aws-waf-logs-imgpipe-prod"
+    error_message = "Production has a WAF web ACL on the load balancer, with its log, by default."
+  }
+
+  assert {
+    condition     = module.service.alb_access_logs_bucket == "imgpipe-prod-alb-logs-123456789012"
+    error_message = "Production sends load balancer access logs to its own bucket by default."
+  }
+
+  assert {
+    condition     = module.service.log_retention_days == 365
+    error_message = "Production keeps container logs 365 days by default."
+  }
+}
+
+run "log_retention_is_settable" {
+  command = plan
+
+  variables {
+    log_retention_days = 30
+    waf_enabled        = false
+  }
+
+  assert {
+    condition     = module.service.log_retention_days == 30 && module.service.waf_web_acl_arn == null
+    error_message = "log_retention_days and waf_enabled reach the service module."
+  }
+}
+
+run "spot_workers_and_arm64_are_settable" {
+  command = plan
+
+  variables {
+    worker_fargate_spot = true
+    cpu_architecture    = "ARM64"
+  }
+
+  assert {
+    condition     = toset(module.service.worker_capacity_providers) == toset([{ capacity_provider = "FARGATE", base = 1, weight = 0 }, { capacity_provider = "FARGATE_SPOT", base = 0, weight = 1 }])
+    error_message = "worker_fargate_spot puts the workers above one on-demand task on Fargate Spot."
+  }
+
+  assert {
+    condition     = module.service.cpu_architecture == "ARM64"
+    error_message = "cpu_architecture reaches the task definitions."
   }
 }
 

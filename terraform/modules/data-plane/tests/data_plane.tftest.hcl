@@ -16,6 +16,13 @@ override_resource {
   }
 }
 
+override_resource {
+  target = aws_sqs_queue.events_dlq
+  values = {
+    arn = "arn:aws:sqs:eu-west-1:123456789012:imgpipe-events-dlq"
+  }
+}
+
 mock_provider "aws" {
   # The shared mocks (region, account, partition), plus this module's ARNs with a real shape.
   source = "../../tests/mocks"
@@ -74,6 +81,52 @@ run "queue_accepts_only_the_upload_rule" {
     condition     = aws_cloudwatch_event_target.jobs_queue.arn == "arn:aws:sqs:eu-west-1:123456789012:imgpipe-uploads"
     error_message = "The rule must target the jobs queue."
   }
+}
+
+run "undeliverable_events_go_to_a_dlq" {
+  command = apply
+
+  assert {
+    condition     = one(aws_cloudwatch_event_target.jobs_queue.dead_letter_config).arn == "arn:aws:sqs:eu-west-1:123456789012:imgpipe-events-dlq" && aws_sqs_queue.events_dlq.name == "imgpipe-events-dlq"
+    error_message = "The rule's target must have the events DLQ <name>-events-dlq: without one EventBridge drops what it cannot deliver."
+  }
+
+  assert {
+    condition     = one(aws_cloudwatch_event_target.jobs_queue.retry_policy).maximum_event_age_in_seconds == 3600 && one(aws_cloudwatch_event_target.jobs_queue.retry_policy).maximum_retry_attempts == 185
+    error_message = "The target must retry for an hour (up to 185 attempts) before the DLQ."
+  }
+
+  assert {
+    condition = jsondecode(aws_sqs_queue.events_dlq.policy).Statement == [{
+      Sid       = "OnlyTheUploadRule"
+      Effect    = "Allow"
+      Principal = { Service = "events.amazonaws.com" }
+      Action    = "sqs:SendMessage"
+      Resource  = "arn:aws:sqs:eu-west-1:123456789012:imgpipe-events-dlq"
+      Condition = { ArnEquals = { "aws:SourceArn" = "arn:aws:events:eu-west-1:123456789012:rule/imgpipe-upload-created" } }
+    }]
+    error_message = "EventBridge may write to the events DLQ for the upload rule only (its resource policy)."
+  }
+
+  assert {
+    condition     = aws_sqs_queue.events_dlq.sqs_managed_sse_enabled && aws_sqs_queue.events_dlq.message_retention_seconds == 1209600
+    error_message = "The events DLQ is encrypted (SSE-SQS) and keeps events 14 days."
+  }
+
+  assert {
+    condition     = output.events_dlq_name == "imgpipe-events-dlq" && output.events_dlq_arn == "arn:aws:sqs:eu-west-1:123456789012:imgpipe-events-dlq"
+    error_message = "The events DLQ's name and ARN are outputs (the monitoring module alarms on them)."
+  }
+}
+
+run "event_retry_age_within_eventbridge_limits" {
+  command = plan
+
+  variables {
+    event_retry_max_age_seconds = 30
+  }
+
+  expect_failures = [var.event_retry_max_age_seconds]
 }
 
 run "rule_matches_uploads_prefix_of_uploads_bucket" {

@@ -1,33 +1,8 @@
 # Offline unit tests: `terraform test` in modules/service, every AWS call answered by mock_provider. They pin what
-# this module decides: the scaling math, the container hardening and the reach of the task roles.
+# this module decides: the scaling math, the container hardening and the reach of the task roles. Inputs: terraform.tfvars.
 
 mock_provider "aws" {
   source = "../../tests/mocks"
-}
-
-variables {
-  name               = "imgpipe"
-  image_tag          = "0123abc"
-  availability_zones = ["eu-west-1a", "eu-west-1b"]
-  certificate_arn    = "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
-  data_plane = {
-    uploads_bucket_name        = "imgpipe-uploads-123456789012"
-    uploads_bucket_arn         = "arn:aws:s3:::imgpipe-uploads-123456789012"
-    uploads_prefix             = "uploads/"
-    outputs_bucket_name        = "imgpipe-outputs-123456789012"
-    outputs_bucket_arn         = "arn:aws:s3:::imgpipe-outputs-123456789012"
-    outputs_prefix             = "processed/"
-    jobs_table_name            = "imgpipe-jobs"
-    jobs_table_arn             = "arn:aws:dynamodb:eu-west-1:123456789012:table/imgpipe-jobs"
-    queue_name                 = "imgpipe-uploads"
-    queue_arn                  = "arn:aws:sqs:eu-west-1:123456789012:imgpipe-uploads"
-    dlq_name                   = "imgpipe-uploads-dlq"
-    topic_name                 = "imgpipe-job-events"
-    topic_arn                  = "arn:aws:sns:eu-west-1:123456789012:imgpipe-job-events"
-    event_rule_name            = "imgpipe-upload-created"
-    visibility_timeout_seconds = 120
-    max_receive_count          = 5
-  }
 }
 
 run "worker_scales_on_backlog_per_task" {
@@ -148,18 +123,18 @@ run "containers_are_hardened" {
   }
 
   assert {
-    condition     = alltrue([for td in aws_ecs_task_definition.this : jsondecode(td.container_definitions)[0].secrets == [{ name = "IMGPIPE_API_KEYS", valueFrom = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:imgpipe/api-keys-AbCdEf" }]])
-    error_message = "IMGPIPE_API_KEYS must come from the secret, not plain environment."
-  }
-
-  assert {
-    condition = alltrue([for td in aws_ecs_task_definition.this : toset([for e in jsondecode(td.container_definitions)[0].environment : e.name]) == toset([
+    condition = alltrue([for k, td in aws_ecs_task_definition.this : toset([for e in jsondecode(td.container_definitions)[0].environment : e.name]) == setunion([
       "IMGPIPE_ENVIRONMENT", "IMGPIPE_LOG_LEVEL", "IMGPIPE_AWS_REGION", "IMGPIPE_UPLOADS_BUCKET", "IMGPIPE_OUTPUTS_BUCKET",
       "IMGPIPE_JOBS_TABLE", "IMGPIPE_QUEUE_NAME", "IMGPIPE_DLQ_NAME", "IMGPIPE_TOPIC_NAME", "IMGPIPE_EVENT_RULE_NAME",
       "IMGPIPE_VISIBILITY_TIMEOUT_SECONDS", "IMGPIPE_MAX_RECEIVE_COUNT", "IMGPIPE_DRAIN_SECONDS", "IMGPIPE_QUEUE_WAIT_SECONDS",
       "IMGPIPE_WORKER_CONCURRENCY", "IMGPIPE_ANALYSIS_ENGINE", "IMGPIPE_HEARTBEAT_FILE",
-    ])])
-    error_message = "Both containers get exactly the documented IMGPIPE_* settings."
+    ], k == "api" ? ["IMGPIPE_API_KEYS_SECRET_ID", "IMGPIPE_API_KEYS_CACHE_SECONDS"] : [])])
+    error_message = "Both containers get exactly the documented IMGPIPE_* settings; the API also the secret's id and cache time."
+  }
+
+  assert {
+    condition     = jsondecode(aws_ecs_task_definition.this["api"].container_definitions)[0].healthCheck.command == ["CMD", "imgpipe", "healthcheck", "api"] && jsondecode(aws_ecs_task_definition.this["worker"].container_definitions)[0].healthCheck.command == ["CMD", "imgpipe", "healthcheck", "worker"]
+    error_message = "Container health checks run `imgpipe healthcheck api|worker`."
   }
 
   assert {
@@ -210,6 +185,99 @@ run "task_roles_scope_data_actions" {
   assert {
     condition     = !anytrue([for s in jsondecode(aws_iam_role_policy.task["api"].policy).Statement : anytrue([for a in flatten([s.Action]) : startswith(a, "sqs:") || startswith(a, "sns:") || startswith(a, "rekognition:")])])
     error_message = "The API neither consumes the queue nor publishes outcomes nor analyses images."
+  }
+}
+
+run "worker_may_protect_its_tasks_from_scale_in" {
+  command = apply
+
+  # The ECS agent's task-protection endpoint calls these with the task role's credentials.
+  assert {
+    condition = one([
+      for s in jsondecode(aws_iam_role_policy.task["worker"].policy).Statement : s
+      if toset(flatten([s.Action])) == toset(["ecs:UpdateTaskProtection", "ecs:GetTaskProtection"])
+      ]) == {
+      Sid      = "ProtectOwnTasksFromScaleIn"
+      Effect   = "Allow"
+      Action   = ["ecs:UpdateTaskProtection", "ecs:GetTaskProtection"]
+      Resource = ["arn:aws:ecs:eu-west-1:123456789012:task/imgpipe/*"]
+    }
+    error_message = "The worker task role must grant ecs:UpdateTaskProtection and ecs:GetTaskProtection on the cluster's tasks only."
+  }
+
+  assert {
+    condition     = !anytrue([for s in jsondecode(aws_iam_role_policy.task["api"].policy).Statement : anytrue([for a in flatten([s.Action]) : startswith(a, "ecs:")])])
+    error_message = "The API protects nothing from scale-in."
+  }
+}
+
+run "only_the_api_reads_the_api_keys_at_run_time" {
+  command = apply
+
+  assert {
+    condition     = alltrue([for td in aws_ecs_task_definition.this : lookup(jsondecode(td.container_definitions)[0], "secrets", null) == null])
+    error_message = "No container gets the API keys as an ECS secret (read once at start: a rotation would need a redeploy)."
+  }
+
+  assert {
+    condition = [for e in jsondecode(aws_ecs_task_definition.this["api"].container_definitions)[0].environment : e if startswith(e.name, "IMGPIPE_API_KEYS")] == [
+      { name = "IMGPIPE_API_KEYS_CACHE_SECONDS", value = "300" },
+      { name = "IMGPIPE_API_KEYS_SECRET_ID", value = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:imgpipe/api-keys-AbCdEf" },
+    ]
+    error_message = "The API gets the secret's ARN and a 300 s cache time, and reads the keys itself."
+  }
+
+  assert {
+    condition     = length([for e in jsondecode(aws_ecs_task_definition.this["worker"].container_definitions)[0].environment : e if startswith(e.name, "IMGPIPE_API_KEYS")]) == 0
+    error_message = "The worker never uses the API keys: it must not be told where they are."
+  }
+
+  assert {
+    condition = [for s in jsondecode(aws_iam_role_policy.task["api"].policy).Statement : s if anytrue([for a in flatten([s.Action]) : startswith(a, "secretsmanager:") || startswith(a, "kms:")])] == [{
+      Sid      = "ReadApiKeys"
+      Effect   = "Allow"
+      Action   = ["secretsmanager:GetSecretValue"]
+      Resource = ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:imgpipe/api-keys-AbCdEf"]
+    }]
+    error_message = "The API's task role may read exactly the API-keys secret (no KMS grant without a CMK)."
+  }
+
+  assert {
+    condition = !anytrue(flatten([for p in [aws_iam_role_policy.task["worker"], aws_iam_role_policy.execution] : [
+      for s in jsondecode(p.policy).Statement : [for a in flatten([s.Action]) : startswith(a, "secretsmanager:")]
+    ]]))
+    error_message = "Neither the worker's task role nor the execution role may read secrets."
+  }
+}
+
+run "api_keys_under_a_customer_managed_key" {
+  command = apply
+
+  variables {
+    api_keys_secret_arn         = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:team/keys-XyZ123"
+    api_keys_secret_kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+    api_keys_cache_seconds      = 60
+  }
+
+  assert {
+    condition = one([for s in jsondecode(aws_iam_role_policy.task["api"].policy).Statement : s if s.Sid == "DecryptApiKeys"]) == {
+      Sid       = "DecryptApiKeys"
+      Effect    = "Allow"
+      Action    = ["kms:Decrypt"]
+      Resource  = ["arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"]
+      Condition = { StringEquals = { "kms:ViaService" = "secretsmanager.eu-west-1.amazonaws.com" } }
+    }
+    error_message = "With a CMK the API may decrypt with it, through Secrets Manager only."
+  }
+
+  assert {
+    condition     = length(aws_secretsmanager_secret.api_keys) == 0 && one([for s in jsondecode(aws_iam_role_policy.task["api"].policy).Statement : s.Resource if s.Sid == "ReadApiKeys"]) == ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:team/keys-XyZ123"]
+    error_message = "A given secret is used, not created."
+  }
+
+  assert {
+    condition     = contains(jsondecode(aws_ecs_task_definition.this["api"].container_definitions)[0].environment, { name = "IMGPIPE_API_KEYS_CACHE_SECONDS", value = "60" })
+    error_message = "api_keys_cache_seconds reaches the API."
   }
 }
 

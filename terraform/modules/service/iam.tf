@@ -1,0 +1,163 @@
+# --- IAM ----------------------------------------------------------------------------------------------------
+
+locals {
+  # Only ECS tasks of this account may assume the roles (confused-deputy guard).
+  ecs_tasks_trust = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "ecs-tasks.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+      Condition = {
+        StringEquals = { "aws:SourceAccount" = local.account_id }
+        ArnLike      = { "aws:SourceArn" = "arn:${local.partition}:ecs:${local.region}:${local.account_id}:*" }
+      }
+    }]
+  })
+
+  uploads_objects = "${local.dp.uploads_bucket_arn}/${local.dp.uploads_prefix}*"
+  outputs_objects = "${local.dp.outputs_bucket_arn}/${local.dp.outputs_prefix}*"
+
+  task_policies = {
+    api = concat([
+      {
+        Sid      = "JobRecords"
+        Effect   = "Allow"
+        Action   = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DescribeTable"]
+        Resource = [local.dp.jobs_table_arn]
+      },
+      {
+        # Presigned POSTs are signed with this role: clients can upload only what the role could.
+        Sid      = "PresignUploads"
+        Effect   = "Allow"
+        Action   = ["s3:PutObject"]
+        Resource = [local.uploads_objects]
+      },
+      {
+        Sid      = "PresignResultDownloads"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject"]
+        Resource = [local.outputs_objects]
+      },
+      {
+        # The API re-reads the keys at run time (IMGPIPE_API_KEYS_SECRET_ID); the worker never sees them.
+        Sid      = "ReadApiKeys"
+        Effect   = "Allow"
+        Action   = ["secretsmanager:GetSecretValue"]
+        Resource = [local.api_keys_secret_arn]
+      },
+      ], var.api_keys_secret_kms_key_arn == null ? [] : [
+      {
+        # A secret under a customer managed key also needs Decrypt, through Secrets Manager only.
+        Sid       = "DecryptApiKeys"
+        Effect    = "Allow"
+        Action    = ["kms:Decrypt"]
+        Resource  = [var.api_keys_secret_kms_key_arn]
+        Condition = { StringEquals = { "kms:ViaService" = "secretsmanager.${local.region}.amazonaws.com" } }
+      },
+    ])
+    worker = [
+      {
+        Sid      = "ConsumeJobsQueue"
+        Effect   = "Allow"
+        Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"]
+        Resource = [local.dp.queue_arn]
+      },
+      {
+        # s3:GetObject also authorises HeadObject (there is no separate IAM action).
+        Sid      = "ReadUploads"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject"]
+        Resource = [local.uploads_objects]
+      },
+      {
+        Sid      = "WriteOutputs"
+        Effect   = "Allow"
+        Action   = ["s3:PutObject"]
+        Resource = [local.outputs_objects]
+      },
+      {
+        Sid      = "JobRecords"
+        Effect   = "Allow"
+        Action   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+        Resource = [local.dp.jobs_table_arn]
+      },
+      {
+        Sid      = "PublishOutcomes"
+        Effect   = "Allow"
+        Action   = ["sns:Publish"]
+        Resource = [local.dp.topic_arn]
+      },
+      {
+        # Rekognition's Detect* APIs analyse the bytes sent in the request and touch no AWS resource, so IAM
+        # offers no resource to scope them to: "*" is the only valid Resource. They read none of our data.
+        Sid      = "AnalyseImages"
+        Effect   = "Allow"
+        Action   = ["rekognition:DetectText", "rekognition:DetectLabels"]
+        Resource = ["*"]
+      },
+      {
+        # Scale-in protection: the worker PUTs $ECS_AGENT_URI/task-protection/v1/state and the ECS agent calls
+        # these APIs with the task role's credentials, so without them every call is refused. Tasks of this
+        # cluster only (a task cannot be narrowed to itself: its ARN is not known here).
+        Sid      = "ProtectOwnTasksFromScaleIn"
+        Effect   = "Allow"
+        Action   = ["ecs:UpdateTaskProtection", "ecs:GetTaskProtection"]
+        Resource = ["arn:${local.partition}:ecs:${local.region}:${local.account_id}:task/${aws_ecs_cluster.this.name}/*"]
+      },
+    ]
+  }
+}
+
+resource "aws_iam_role" "execution" {
+  name               = "${var.name}-ecs-execution"
+  description        = "ECS agent: pull imgpipe images, write container logs."
+  assume_role_policy = local.ecs_tasks_trust
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy" "execution" {
+  name = "pull-and-log"
+  role = aws_iam_role.execution.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        # GetAuthorizationToken is account-wide by design: it has no resource to scope to.
+        Sid      = "EcrLogin"
+        Effect   = "Allow"
+        Action   = ["ecr:GetAuthorizationToken"]
+        Resource = ["*"]
+      },
+      {
+        Sid      = "PullImages"
+        Effect   = "Allow"
+        Action   = ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"]
+        Resource = [for repo in aws_ecr_repository.this : repo.arn]
+      },
+      {
+        Sid      = "WriteLogs"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = [for group in aws_cloudwatch_log_group.this : "${group.arn}:*"]
+      },
+    ]
+  })
+}
+
+resource "aws_iam_role" "task" {
+  for_each = local.services
+
+  name               = "${var.name}-${each.key}-task"
+  description        = "imgpipe ${each.key} containers: exactly the data-plane calls the ${each.key} makes."
+  assume_role_policy = local.ecs_tasks_trust
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy" "task" {
+  for_each = aws_iam_role.task
+
+  name   = "${each.key}-data-plane"
+  role   = each.value.id
+  policy = jsonencode({ Version = "2012-10-17", Statement = local.task_policies[each.key] })
+}
