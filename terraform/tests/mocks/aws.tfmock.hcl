@@ -24,13 +24,15 @@ mock_resource "aws_secretsmanager_secret" {
 }
 mock_resource "aws_lb" {
   defaults = {
-    arn      = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/imgpipe-api/0123456789abcdef"
-    dns_name = "imgpipe-api-123.eu-west-1.elb.amazonaws.com"
+    arn        = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/imgpipe-api/0123456789abcdef"
+    dns_name   = "imgpipe-api-123.eu-west-1.elb.amazonaws.com"
+    arn_suffix = "app/imgpipe-api/0123456789abcdef"
   }
 }
 mock_resource "aws_lb_target_group" {
   defaults = {
-    arn = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/imgpipe-api/0123456789abcdef"
+    arn        = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/imgpipe-api/0123456789abcdef"
+    arn_suffix = "targetgroup/imgpipe-api/0123456789abcdef"
   }
 }
 mock_resource "aws_ecs_cluster" {

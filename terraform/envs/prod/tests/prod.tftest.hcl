@@ -31,16 +31,6 @@ mock_provider "aws" {
       arn = "arn:aws:sns:eu-west-1:123456789012:imgpipe-prod-job-events"
     }
   }
-  mock_resource "aws_lb" {
-    defaults = {
-      arn_suffix = "app/imgpipe-prod-api/0123456789abcdef"
-    }
-  }
-  mock_resource "aws_lb_target_group" {
-    defaults = {
-      arn_suffix = "targetgroup/imgpipe-prod-api/fedcba9876543210"
-    }
-  }
   mock_data "aws_availability_zones" {
     defaults = {
       names = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
