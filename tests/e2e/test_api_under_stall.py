@@ -1,0 +1,77 @@
+"""The API when DynamoDB stalls: the emulator frozen with SIGSTOP (connections hang, nothing is refused).
+
+Client timeouts here are hang detectors, several times the API's deadline: before the fix a request waited out
+botocore's 30 s read timeout five times (~180 s) and then answered 500.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+
+import httpx
+import pytest
+
+from cli.processes import Service, wait_until
+from cli.stack import LocalStack, start_local_stack
+from core.config import Settings
+from tests.support import api_client, create_job
+
+HANG = 40.0  # far beyond the API's 8 s deadline even on two busy cores, far below the ~180 s of the hang
+PROBE = 10.0  # a load balancer's health check gives up well before this
+
+
+@pytest.fixture(scope="module")
+def sstack() -> Iterator[LocalStack]:
+    stack = start_local_stack(Settings(analysis_engine="off"), workers=0)
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@contextmanager
+def frozen(service: Service) -> Iterator[None]:
+    """A stall: the process stops answering but its sockets stay open."""
+    os.kill(service.process.pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(service.process.pid, signal.SIGCONT)
+
+
+def _ready(url: str) -> bool:
+    return httpx.get(f"{url}/readyz", timeout=HANG).status_code == 200
+
+
+def test_requests_answer_503_with_retry_after_while_dynamodb_stalls(sstack: LocalStack) -> None:
+    with api_client(sstack, timeout=HANG) as api:
+        job = create_job(api, filename="a.png", content_type="image/png", size=10)
+        with frozen(sstack.moto):
+            created = api.post("/v1/jobs", json={"filename": "b.png", "content_type": "image/png", "size_bytes": 10})
+            read = api.get(f"/v1/jobs/{job['job_id']}")
+        for response in (created, read):
+            assert response.status_code == 503, response.text
+            assert response.json()["error"]["code"] == "dependency_unavailable"
+            assert int(response.headers["Retry-After"]) > 0
+        # Once DynamoDB is back, so is the API: nothing was left broken.
+        assert api.get(f"/v1/jobs/{job['job_id']}").json()["status"] == "upload_pending"
+
+
+def test_healthz_answers_while_many_readiness_probes_wait_on_a_stall(sstack: LocalStack) -> None:
+    assert sstack.api is not None and sstack.api.url is not None
+    url = sstack.api.url
+    wait_until(lambda: _ready(url), timeout=HANG, what="the API to be ready")
+    with frozen(sstack.moto), ThreadPoolExecutor(max_workers=45) as pool:
+        probes = [pool.submit(httpx.get, f"{url}/readyz", timeout=HANG) for _ in range(45)]
+        # More probes than the route thread pool has threads (40): liveness must not queue behind them.
+        for _ in range(5):
+            assert httpx.get(f"{url}/healthz", timeout=PROBE).json() == {"status": "ok"}
+        answers = [p.result() for p in probes]
+    # Every probe answered; those within `readyz_cache_seconds` of the last good check may reuse its "ready".
+    assert {a.status_code for a in answers} <= {200, 503} and 503 in {a.status_code for a in answers}
+    assert {a.json()["error"]["code"] for a in answers if a.status_code == 503} == {"not_ready"}
+    wait_until(lambda: _ready(url), timeout=HANG, what="readiness to come back after the stall")
