@@ -14,6 +14,7 @@ import logging
 import time
 
 import anyio
+from starlette.routing import Match, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import INVALID_API_KEY, MISSING_API_KEY, imgpipe_error_response
@@ -89,15 +90,22 @@ class ApiKeys:
 
 
 class RequireApiKey:
-    """ASGI middleware: requests under `prefix` without a valid key get 401 before their body is read."""
+    """ASGI middleware: requests for a route under `prefix` without a valid key get 401 before their body is read.
+    Requests no route takes (unknown path, wrong method) go on to their 404/405, which read no body either."""
 
-    def __init__(self, app: ASGIApp, keys: ApiKeys, prefix: str = "/v1/") -> None:
+    def __init__(self, app: ASGIApp, keys: ApiKeys, router: Router, prefix: str = "/v1/") -> None:
         self.app = app
         self.keys = keys
+        self.router = router
         self.prefix = prefix
 
+    def _guarded(self, scope: Scope) -> bool:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+            return False
+        return any(route.matches(scope)[0] is Match.FULL for route in self.router.routes)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(self.prefix):
+        if self._guarded(scope):
             header = API_KEY_HEADER.lower().encode()
             raw = next((v for k, v in scope["headers"] if k == header), None)
             try:

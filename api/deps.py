@@ -14,6 +14,7 @@ from fastapi.security import APIKeyHeader
 from api.auth import API_KEY_HEADER, ApiKeys
 from core.aws import AwsClients
 from core.config import Settings
+from core.idempotency import IdempotencyStore
 from core.store import JobStore
 
 
@@ -29,9 +30,14 @@ async def get_job_store(request: Request) -> JobStore:
     return request.app.state.job_store  # type: ignore[no-any-return]
 
 
+async def get_idempotency_store(request: Request) -> IdempotencyStore:
+    return request.app.state.idempotency  # type: ignore[no-any-return]
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ClientsDep = Annotated[AwsClients, Depends(get_clients)]
 JobStoreDep = Annotated[JobStore, Depends(get_job_store)]
+IdempotencyDep = Annotated[IdempotencyStore, Depends(get_idempotency_store)]
 
 _api_key_header = APIKeyHeader(
     name=API_KEY_HEADER, auto_error=False, description="Your API key (the local stack prints its key at start)."

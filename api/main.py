@@ -12,6 +12,7 @@ from api.readiness import ReadinessProbe
 from api.routes import health, jobs, limits
 from core.aws import AwsClients
 from core.config import Settings, get_settings
+from core.idempotency import IdempotencyStore
 from core.logs import configure_logging
 from core.store import JobStore
 
@@ -59,10 +60,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.clients = clients
     app.state.api_keys = api_keys
     app.state.job_store = JobStore(clients.dynamodb, settings.jobs_table)
+    app.state.idempotency = IdempotencyStore(clients.dynamodb, settings.jobs_table)
     app.state.readiness = ReadinessProbe(app.state.job_store, settings.readyz_cache_seconds)
     # Added last = outermost: the deadline covers everything, then the body limit, then the key check, all before
     # FastAPI reads the body.
-    app.add_middleware(RequireApiKey, keys=api_keys)
+    app.add_middleware(RequireApiKey, keys=api_keys, router=app.router)
     app.add_middleware(BodyLimit, limit=settings.api_max_body_bytes)
     app.add_middleware(Deadline, seconds=settings.api_deadline_seconds)
     install_error_handlers(app)
