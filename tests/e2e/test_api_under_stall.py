@@ -1,4 +1,5 @@
-"""The API when DynamoDB stalls: the emulator frozen with SIGSTOP (connections hang, nothing is refused).
+"""The API when DynamoDB stalls (the emulator frozen with SIGSTOP: connections hang, nothing is refused) or is
+unreachable (connections refused).
 
 Client timeouts here are hang detectors, several times the API's deadline: before the fix a request waited out
 botocore's 30 s read timeout five times (~180 s) and then answered 500.
@@ -15,8 +16,8 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
-from cli.processes import Service, wait_until
-from cli.stack import LocalStack, start_local_stack
+from cli.processes import Service, free_port, start_api, wait_until
+from cli.stack import EMULATOR_CREDENTIALS, LocalStack, start_local_stack
 from core.config import Settings
 from tests.support import api_client, create_job
 
@@ -75,3 +76,23 @@ def test_healthz_answers_while_many_readiness_probes_wait_on_a_stall(sstack: Loc
     assert {a.status_code for a in answers} <= {200, 503} and 503 in {a.status_code for a in answers}
     assert {a.json()["error"]["code"] for a in answers if a.status_code == 503} == {"not_ready"}
     wait_until(lambda: _ready(url), timeout=HANG, what="readiness to come back after the stall")
+
+
+def test_an_unreachable_dynamodb_gives_503_not_500() -> None:
+    nowhere = f"http://127.0.0.1:{free_port()}"  # nothing listens: every connection is refused
+    api = start_api({**EMULATOR_CREDENTIALS, **Settings(aws_endpoint_url=nowhere).to_env()})
+    try:
+        headers = {"X-API-Key": Settings().api_keys[0].get_secret_value()}
+        created = httpx.post(
+            f"{api.url}/v1/jobs",
+            json={"filename": "a.png", "content_type": "image/png", "size_bytes": 10},
+            headers=headers,
+            timeout=HANG,
+        )
+        assert created.status_code == 503, created.text
+        assert created.json()["error"]["code"] == "dependency_unavailable"
+        assert "Retry-After" in created.headers
+        assert httpx.get(f"{api.url}/readyz", timeout=HANG).json()["error"]["code"] == "not_ready"
+        assert httpx.get(f"{api.url}/healthz", timeout=PROBE).json() == {"status": "ok"}
+    finally:
+        api.stop()
