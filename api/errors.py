@@ -210,7 +210,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
-        return error_response(exc.status_code, code, _http_message(request, exc), headers=exc.headers)
+        details = getattr(exc, "details", None)  # api/guards.BodyTooLarge carries the limit
+        return error_response(exc.status_code, code, _http_message(request, exc), details, headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

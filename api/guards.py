@@ -38,6 +38,7 @@ class BodyTooLarge(HTTPException):
 
     def __init__(self, limit: int) -> None:
         super().__init__(413, body_too_large_message(limit))
+        self.details = {"max_bytes": limit}
 
 
 class BodyLimit:

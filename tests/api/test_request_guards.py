@@ -79,6 +79,7 @@ def test_oversized_bodies_get_413_whether_declared_or_streamed(keyed: httpx.Clie
     for response in (declared, streamed):
         assert response.status_code == 413, response.text
         assert response.json()["error"]["code"] == "body_too_large"
+        assert response.json()["error"]["details"] == {"max_bytes": LIMIT}
     # A small body still goes through.
     assert keyed.post("/v1/jobs", json=GOOD).status_code == 201
 
