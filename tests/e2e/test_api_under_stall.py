@@ -62,6 +62,20 @@ def test_requests_answer_503_with_retry_after_while_dynamodb_stalls(sstack: Loca
         assert api.get(f"/v1/jobs/{job['job_id']}").json()["status"] == "upload_pending"
 
 
+def test_more_requests_than_threads_all_answer_503_during_a_stall(sstack: LocalStack) -> None:
+    """80 creates, twice the route thread pool: those that wait for a thread find their deadline spent and are
+    refused without calling AWS, so none waits for more than about one deadline."""
+    assert sstack.api is not None
+    url, headers = sstack.api.url, {"X-API-Key": sstack.settings.api_keys[0].get_secret_value()}
+    body = {"filename": "c.png", "content_type": "image/png", "size_bytes": 10}
+    with frozen(sstack.moto), ThreadPoolExecutor(max_workers=80) as pool:
+        answers = list(
+            pool.map(lambda _: httpx.post(f"{url}/v1/jobs", json=body, headers=headers, timeout=HANG), range(80))
+        )
+    assert {a.status_code for a in answers} == {503}
+    assert {a.json()["error"]["code"] for a in answers} == {"dependency_unavailable"}
+
+
 def test_healthz_answers_while_many_readiness_probes_wait_on_a_stall(sstack: LocalStack) -> None:
     assert sstack.api is not None and sstack.api.url is not None
     url = sstack.api.url
