@@ -28,6 +28,7 @@ class ReadinessProbe:
         self._cache_seconds = cache_seconds
         self._last: Readiness | None = None
         self._fresh_until = 0.0
+        self._checks = 0  # completed checks: a probe that waited on one uses its answer, even uncached
         self._lock: asyncio.Lock | None = None
         self._limiter: anyio.CapacityLimiter | None = None
 
@@ -39,13 +40,15 @@ class ReadinessProbe:
             return fresh
         if self._lock is None:  # created on the event loop, at first use
             self._lock, self._limiter = asyncio.Lock(), anyio.CapacityLimiter(1)
+        seen = self._checks
         async with self._lock:
-            if (fresh := self._fresh()) is not None:
-                return fresh  # the check this probe waited on answered it
+            if self._checks != seen and self._last is not None:
+                return self._last  # the check this probe waited on answered it
             try:
                 await anyio.to_thread.run_sync(self._store.ping, limiter=self._limiter)
                 self._last = Readiness(True)
             except Exception as exc:  # any failure to reach the table means not ready
                 self._last = Readiness(False, type(exc).__name__)
             self._fresh_until = time.monotonic() + self._cache_seconds
+            self._checks += 1
             return self._last
