@@ -1,51 +1,54 @@
-"""FastAPI dependencies, each exported as an Annotated alias so a route's signature reads as its needs."""
+"""FastAPI dependencies, each exported as an Annotated alias so a route's signature reads as its needs.
+
+They are `async def` because they do no I/O: FastAPI runs sync dependencies in the route thread pool, which a
+stalled AWS dependency can fill.
+"""
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 
-from api.errors import INVALID_API_KEY, MISSING_API_KEY
+from api.auth import API_KEY_HEADER, ApiKeys
 from core.aws import AwsClients
 from core.config import Settings
-from core.errors import AuthError
+from core.idempotency import IdempotencyStore
 from core.store import JobStore
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def get_clients(request: Request) -> AwsClients:
+async def get_clients(request: Request) -> AwsClients:
     return request.app.state.clients  # type: ignore[no-any-return]
 
 
-def get_job_store(request: Request) -> JobStore:
+async def get_job_store(request: Request) -> JobStore:
     return request.app.state.job_store  # type: ignore[no-any-return]
+
+
+async def get_idempotency_store(request: Request) -> IdempotencyStore:
+    return request.app.state.idempotency  # type: ignore[no-any-return]
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ClientsDep = Annotated[AwsClients, Depends(get_clients)]
 JobStoreDep = Annotated[JobStore, Depends(get_job_store)]
+IdempotencyDep = Annotated[IdempotencyStore, Depends(get_idempotency_store)]
 
 _api_key_header = APIKeyHeader(
-    name="X-API-Key", auto_error=False, description="Your API key (the local stack prints its key at start)."
+    name=API_KEY_HEADER, auto_error=False, description="Your API key (the local stack prints its key at start)."
 )
 
 
-def require_api_key(settings: SettingsDep, key: Annotated[str | None, Security(_api_key_header)]) -> str:
-    if not key:
-        raise AuthError(MISSING_API_KEY.message, code=MISSING_API_KEY.code)
-    # Compare against every key in constant time, without stopping at the first match.
-    matched = False
-    for candidate in settings.api_keys:
-        matched |= hmac.compare_digest(key.encode(), candidate.get_secret_value().encode())
-    if not matched:
-        raise AuthError(INVALID_API_KEY.message, code=INVALID_API_KEY.code)
-    return key
+async def require_api_key(request: Request, key: Annotated[str | None, Security(_api_key_header)]) -> str:
+    """The caller's key. api/auth.RequireApiKey already refused bad keys before the body was read; this declares
+    the header in OpenAPI and hands the key to routes (the check is repeated: the keys are cached, it costs nothing)."""
+    keys: ApiKeys = request.app.state.api_keys
+    return await keys.check(key)
 
 
 ApiKeyDep = Annotated[str, Depends(require_api_key)]

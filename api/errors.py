@@ -13,12 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from core.deadline import DependencyUnavailableError, is_unavailable
 from core.errors import ImgpipeError
 
 log = logging.getLogger(__name__)
@@ -120,6 +122,26 @@ VALIDATION_ERROR = DocumentedError(
     "Invalid request: body.size_bytes: Input should be greater than 0. See /docs for the request's schema.",
     {"errors": [{"location": "body.size_bytes", "message": "Input should be greater than 0"}]},
 )
+BODY_TOO_LARGE = DocumentedError(
+    413,
+    "body_too_large",
+    "the request body is over the API's limit (64 KiB by default)",
+    "The request body is over 65536 bytes, the most this API reads. Requests here are small JSON documents.",
+    {"max_bytes": 65536},
+)
+INVALID_BODY = DocumentedError(
+    400,
+    "invalid_body",
+    "the body is not JSON the API can read (not UTF-8, nested too deep, integers too long)",
+    "The request body could not be read as JSON: send UTF-8 JSON without deeply nested values or integers of "
+    "thousands of digits.",
+)
+DEPENDENCY_UNAVAILABLE = DocumentedError(
+    503,
+    "dependency_unavailable",
+    "an AWS service the API needs is down or too slow; retry after `Retry-After` seconds",
+    "An AWS dependency did not answer within this request's deadline. Retry after the Retry-After header's seconds.",
+)
 INTERNAL_ERROR = DocumentedError(
     500,
     "internal_error",
@@ -127,17 +149,32 @@ INTERNAL_ERROR = DocumentedError(
     "Unexpected server error; retry, and report it if it persists.",
 )
 
-# Error responses every authenticated route documents in OpenAPI.
-AUTH_ERRORS = responses(MISSING_API_KEY, INVALID_API_KEY)
-VALIDATION_ERRORS = responses(VALIDATION_ERROR)
+# Errors any route with a JSON body can answer with (checked before the route runs).
+BODY_ERRORS = (BODY_TOO_LARGE, INVALID_BODY)
+
+RETRY_AFTER_SECONDS = 5
+
+_HTTP_CODES = {
+    400: INVALID_BODY.code,  # FastAPI's only 400: a body it could not decode or parse
+    404: "not_found",
+    405: "method_not_allowed",
+    401: "unauthorized",
+    403: "forbidden",
+    413: BODY_TOO_LARGE.code,  # api/guards.py: a streamed body past the limit
+}
 
 
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
+def imgpipe_error_response(exc: ImgpipeError) -> JSONResponse:
+    # A 503 is a promise that retrying can work: say when (RFC 9110 Retry-After).
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if exc.http_status == 503 else None
+    return error_response(exc.http_status, exc.code, exc.message, exc.details, headers=headers)
 
 
 def _http_message(request: Request, exc: StarletteHTTPException) -> str:
     if exc.status_code == 404 and exc.detail == "Not Found":
         return f"Nothing at {request.url.path}. The API's routes are listed at /docs; the results page is at /ui."
+    if exc.status_code == 400:
+        return INVALID_BODY.message
     if exc.status_code == 405:
         allowed = (exc.headers or {}).get("Allow", "")
         return f"{request.method} is not allowed on {request.url.path}" + (
@@ -149,7 +186,17 @@ def _http_message(request: Request, exc: StarletteHTTPException) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ImgpipeError)
     async def _imgpipe_error(_: Request, exc: ImgpipeError) -> JSONResponse:
-        return error_response(exc.http_status, exc.code, exc.message, exc.details)
+        return imgpipe_error_response(exc)
+
+    @app.exception_handler(BotoCoreError)
+    @app.exception_handler(ClientError)
+    async def _aws_error(_: Request, exc: Exception) -> JSONResponse:
+        # A dependency that is down is not our bug: 503 with Retry-After, not 500.
+        if is_unavailable(exc):
+            log.warning("dependency unavailable: %s", exc)
+            return imgpipe_error_response(DependencyUnavailableError(DEPENDENCY_UNAVAILABLE.message))
+        log.error("AWS call failed", exc_info=exc)
+        return error_response(500, INTERNAL_ERROR.code, INTERNAL_ERROR.message)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -163,7 +210,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
-        return error_response(exc.status_code, code, _http_message(request, exc), headers=exc.headers)
+        details = getattr(exc, "details", None)  # api/guards.BodyTooLarge carries the limit
+        return error_response(exc.status_code, code, _http_message(request, exc), details, headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from api.auth import ApiKeys, RequireApiKey
 from api.errors import install_error_handlers
+from api.guards import BodyLimit, Deadline
 from api.pages import install_pages, offered_dev_key
+from api.readiness import ReadinessProbe
 from api.routes import health, jobs, limits
 from core.aws import AwsClients
 from core.config import Settings, get_settings
+from core.idempotency import IdempotencyStore
 from core.logs import configure_logging
 from core.store import JobStore
 
@@ -50,10 +54,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
     )
-    clients = AwsClients(settings)
+    clients = AwsClients.for_api(settings)
+    api_keys = ApiKeys(settings, clients)
     app.state.settings = settings
     app.state.clients = clients
+    app.state.api_keys = api_keys
     app.state.job_store = JobStore(clients.dynamodb, settings.jobs_table)
+    app.state.idempotency = IdempotencyStore(clients.dynamodb, settings.jobs_table)
+    app.state.readiness = ReadinessProbe(app.state.job_store, settings.readyz_cache_seconds)
+    # Added last = outermost: the deadline covers everything, then the body limit, then the key check, all before
+    # FastAPI reads the body.
+    app.add_middleware(RequireApiKey, keys=api_keys, router=app.router)
+    app.add_middleware(BodyLimit, limit=settings.api_max_body_bytes)
+    app.add_middleware(Deadline, seconds=settings.api_deadline_seconds)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(jobs.router)

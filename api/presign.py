@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import math
+from datetime import datetime
 
 from api.schemas import UploadInstructions
 from core.aws import AwsClients
+from core.jobs import utcnow
 
 
-def upload_post(clients: AwsClients, key: str, content_type: str, now: datetime) -> UploadInstructions:
-    """A presigned POST whose policy pins the key, the Content-Type and the allowed size range."""
+def upload_post(clients: AwsClients, key: str, content_type: str, expires_at: datetime) -> UploadInstructions:
+    """A presigned POST whose policy pins the key, the Content-Type and the allowed size range, valid until
+    `expires_at` (the job's upload window: a replayed create gets the same window, not a fresh one)."""
     s = clients.settings
+    expires_in = max(1, math.ceil((expires_at - utcnow()).total_seconds()))
     post = clients.s3_public.generate_presigned_post(
         Bucket=s.uploads_bucket,
         Key=key,  # boto3 adds the {"key": key} and {"bucket": ...} conditions itself
         Fields={"Content-Type": content_type},
         Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, s.max_upload_bytes]],
-        ExpiresIn=s.upload_url_ttl_seconds,
+        ExpiresIn=expires_in,
     )
-    return UploadInstructions(
-        url=post["url"], fields=post["fields"], expires_at=now + timedelta(seconds=s.upload_url_ttl_seconds)
-    )
+    return UploadInstructions(url=post["url"], fields=post["fields"], expires_at=expires_at)
 
 
 def download_url(clients: AwsClients, key: str) -> str:

@@ -11,12 +11,14 @@ from botocore.config import Config
 from botocore.exceptions import EndpointConnectionError
 
 from core.config import Settings
+from core.deadline import guard
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_events.client import EventBridgeClient
     from mypy_boto3_rekognition.client import RekognitionClient
     from mypy_boto3_s3.client import S3Client
+    from mypy_boto3_secretsmanager.client import SecretsManagerClient
     from mypy_boto3_sns.client import SNSClient
     from mypy_boto3_sqs.client import SQSClient
 
@@ -24,18 +26,26 @@ if TYPE_CHECKING:
 class AwsClients:
     """Lazily built, thread-safe boto3 clients for one Settings (boto3 clients may be shared across threads)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, api: bool = False) -> None:
+        """`api=True`: short timeouts and few attempts, bounded by each request's deadline (core/deadline.py), so a
+        stalled dependency answers a client in seconds; the worker keeps patient defaults (it has no one waiting)."""
         self.settings = settings
+        self.api = api
         # A session of our own: the default session is not thread-safe to create clients from.
         self._session = boto3.session.Session(region_name=settings.aws_region)
 
+    @classmethod
+    def for_api(cls, settings: Settings) -> AwsClients:
+        return cls(settings, api=True)
+
     def _config(self, **extra: Any) -> Config:
         # botocore's standard retry mode handles throttling and transient 5xx with backoff; no loops of our own.
+        s = self.settings
         options: dict[str, Any] = {
-            "retries": {"mode": "standard", "max_attempts": self.settings.aws_max_attempts},
-            "connect_timeout": 5,
-            "read_timeout": 30,
-            "max_pool_connections": max(10, self.settings.worker_concurrency * 2),
+            "retries": {"mode": "standard", "max_attempts": s.api_aws_max_attempts if self.api else s.aws_max_attempts},
+            "connect_timeout": s.api_aws_connect_timeout_seconds if self.api else 5,
+            "read_timeout": s.api_aws_read_timeout_seconds if self.api else 30,
+            "max_pool_connections": max(10, s.worker_concurrency * 2),
         }
         return Config(**(options | extra))
 
@@ -47,6 +57,10 @@ class AwsClients:
         )
         if self.settings.fault_injection_rate:
             client.meta.events.register("before-send", self._inject_fault)
+        if self.api:
+            # Worst case of one attempt: a connect that times out, or a connect then a read that does.
+            attempt = self.settings.api_aws_connect_timeout_seconds + self.settings.api_aws_read_timeout_seconds
+            client.meta.events.register("before-send", guard(attempt))
         return client
 
     def _inject_fault(self, request: Any, **_: Any) -> None:
@@ -74,6 +88,10 @@ class AwsClients:
     @cached_property
     def dynamodb(self) -> DynamoDBClient:
         return self.client("dynamodb")  # type: ignore[no-any-return]
+
+    @cached_property
+    def secretsmanager(self) -> SecretsManagerClient:
+        return self.client("secretsmanager")  # type: ignore[no-any-return]
 
     @cached_property
     def sqs(self) -> SQSClient:

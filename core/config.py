@@ -66,6 +66,36 @@ class Settings(BaseSettings):
         default_factory=lambda: [SecretStr(LOCAL_DEV_API_KEY)],
         description="Accepted values of the `X-API-Key` header (JSON list).",
     )
+    api_keys_secret_id: str | None = Field(
+        None,
+        description="Secrets Manager secret (ARN or name) holding the JSON list of API keys. Set: the API reads it at "
+        "run time (cached `api_keys_cache_seconds`) instead of `api_keys`, so a rotation needs no deploy.",
+    )
+    api_keys_cache_seconds: int = Field(
+        300, ge=0, le=3600, description="How long the API keeps the keys read from `api_keys_secret_id`."
+    )
+    api_deadline_seconds: float = Field(
+        8,
+        gt=0,
+        le=60,
+        description="Every API request answers within about this long: AWS calls that cannot finish in time are not "
+        "started and the request gets `503 dependency_unavailable`.",
+    )
+    api_aws_connect_timeout_seconds: float = Field(
+        1, gt=0, le=30, description="API only: connect timeout of each AWS call attempt (the worker keeps 5 s)."
+    )
+    api_aws_read_timeout_seconds: float = Field(
+        2, gt=0, le=60, description="API only: read timeout of each AWS call attempt (the worker keeps 30 s)."
+    )
+    api_aws_max_attempts: int = Field(
+        2, ge=1, le=10, description="API only: botocore attempts per AWS call (the worker uses `aws_max_attempts`)."
+    )
+    api_max_body_bytes: int = Field(
+        64 * 1024, ge=1024, description="Largest request body the API reads; larger ones get `413 body_too_large`."
+    )
+    readyz_cache_seconds: float = Field(
+        2, ge=0, le=60, description="`/readyz` reuses its last answer this long; concurrent probes share one check."
+    )
     max_upload_bytes: int = Field(20 * MiB, ge=1, description="Largest upload accepted, in bytes.")
     upload_url_ttl_seconds: int = Field(
         900, ge=60, le=7 * 24 * 3600, description="How long a presigned upload stays valid."
@@ -177,14 +207,29 @@ class Settings(BaseSettings):
             return {**data, "analysis_engine": "rekognition"}
         return data
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_default_keys_outside_local(cls, data: Any) -> Any:
+        # Outside `local` the dev key is never a default: the worker needs no keys at all and the API reads its own
+        # (api_keys or api_keys_secret_id; create_app refuses to start with neither).
+        if isinstance(data, dict) and data.get("environment", "local") != "local" and data.get("api_keys") is None:
+            return {**data, "api_keys": []}
+        return data
+
+    @model_validator(mode="after")
+    def _deadline_fits_an_attempt(self) -> Settings:
+        # A deadline shorter than one attempt's worst case would refuse every AWS call (core/deadline.py).
+        attempt = self.api_aws_connect_timeout_seconds + self.api_aws_read_timeout_seconds
+        if self.api_deadline_seconds <= attempt:
+            raise ValueError(f"api_deadline_seconds must exceed one attempt's connect + read timeouts ({attempt} s)")
+        return self
+
     @model_validator(mode="after")
     def _no_dev_key_outside_local(self) -> Settings:
         # Like the FastAPI template's `changethis` check: the published dev key must never guard a real deployment.
         if self.environment != "local":
             if any(k.get_secret_value() == LOCAL_DEV_API_KEY for k in self.api_keys):
                 raise ValueError("the local dev API key is not allowed when environment is not 'local'")
-            if not self.api_keys:
-                raise ValueError("api_keys must not be empty")
             if self.fault_injection_rate:
                 raise ValueError("fault_injection_rate is for local chaos testing only")
         return self

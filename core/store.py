@@ -53,12 +53,28 @@ class JobStore:
         """Raises when the table cannot be reached (readiness)."""
         self._db.describe_table(TableName=self._table)
 
-    def create(self, job: Job) -> None:
-        self._db.put_item(
-            TableName=self._table,
-            Item=_to_item(job),
-            ConditionExpression="attribute_not_exists(job_id)",
-        )
+    def create(self, job: Job) -> Job:
+        """Store a new job, or find the one already stored under its id; returns the job as stored.
+
+        Safe to retry: when botocore retries a put whose first attempt was written but whose answer was lost, the
+        retry fails the "must not exist" condition and the item it finds is this very job (compare with `==`).
+        """
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item=_to_item(job),
+                ConditionExpression="attribute_not_exists(job_id)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if not _is_condition_failure(exc):
+                raise
+            existing: dict[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
+            stored = _from_item(existing) if existing else self.get(job.job_id)
+            if stored is None:  # removed in between (TTL): nothing of ours to recognise
+                raise
+            return stored
+        return job
 
     def get(self, job_id: str) -> Job | None:
         item = self._db.get_item(TableName=self._table, Key={"job_id": {"S": job_id}}, ConsistentRead=True)

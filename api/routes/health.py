@@ -1,9 +1,11 @@
+"""Health probes. Both are `async def`: they run on the event loop, never queue behind routes in the thread pool."""
+
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
-from api.deps import JobStoreDep
-from api.errors import INTERNAL_ERROR, DocumentedError, error_response, responses
+from api.errors import INTERNAL_ERROR, RETRY_AFTER_SECONDS, DocumentedError, error_response, responses
+from api.readiness import ReadinessProbe
 from api.schemas import HealthResponse
 
 router = APIRouter(tags=["health"])
@@ -20,29 +22,31 @@ NOT_READY = DocumentedError(
 @router.get(
     "/healthz",
     summary="Liveness: the process is up",
-    description="Answers without touching any dependency. No API key.",
+    description="Answers without touching any dependency or the route thread pool. No API key.",
     response_model=HealthResponse,
     responses=responses(INTERNAL_ERROR),
 )
-def healthz() -> HealthResponse:
+async def healthz() -> HealthResponse:
     return HealthResponse(status="ok")
 
 
 @router.get(
     "/readyz",
     summary="Readiness: the job table is reachable",
-    description="Reads the job table's description; `503 not_ready` when it cannot. No API key.",
+    description="Reads the job table's description, within the request deadline; `503 not_ready` when it cannot. "
+    "Concurrent probes share one check and its answer is reused for `readyz_cache_seconds`. No API key.",
     response_model=HealthResponse,
     responses=responses(NOT_READY, INTERNAL_ERROR),
 )
-def readyz(store: JobStoreDep) -> object:
-    try:
-        store.ping()
-    except Exception as exc:  # any failure to reach the table means not ready
+async def readyz(request: Request) -> object:
+    probe: ReadinessProbe = request.app.state.readiness
+    readiness = await probe.check()
+    if not readiness.ready:
         return error_response(
             503,
             NOT_READY.code,
-            f"The job table cannot be reached: {type(exc).__name__}. Check IMGPIPE_AWS_ENDPOINT_URL, the "
+            f"The job table cannot be reached: {readiness.reason}. Check IMGPIPE_AWS_ENDPOINT_URL, the "
             "credentials and that the table exists; the probe tries again on its next call.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
     return HealthResponse(status="ready")

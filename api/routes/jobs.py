@@ -6,10 +6,12 @@ import uuid
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Query, Response, status
+from fastapi import APIRouter, Body, Header, Path, Query, Response, status
 
-from api.deps import ApiKeyDep, ClientsDep, JobStoreDep, SettingsDep
+from api.deps import ApiKeyDep, ClientsDep, IdempotencyDep, JobStoreDep, SettingsDep
 from api.errors import (
+    BODY_ERRORS,
+    DEPENDENCY_UNAVAILABLE,
     INTERNAL_ERROR,
     INVALID_API_KEY,
     MISSING_API_KEY,
@@ -29,6 +31,7 @@ from api.schemas import (
 )
 from core.analysis import analysis_view
 from core.errors import FileTooLargeError, NotFoundError, RequestError, UnsupportedContentTypeError
+from core.idempotency import fingerprint, record_id
 from core.jobs import Job, JobErrorInfo, JobStatus, new_job, utcnow
 from core.keys import upload_key
 
@@ -62,11 +65,33 @@ JOB_NOT_FOUND = DocumentedError(
     "were created.",
 )
 
+IDEMPOTENCY_KEY_REUSED = DocumentedError(
+    409,
+    "idempotency_key_reused",
+    "the `Idempotency-Key` was used with a different body in the last 24 hours",
+    "This Idempotency-Key was already used with a different request body in the last 24 hours. Use a new key for "
+    "a new request.",
+)
+
 _CREATE_ERRORS = responses(
-    MISSING_API_KEY, INVALID_API_KEY, FILE_TOO_LARGE, UNSUPPORTED_CONTENT_TYPE, VALIDATION_ERROR, INTERNAL_ERROR
+    *BODY_ERRORS,
+    MISSING_API_KEY,
+    INVALID_API_KEY,
+    FILE_TOO_LARGE,
+    UNSUPPORTED_CONTENT_TYPE,
+    VALIDATION_ERROR,
+    IDEMPOTENCY_KEY_REUSED,
+    INTERNAL_ERROR,
+    DEPENDENCY_UNAVAILABLE,
 )
 _GET_ERRORS = responses(
-    INVALID_JOB_ID, MISSING_API_KEY, INVALID_API_KEY, JOB_NOT_FOUND, VALIDATION_ERROR, INTERNAL_ERROR
+    INVALID_JOB_ID,
+    MISSING_API_KEY,
+    INVALID_API_KEY,
+    JOB_NOT_FOUND,
+    VALIDATION_ERROR,
+    INTERNAL_ERROR,
+    DEPENDENCY_UNAVAILABLE,
 )
 
 _CREATE_EXAMPLES = {
@@ -87,17 +112,28 @@ _EXPIRED = JobErrorInfo(
     status_code=status.HTTP_201_CREATED,
     summary="Create a job and get a presigned upload",
     description="Records the job as `upload_pending` and returns a presigned S3 POST. Upload the file with it; "
-    "processing starts by itself once the upload lands.",
+    "processing starts by itself once the upload lands. Safe to retry with an `Idempotency-Key`: the same key and "
+    "body within 24 hours return the same job (`201`, header `Idempotent-Replayed: true`).",
     response_description="The job, and the presigned POST to upload its file with.",
     responses=_CREATE_ERRORS,
 )
 def create_job(
     body: Annotated[CreateJobRequest, Body(openapi_examples=_CREATE_EXAMPLES)],
     response: Response,
-    _: ApiKeyDep,
+    api_key: ApiKeyDep,
     settings: SettingsDep,
     clients: ClientsDep,
     store: JobStoreDep,
+    idempotency: IdempotencyDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            min_length=1,
+            max_length=255,
+            description="Any unique string (a UUID, say) that makes retrying this create safe: the same key and "
+            "body within 24 hours return the same job; the same key with another body is refused with `409`.",
+        ),
+    ] = None,
 ) -> CreateJobResponse:
     content_type = body.content_type.split(";")[0].strip().lower()
     accepted = settings.accepted_content_types
@@ -115,20 +151,32 @@ def create_job(
 
     now = utcnow()
     job_id = str(uuid.uuid4())
-    key = upload_key(job_id)
+    if idempotency_key is not None:
+        record = record_id(api_key, idempotency_key)
+        job_id = idempotency.bind(record, fingerprint(body.model_dump(mode="json")), job_id, now)
     job = new_job(
         job_id=job_id,
         filename=body.filename,
         content_type=content_type,
         declared_size=body.size_bytes,
-        upload_key=key,
+        upload_key=upload_key(job_id),
         upload_window=timedelta(seconds=settings.upload_url_ttl_seconds),
         retention=timedelta(days=settings.job_retention_days),
         now=now,
     )
-    store.create(job)
+    # The job already stored under this id is either this very job (a retried put whose first attempt landed) or,
+    # with an idempotency key, the job an earlier request created: replay it.
+    stored = store.create(job)
+    if stored != job:
+        if idempotency_key is None:  # a uuid4 collision: never expected
+            raise RuntimeError(f"job id {job_id} is taken by another job")
+        response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = f"{router.prefix}/{job_id}"
-    return CreateJobResponse(job_id=job_id, status=job.status, upload=upload_post(clients, key, content_type, now))
+    return CreateJobResponse(
+        job_id=job_id,
+        status=stored.status_at(now),
+        upload=upload_post(clients, stored.upload_key, stored.content_type, stored.upload_expires_at),
+    )
 
 
 @router.get(

@@ -96,6 +96,9 @@ def test_documented_errors_are_the_errors_sent(stack: LocalStack, api_key: str, 
                 "/v1/jobs", json={"filename": "a.gif", "content_type": "image/gif", "size_bytes": 10}
             ),
             ("/v1/jobs", "post", "422"): client.post("/v1/jobs", json={"filename": "a.png"}),
+            ("/v1/jobs", "post", "400"): client.post(
+                "/v1/jobs", content=b"[" * 10_000, headers={"Content-Type": "application/json"}
+            ),
             ("/v1/jobs/{job_id}", "get", "400"): client.get("/v1/jobs/nope"),
             ("/v1/jobs/{job_id}", "get", "404"): client.get("/v1/jobs/00000000-0000-4000-8000-000000000000"),
             ("/v1/limits", "get", "401"): client.get("/v1/limits", headers={"X-API-Key": "wrong"}),

@@ -7,11 +7,21 @@ from core.config import LOCAL_DEV_API_KEY, Settings
 from core.jobs import TRANSITIONS, JobStatus
 
 
-def test_the_dev_key_is_refused_outside_local() -> None:
+def test_the_dev_key_is_refused_outside_local(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("IMGPIPE_API_KEYS", raising=False)
     with pytest.raises(ValidationError, match="local dev API key"):
-        Settings(environment="aws")
+        Settings(environment="aws", api_keys=[SecretStr(LOCAL_DEV_API_KEY)])
     assert Settings(environment="aws", api_keys=[SecretStr("a-real-secret")]).environment == "aws"
     assert Settings().api_keys[0].get_secret_value() == LOCAL_DEV_API_KEY
+    # Outside local there is no default key: the worker needs none, and the API refuses to start without a source.
+    assert Settings(environment="aws").api_keys == []
+    monkeypatch.setenv("IMGPIPE_ENVIRONMENT", "aws")
+    assert Settings().api_keys == []
+
+
+def test_the_api_deadline_must_fit_one_attempt() -> None:
+    with pytest.raises(ValidationError, match="api_deadline_seconds"):
+        Settings(api_deadline_seconds=2, api_aws_connect_timeout_seconds=1, api_aws_read_timeout_seconds=2)
 
 
 def test_settings_survive_the_trip_through_env(monkeypatch: pytest.MonkeyPatch) -> None:

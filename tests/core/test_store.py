@@ -97,12 +97,14 @@ def test_fail_records_the_error(store: JobStore) -> None:
     assert failed.error == JobErrorInfo(code="corrupt_image", message="bad bytes")
 
 
-def test_create_refuses_an_existing_id(store: JobStore) -> None:
-    from botocore.exceptions import ClientError
-
+def test_create_never_overwrites_and_recognises_its_own_job(store: JobStore) -> None:
     job = _pending(store)
-    with pytest.raises(ClientError):
-        store.create(job)
+    # A retried put of the same job (its first answer lost) finds that very job: the caller can tell.
+    assert store.create(job) == job
+    # Another job under the same id is refused: the stored one comes back, unchanged.
+    other = job.model_copy(update={"filename": "other.png"})
+    assert store.create(other) == job != other
+    assert store.get(job.job_id) == job
 
 
 def test_only_jobs_that_ran_out_of_retries_can_be_claimed_again(store: JobStore) -> None:
