@@ -36,13 +36,7 @@ HOLD_COMPLETE = {
     "seconds": 300,
 }
 FAIL_COMPLETE = {"service": "dynamodb", "operation": "UpdateItem", "match": '"completed"', "action": "fail"}
-SLOW_CLAIM = {
-    "service": "dynamodb",
-    "operation": "UpdateItem",
-    "match": "ADD attempts",
-    "action": "delay",
-    "seconds": 4,
-}
+STALL_BEFORE_CLAIM = {"action": "stall", "seconds": 3}
 FAIL_ALL_BUT_CLAIM = {"service": "dynamodb", "operation": "UpdateItem", "unless": "ADD attempts", "action": "fail"}
 NO_KEEPALIVE = {"service": "sqs", "operation": "ChangeMessageVisibility", "action": "fail"}
 
@@ -108,6 +102,7 @@ def _claimed(clients: AwsClients, stack: LocalStack, job_id: str, attempt: int) 
 def test_a_job_whose_worker_dies_on_every_delivery_ends_failed_and_can_be_redriven(
     sstack: LocalStack, sclients: AwsClients, sapi: httpx.Client, sinbox: SnsInbox, start: Any
 ) -> None:
+    dead = _dlq_depth(sclients, sstack)
     job_id = submit(sapi, png(64, 48), "image/png")
     for attempt in range(1, MAX_RECEIVES + 1):
         doomed = start(HOLD_COMPLETE)  # never records a result: killed with the job in hand
@@ -121,7 +116,7 @@ def test_a_job_whose_worker_dies_on_every_delivery_ends_failed_and_can_be_redriv
     assert (job["status"], job["error"]["code"]) == ("failed", "processing_retries_exhausted")
     assert job["attempts"] == MAX_RECEIVES  # each crash cost one delivery
     assert [m["attributes"]["status"] for m in sinbox.for_job(job_id)] == ["failed"]
-    wait_until(lambda: _dlq_depth(sclients, sstack) == 1, timeout=30, what="the message in the DLQ")
+    wait_until(lambda: _dlq_depth(sclients, sstack) == dead + 1, timeout=30, what="the message in the DLQ")
 
     # An operator can still retry it.
     redriven = _imgpipe(sstack, "dlq", "redrive")
@@ -133,6 +128,7 @@ def test_a_job_whose_worker_dies_on_every_delivery_ends_failed_and_can_be_redriv
 def test_a_job_whose_store_fails_on_the_last_delivery_ends_failed(
     sstack: LocalStack, sclients: AwsClients, sapi: httpx.Client, sinbox: SnsInbox, start: Any
 ) -> None:
+    dead = _dlq_depth(sclients, sstack)
     job_id = submit(sapi, png(64, 48), "image/png")
     queue = sstack.provisioned.queue_url
     for _ in range(MAX_RECEIVES - 1):  # spend every delivery but the last
@@ -140,7 +136,7 @@ def test_a_job_whose_store_fails_on_the_last_delivery_ends_failed(
         assert len(got.get("Messages", [])) == 1
     # The last delivery claims, then DynamoDB fails for it: it can neither complete nor fail the job.
     start(FAIL_ALL_BUT_CLAIM, aws_max_attempts=1)
-    wait_until(lambda: _dlq_depth(sclients, sstack) == 1, timeout=60, what="the message in the DLQ")
+    wait_until(lambda: _dlq_depth(sclients, sstack) == dead + 1, timeout=60, what="the message in the DLQ")
     assert _item(sclients, sstack, job_id)["status"] == "processing"
 
     start()  # a healthy worker, whose sweeper can write
@@ -153,8 +149,9 @@ def test_a_crash_costs_one_delivery(
     sstack: LocalStack, sclients: AwsClients, sapi: httpx.Client, sinbox: SnsInbox, start: Any
 ) -> None:
     job_id = submit(sapi, png(64, 48), "image/png")
-    # The first worker claims late (DynamoDB slow to answer) and dies before its first keepalive.
-    first = start(SLOW_CLAIM, NO_KEEPALIVE, HOLD_COMPLETE)
+    # The first worker is stalled between receiving the message and claiming the job, then dies before its first
+    # keepalive: its lease must still end before the message returns.
+    first = start(STALL_BEFORE_CLAIM, NO_KEEPALIVE, HOLD_COMPLETE)
     _claimed(sclients, sstack, job_id, 1)
     first.kill()
     second = start(HOLD_COMPLETE)
