@@ -1,13 +1,23 @@
-"""Soak: push N jobs through the local stack with faults on, then count what was lost or duplicated.
+"""Soak: push N jobs through the local stack with faults on, then count what was lost, stranded or duplicated.
 
 Faults: every worker's AWS calls fail at --fault-rate before being sent (botocore retries, the pipeline
 redelivers), and every --kill-every seconds one worker is killed with SIGKILL and replaced (its jobs are taken over
 after their lease). Poison inputs are mixed in (--poison share) and must end `failed`, not cycle.
 
-    PYTHONPATH=. .venv/bin/python bench/soak.py --jobs 1000
+Scenarios (--scenario) set the retry budget:
+  mixed         max_receive_count 8: crashes and faults are retried; every job should complete (or fail on poison).
+  kill-last     max_receive_count 1: every delivery is the last, so each job a killed worker held is dead-lettered
+                and only the sweeper can end it (`failed`, processing_retries_exhausted).
+  crash-budget  max_receive_count 2, no injected faults: a crash must cost one delivery, so a job hit by one crash
+                still completes; a job failed with fewer claims than deliveries lost a delivery to a bounce.
 
-Prints: completed, failed by code, lost (never reached a terminal status), duplicated (more than one outcome
-published for a job, or outputs left by a losing attempt). Target: 0 lost, 0 duplicated.
+    PYTHONPATH=. .venv/bin/python bench/soak.py --jobs 1000 --scenario kill-last
+
+Prints: completed, failed by code, lost (never reached a terminal status), stranded (of those, left `processing`),
+never claimed (of those, left `upload_pending`: their last delivery died between the receive and the claim, so the
+message is dead-lettered and the job reads `expired` once its upload window ends; not swept), exhausted with
+unclaimed deliveries (a delivery that did not claim: a bounce off a dead worker's lease, or a kill before the
+claim), duplicated (more than one outcome published for a job). Target: 0 stranded, 0 duplicated.
 """
 
 from __future__ import annotations
@@ -25,9 +35,12 @@ from typing import Any
 from cli.stack import start_local_stack
 from core.aws import AwsClients
 from core.config import Settings
-from tests.support import SnsInbox, api_client, jpeg, png, submit
+from tests.support import SnsInbox, api_client, jpeg, png, queue_settled, submit
 
 TERMINAL = {"completed", "failed", "expired"}
+
+# scenario -> (max_receive_count, default fault rate, default seconds between kills)
+SCENARIOS = {"mixed": (8, 0.05, 10.0), "kill-last": (1, 0.0, 5.0), "crash-budget": (2, 0.0, 5.0)}
 
 
 def _inputs(count: int, poison_share: float, seed: int) -> list[tuple[bytes, str, str | None]]:
@@ -53,14 +66,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--fault-rate", type=float, default=0.05)
-    parser.add_argument("--kill-every", type=float, default=10.0, help="seconds between worker kills (0: never)")
+    parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="mixed")
+    parser.add_argument("--fault-rate", type=float, help="default: the scenario's")
+    parser.add_argument("--kill-every", type=float, help="seconds between worker kills (0: never; default: scenario)")
     parser.add_argument("--poison", type=float, default=0.05, help="share of jobs with bad input")
     parser.add_argument("--deadline", type=float, default=900.0, help="seconds to wait for every job to end")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
+    max_receives, fault_rate, kill_every = SCENARIOS[args.scenario]
+    args.fault_rate = fault_rate if args.fault_rate is None else args.fault_rate
+    args.kill_every = kill_every if args.kill_every is None else args.kill_every
 
-    settings = Settings(visibility_timeout_seconds=10, retry_base_seconds=1, max_receive_count=8, drain_seconds=5)
+    settings = Settings(
+        visibility_timeout_seconds=10,
+        retry_base_seconds=1,
+        max_receive_count=max_receives,
+        drain_seconds=5,
+        sweep_interval_seconds=2,
+        sweep_grace_seconds=2,
+    )
     stack = start_local_stack(settings, workers=0)
     stop_chaos = threading.Event()
     kills = 0
@@ -91,12 +115,17 @@ def main() -> None:
         status: dict[str, dict[str, Any]] = {}
         deadline = time.monotonic() + args.deadline
         pending = set(job_ids)
+        last_seen: dict[str, str | None] = {}
         while pending and time.monotonic() < deadline:
             for job_id in list(pending):
                 job = api.get(f"/v1/jobs/{job_id}").json()
+                last_seen[job_id] = job.get("status")
                 if job.get("status") in TERMINAL:
                     status[job_id] = job
                     pending.discard(job_id)
+            never_delivered = all(last_seen[j] == "upload_pending" for j in pending)
+            if pending and never_delivered and queue_settled(clients.sqs, stack.provisioned.queue_url):
+                break  # no message left for them: their last delivery died before claiming (see "never_claimed")
             if pending:
                 time.sleep(0.5)  # a polling interval over many jobs, not a wait for one condition
         elapsed = time.monotonic() - started
@@ -116,12 +145,23 @@ def main() -> None:
         duplicated = [job_id for job_id in status if published[job_id] > 1]
         unpublished = [job_id for job_id in status if published[job_id] == 0]
         attempts = [j["attempts"] for j in status.values()]
+        stranded = [job_id for job_id in pending if last_seen[job_id] == "processing"]
+        never_claimed = [job_id for job_id in pending if last_seen[job_id] == "upload_pending"]
+        # Every delivery of a job claims it unless a live lease turned it away: fewer claims than the budget on a
+        # job whose retries ran out means a delivery was spent without one.
+        unclaimed = [
+            job_id
+            for job_id, job in status.items()
+            if (job.get("error") or {}).get("code") == "processing_retries_exhausted" and job["attempts"] < max_receives
+        ]
 
         print(
             json.dumps(
                 {
+                    "scenario": args.scenario,
                     "jobs": args.jobs,
                     "workers": args.workers,
+                    "max_receive_count": max_receives,
                     "fault_rate": args.fault_rate,
                     "worker_kills": kills,
                     "seconds": round(elapsed, 1),
@@ -129,6 +169,9 @@ def main() -> None:
                     "completed": counts.get("completed", 0),
                     "failed_by_code": dict(codes),
                     "lost": len(pending),
+                    "stranded": len(stranded),
+                    "never_claimed": len(never_claimed),
+                    "exhausted_with_unclaimed_deliveries": len(unclaimed),
                     "duplicated": len(duplicated),
                     "outcome_not_published": len(unpublished),
                     "unexpected_outcome": len(wrong),

@@ -130,6 +130,19 @@ class Settings(BaseSettings):
     retry_base_seconds: int = Field(
         5, ge=1, description="First delay before a transient failure is retried; doubles per receive (with jitter)."
     )
+    sweep_interval_seconds: int = Field(
+        30,
+        ge=1,
+        description="How often each worker looks for stranded jobs (`processing` with a lease nobody renewed) in the "
+        "table's index of live leases.",
+    )
+    sweep_grace_seconds: int = Field(
+        30,
+        ge=0,
+        description="How long beyond `visibility_timeout_seconds` (the longest retry delay) a lease must have run out "
+        "before the sweeper fails its job with `processing_retries_exhausted`; raise it if queue backlogs delay "
+        "redeliveries longer.",
+    )
     drain_seconds: int = Field(
         90, ge=1, description="On SIGTERM, how long in-flight jobs may take (keep below ECS stopTimeout)."
     )

@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from core.aws import AwsClients
 from core.keys import UPLOADS_PREFIX
+from core.store import LEASES_INDEX
 
 
 @dataclass(frozen=True)
@@ -100,8 +101,23 @@ def provision(clients: AwsClients) -> Provisioned:
     try:
         db.create_table(
             TableName=s.jobs_table,
-            AttributeDefinitions=[{"AttributeName": "job_id", "AttributeType": "S"}],
+            AttributeDefinitions=[
+                {"AttributeName": "job_id", "AttributeType": "S"},
+                {"AttributeName": "lease_shard", "AttributeType": "N"},
+                {"AttributeName": "lease_until", "AttributeType": "N"},
+            ],
             KeySchema=[{"AttributeName": "job_id", "KeyType": "HASH"}],
+            # The same index as terraform/modules/data-plane: the sweeper's view of live leases (core/store.py).
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": LEASES_INDEX,
+                    "KeySchema": [
+                        {"AttributeName": "lease_shard", "KeyType": "HASH"},
+                        {"AttributeName": "lease_until", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
             BillingMode="PAY_PER_REQUEST",
         )
         db.get_waiter("table_exists").wait(TableName=s.jobs_table, WaiterConfig={"Delay": 1, "MaxAttempts": 60})

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import zlib
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +40,17 @@ def _from_item(item: dict[str, Any]) -> Job:
         if not isinstance(v, str | dict | list) and v is not None and hasattr(v, "as_integer_ratio"):
             data[k] = int(v)
     return Job.model_validate(data)
+
+
+# The sparse index of live leases: only jobs that hold a lease carry `lease_shard`, so it lists exactly the jobs a
+# worker owns (or owned), ordered by `lease_until`. A few fixed shards, not one key, spread its writes (every claim
+# and heartbeat is one) over several partitions; the sweeper queries each shard.
+LEASES_INDEX = "live-leases"
+LEASE_SHARDS = 4
+
+
+def lease_shard(job_id: str) -> int:
+    return zlib.crc32(job_id.encode()) % LEASE_SHARDS
 
 
 def _is_condition_failure(exc: ClientError) -> bool:
@@ -143,6 +156,7 @@ class JobStore:
                 "updated_at": now.isoformat(),
                 "lease_until": int((now + timedelta(seconds=lease_seconds)).timestamp()),
                 "source_etag": etag or "",
+                "lease_shard": lease_shard(job_id),
             },
             extra_condition="#status = :pending OR (#status = :processing AND lease_until < :now)"
             " OR (#status = :failed AND error_code = :exhausted)",
@@ -173,11 +187,14 @@ class JobStore:
         )
 
     def release(self, job: Job) -> None:
-        """Give a job back after a transient error, so its redelivered message can claim it at once."""
+        """Give a job back after a transient error, so its redelivered message can claim it at once.
+
+        The lease ends now (not at 0): the sweeper measures from its end how long nobody has reclaimed the job.
+        """
         self._transition(
             job.job_id,
             JobStatus.PROCESSING,
-            {"lease_until": 0},
+            {"lease_until": int(utcnow().timestamp()) - 1},
             extra_condition="#status = :processing AND attempts = :attempt",
             condition_values={":processing": JobStatus.PROCESSING.value, ":attempt": job.attempts},
         )
@@ -190,7 +207,7 @@ class JobStore:
             {"updated_at": utcnow().isoformat(), "result": result.model_dump_json()},
             extra_condition="#status = :processing AND attempts = :attempt",
             condition_values={":processing": JobStatus.PROCESSING.value, ":attempt": job.attempts},
-            remove=("lease_until",),
+            remove=("lease_until", "lease_shard"),
         )
 
     def fail(self, job: Job, error: JobErrorInfo) -> Job | None:
@@ -206,8 +223,57 @@ class JobStore:
                 ":processing": JobStatus.PROCESSING.value,
                 ":attempt": job.attempts,
             },
-            remove=("lease_until",),
+            remove=("lease_until", "lease_shard"),
         )
+
+    # --- stranded jobs (worker/sweeper.py) -------------------------------------------------------------------
+
+    def leases_ended_before(self, cutoff: int) -> Iterator[Job]:
+        """Jobs in the index of live leases whose lease ended before `cutoff` (epoch seconds): a query per shard.
+
+        The index is eventually consistent: callers must re-check with a conditional write (fail_stranded).
+        """
+        for shard in range(LEASE_SHARDS):
+            paginator = self._db.get_paginator("query")
+            for page in paginator.paginate(
+                TableName=self._table,
+                IndexName=LEASES_INDEX,
+                KeyConditionExpression="lease_shard = :shard AND lease_until < :cutoff",
+                ExpressionAttributeValues={":shard": {"N": str(shard)}, ":cutoff": {"N": str(cutoff)}},
+            ):
+                yield from (_from_item(item) for item in page.get("Items", []))
+
+    def fail_stranded(self, job: Job, error: JobErrorInfo, *, cutoff: int) -> Job | None:
+        """Fail a processing job that nobody reclaimed: still the same attempt, its lease ended before `cutoff`.
+
+        The lease attributes stay, so the job remains in the index until its outcome is published (clear_lease).
+        """
+        return self._transition(
+            job.job_id,
+            JobStatus.FAILED,
+            {"updated_at": utcnow().isoformat(), "error": error.model_dump_json(), "error_code": error.code},
+            extra_condition="#status = :processing AND attempts = :attempt AND lease_until < :cutoff",
+            condition_values={
+                ":processing": JobStatus.PROCESSING.value,
+                ":attempt": job.attempts,
+                ":cutoff": cutoff,
+            },
+        )
+
+    def clear_lease(self, job: Job) -> None:
+        """Take a finished job out of the index of live leases (never one that a redrive has claimed again)."""
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key={"job_id": {"S": job.job_id}},
+                UpdateExpression="REMOVE lease_until, lease_shard",
+                ConditionExpression="attribute_exists(job_id) AND #status <> :processing",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":processing": {"S": JobStatus.PROCESSING.value}},
+            )
+        except ClientError as exc:
+            if not _is_condition_failure(exc):
+                raise
 
     def mark_notified(self, job_id: str) -> None:
         """Remember that the outcome was published, so a redelivered message publishes only what was missed."""

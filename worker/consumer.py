@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.config import Settings
 from worker.events import MalformedEventError, parse_message
-from worker.pipeline import DONE, Delivery, Disposition, JobProcessor, backoff_seconds
+from worker.pipeline import DONE, LEASE_MARGIN_SECONDS, Delivery, Disposition, JobProcessor, backoff_seconds
 from worker.protection import ScaleInProtection
 
 if TYPE_CHECKING:
@@ -64,12 +64,13 @@ class Consumer:
                     self._release(free)
                     stop.wait(1)
                     continue
+                received_at = time.time()  # the messages' visibility runs from (just before) now
                 self._release(free - len(messages))
                 if stop.is_set():
                     self._return_unstarted(messages)
                     break
                 for message in messages:
-                    self._track(message)
+                    self._track(message, received_at)
                     future = pool.submit(self._handle, message)
                     futures.add(future)
                     future.add_done_callback(futures.discard)
@@ -128,10 +129,10 @@ class Consumer:
 
     # --- one message ---------------------------------------------------------------------------------------
 
-    def _track(self, message: dict[str, Any]) -> None:
+    def _track(self, message: dict[str, Any], received_at: float) -> None:
         count = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
         with self._lock:
-            self._in_flight[message["ReceiptHandle"]] = Delivery(receive_count=count)
+            self._in_flight[message["ReceiptHandle"]] = Delivery(receive_count=count, received_at=received_at)
         self.protection.update(busy=True)
 
     def _handle(self, message: dict[str, Any]) -> None:
@@ -176,7 +177,10 @@ class Consumer:
     # --- long jobs -----------------------------------------------------------------------------------------
 
     def _keep_alive(self, stop: threading.Event) -> None:
-        """Every third of the visibility timeout, extend every in-flight message and the lease of its job."""
+        """Every third of the visibility timeout, extend every in-flight message and the lease of its job.
+
+        The lease is extended after the message and ends a margin before it, as at the claim (Delivery.lease_seconds).
+        """
         timeout = self.settings.visibility_timeout_seconds
         while not stop.wait(max(1.0, timeout / 3)):
             with self._lock:
@@ -189,7 +193,8 @@ class Consumer:
                         QueueUrl=self.queue_url, ReceiptHandle=receipt, VisibilityTimeout=timeout
                     )
                     job = delivery.owned
-                    if job is not None and not self.processor.store.extend_lease(job, lease_seconds=timeout):
+                    lease = timeout - LEASE_MARGIN_SECONDS
+                    if job is not None and not self.processor.store.extend_lease(job, lease_seconds=lease):
                         log.warning("job %s: lease lost to another attempt", job.job_id)
                 except Exception:
                     log.warning("could not extend a message's visibility", exc_info=True)

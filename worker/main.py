@@ -18,6 +18,7 @@ from worker.analysis import prepare as prepare_analysis
 from worker.consumer import Consumer
 from worker.pipeline import JobProcessor
 from worker.protection import ScaleInProtection
+from worker.sweeper import Sweeper
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,9 @@ def run(settings: Settings) -> int:
         log.error("%s", exc)
         return 2
     consumer = build_consumer(settings)
+    processor = consumer.processor
+    sweeper = Sweeper(settings, processor.store, processor._notify)
+    threading.Thread(target=sweeper.run, args=(stop,), name="sweeper", daemon=True).start()
     log.info(
         "worker started",
         extra={"fields": {"concurrency": settings.worker_concurrency, "analysis_engine": settings.analysis_engine}},

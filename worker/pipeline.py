@@ -7,7 +7,7 @@ import math
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from botocore.exceptions import ClientError
 
@@ -37,6 +37,10 @@ class Disposition:
 
 DONE = Disposition(delete=True)
 
+# A lease ends this long before its message can reappear, so that the redelivery after a crash always finds it
+# expired (and claims at once) despite clock skew, the receive's latency and whole-second lease times.
+LEASE_MARGIN_SECONDS = 2
+
 
 @dataclass
 class Delivery:
@@ -44,6 +48,12 @@ class Delivery:
 
     receive_count: int = 1
     owned: Job | None = None
+    # Wall clock when the receive returned: the message is hidden until about this + the visibility timeout.
+    received_at: float = field(default_factory=time.time)
+
+    def lease_seconds(self, visibility_timeout: int) -> int:
+        """A lease aligned with the message's visibility: it ends LEASE_MARGIN_SECONDS before the message returns."""
+        return max(1, int(self.received_at + visibility_timeout - LEASE_MARGIN_SECONDS - time.time()))
 
 
 def backoff_seconds(receive_count: int, base: int, cap: int) -> int:
@@ -67,7 +77,8 @@ class JobProcessor:
             log.info("ignoring event outside the uploads layout", extra={"fields": {"key": event.key}})
             return DONE
         with log_context(job_id=job_id):
-            job = self.store.claim(job_id, etag=event.etag, lease_seconds=self.settings.visibility_timeout_seconds)
+            lease = delivery.lease_seconds(self.settings.visibility_timeout_seconds)
+            job = self.store.claim(job_id, etag=event.etag, lease_seconds=lease)
             if job is None:
                 return self._not_claimed(job_id)
             delivery.owned = job
@@ -99,14 +110,9 @@ class JobProcessor:
         started = time.monotonic()
         durations: dict[str, float] = {}
         try:
-            result = self._run_stages(job, event, durations)
-        except JobError as exc:
-            log.info("job failed: %s", exc.code, extra={"fields": {"error_code": exc.code}})
-            finished = self.store.fail(job, JobErrorInfo(code=exc.code, message=exc.message))
+            finished = self._attempt(job, event, durations)
         except Exception as exc:
             return self._transient(job, exc, delivery)
-        else:
-            finished = self.store.complete(job, result)
         if finished is None:
             log.warning("lost ownership of the job before finishing; another attempt owns it")
             return DONE
@@ -115,6 +121,18 @@ class JobProcessor:
         emit_job(finished.status.value, finished.error.code if finished.error else None, durations)
         self._notify(finished)
         return DONE
+
+    def _attempt(self, job: Job, event: UploadEvent, durations: dict[str, float]) -> Job | None:
+        """Run the stages and record the outcome; None if another attempt owns the job by then.
+
+        Recording is part of the attempt: a failed complete()/fail() write spends the retry budget like any error.
+        """
+        try:
+            result = self._run_stages(job, event, durations)
+        except JobError as exc:
+            log.info("job failed: %s", exc.code, extra={"fields": {"error_code": exc.code}})
+            return self.store.fail(job, JobErrorInfo(code=exc.code, message=exc.message))
+        return self.store.complete(job, result)
 
     def _transient(self, job: Job, exc: Exception, delivery: Delivery) -> Disposition:
         """AWS errors that outlived botocore's retries, or a bug: retry later; the last receive fails the job."""
@@ -126,7 +144,13 @@ class JobProcessor:
                 message=f"Processing failed {delivery.receive_count} times with transient errors "
                 f"({type(exc).__name__}); an operator can retry it with `imgpipe dlq redrive`.",
             )
-            failed = self.store.fail(job, error)
+            try:
+                failed = self.store.fail(job, error)
+            except Exception:
+                # The store itself is failing: the job stays processing and the sweeper fails it once its lease
+                # has run out (worker/sweeper.py).
+                log.exception("could not record the failure; the sweeper will")
+                return Disposition(delete=False, retry_after=0)
             if failed is not None:
                 # Counted like every finished job: an alarm watches this code (docs/operations.md).
                 emit_job(failed.status.value, RETRIES_EXHAUSTED, {})

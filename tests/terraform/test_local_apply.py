@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from cli.processes import start_api, start_worker
 from core.aws import AwsClients
 from core.config import LOCAL_DEV_API_KEY, Settings
+from core.store import LEASES_INDEX
 from tests.support import SnsInbox, png, submit, wait_for_job
 from tests.terraform.tf_support import TerraformLocalStack
 
@@ -117,6 +118,14 @@ def test_table_topic_and_rule(clients: AwsClients, outputs: dict[str, Any]) -> N
     table = db.describe_table(TableName=outputs["jobs_table_name"])["Table"]
     assert table["KeySchema"] == [{"AttributeName": "job_id", "KeyType": "HASH"}]
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    # The index the stranded-job sweeper queries, keyed as the app writes it (and core/provision.py creates it).
+    indexes = {i["IndexName"]: i["KeySchema"] for i in table.get("GlobalSecondaryIndexes", [])}
+    assert indexes == {
+        LEASES_INDEX: [
+            {"AttributeName": "lease_shard", "KeyType": "HASH"},
+            {"AttributeName": "lease_until", "KeyType": "RANGE"},
+        ]
+    }
     ttl = db.describe_time_to_live(TableName=outputs["jobs_table_name"])["TimeToLiveDescription"]
     assert (ttl["AttributeName"], ttl["TimeToLiveStatus"]) == ("expires_at", "ENABLED")
     backups = db.describe_continuous_backups(TableName=outputs["jobs_table_name"])["ContinuousBackupsDescription"]

@@ -279,6 +279,25 @@ resource "aws_dynamodb_table" "jobs" {
     type = "S"
   }
 
+  # The sparse index of live leases (core/store.py): only a job a worker holds has lease_shard, so the stranded-job
+  # sweeper in every worker queries a few small partitions (one per shard) instead of scanning the table.
+  attribute {
+    name = "lease_shard"
+    type = "N"
+  }
+
+  attribute {
+    name = "lease_until"
+    type = "N"
+  }
+
+  global_secondary_index {
+    name            = "live-leases"
+    hash_key        = "lease_shard"
+    range_key       = "lease_until"
+    projection_type = "ALL"
+  }
+
   # The app writes expires_at (epoch seconds) on every job: IMGPIPE_JOB_RETENTION_DAYS after creation.
   ttl {
     attribute_name = "expires_at"

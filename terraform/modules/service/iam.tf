@@ -83,6 +83,13 @@ locals {
         Resource = [local.dp.jobs_table_arn]
       },
       {
+        # The stranded-job sweeper (worker/sweeper.py) reads the data plane's sparse index of live leases only.
+        Sid      = "SweepLiveLeases"
+        Effect   = "Allow"
+        Action   = ["dynamodb:Query"]
+        Resource = ["${local.dp.jobs_table_arn}/index/live-leases"]
+      },
+      {
         Sid      = "PublishOutcomes"
         Effect   = "Allow"
         Action   = ["sns:Publish"]

@@ -215,6 +215,16 @@ run "table_and_buckets" {
   }
 
   assert {
+    condition     = [for i in aws_dynamodb_table.jobs.global_secondary_index : [i.name, i.hash_key, i.range_key, i.projection_type]] == [["live-leases", "lease_shard", "lease_until", "ALL"]]
+    error_message = "The table needs the sparse live-leases index the sweeper queries (core/store.py LEASES_INDEX)."
+  }
+
+  assert {
+    condition     = contains(aws_dynamodb_table.jobs.attribute, { name = "lease_shard", type = "N" }) && contains(aws_dynamodb_table.jobs.attribute, { name = "lease_until", type = "N" })
+    error_message = "The index keys are numbers, as the app writes them."
+  }
+
+  assert {
     condition     = one(aws_dynamodb_table.jobs.point_in_time_recovery).enabled
     error_message = "Point-in-time recovery must be on."
   }

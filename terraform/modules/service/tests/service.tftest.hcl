@@ -186,6 +186,11 @@ run "task_roles_scope_data_actions" {
     condition     = !anytrue([for s in jsondecode(aws_iam_role_policy.task["api"].policy).Statement : anytrue([for a in flatten([s.Action]) : startswith(a, "sqs:") || startswith(a, "sns:") || startswith(a, "rekognition:")])])
     error_message = "The API neither consumes the queue nor publishes outcomes nor analyses images."
   }
+
+  assert {
+    condition     = toset(flatten([for s in jsondecode(aws_iam_role_policy.task["worker"].policy).Statement : s.Resource if contains(flatten([s.Action]), "dynamodb:Query")])) == toset(["arn:aws:dynamodb:eu-west-1:123456789012:table/imgpipe-jobs/index/live-leases"])
+    error_message = "The worker's sweeper may query the live-leases index, and nothing else."
+  }
 }
 
 run "worker_may_protect_its_tasks_from_scale_in" {

@@ -1,0 +1,124 @@
+"""The sweeper against the moto server's table and its index of live leases (the shared session stack).
+
+Leases here ended ~50 s ago, and this sweeper counts a job stranded 10 s after its lease ended: the stack's own
+worker (150 s with the defaults) leaves these jobs to it.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from cli.stack import LocalStack
+from core.aws import AwsClients
+from core.jobs import RETRIES_EXHAUSTED, Job, JobStatus
+from core.store import JobStore
+from tests.core.test_store import _pending
+from worker.sweeper import STRANDED, Sweeper
+
+VISIBILITY = 10
+
+
+@pytest.fixture
+def store(stack: LocalStack, clients: AwsClients) -> JobStore:
+    return JobStore(clients.dynamodb, stack.settings.jobs_table)
+
+
+class Outbox:
+    """Stands in for the pipeline's notify: records what would be published, or fails like SNS down."""
+
+    def __init__(self, store: JobStore) -> None:
+        self.store = store
+        self.published: list[Job] = []
+        self.down = False
+
+    def __call__(self, job: Job) -> None:
+        if self.down:
+            raise ConnectionError("SNS is down")
+        self.published.append(job)
+        self.store.mark_notified(job.job_id)
+
+    def ids(self) -> list[str]:
+        return [j.job_id for j in self.published]
+
+
+@pytest.fixture
+def outbox(store: JobStore) -> Outbox:
+    return Outbox(store)
+
+
+@pytest.fixture
+def sweeper(stack: LocalStack, store: JobStore, outbox: Outbox) -> Sweeper:
+    settings = stack.settings.model_copy(update={"visibility_timeout_seconds": VISIBILITY, "sweep_grace_seconds": 0})
+    return Sweeper(settings, store, outbox)
+
+
+def _abandoned(store: JobStore) -> Job:
+    """A job claimed a minute ago, with a 10 s lease, by a worker that never came back."""
+    job = _pending(store)
+    claimed = store.claim(job.job_id, etag=None, lease_seconds=10, now=datetime.now(UTC) - timedelta(seconds=60))
+    assert claimed is not None
+    return claimed
+
+
+def test_a_stranded_job_is_failed_published_once_and_can_still_be_redriven(
+    store: JobStore, sweeper: Sweeper, outbox: Outbox
+) -> None:
+    job = _abandoned(store)
+    sweeper.sweep()
+    assert outbox.ids().count(job.job_id) == 1
+    failed = store.get(job.job_id)
+    assert failed is not None and failed.status is JobStatus.FAILED and failed.notified
+    assert failed.error is not None and failed.error.code == RETRIES_EXHAUSTED
+    assert failed.lease_until is None  # out of the index once published
+
+    sweeper.sweep()
+    assert outbox.ids().count(job.job_id) == 1  # nothing twice
+
+    redriven = store.claim(job.job_id, etag=None, lease_seconds=60)
+    assert redriven is not None and redriven.attempts == job.attempts + 1
+
+
+def test_live_and_recently_ended_leases_are_left_alone(store: JobStore, sweeper: Sweeper, outbox: Outbox) -> None:
+    live = _pending(store)
+    assert store.claim(live.job_id, etag=None, lease_seconds=600) is not None
+    released = _pending(store)
+    claimed = store.claim(released.job_id, etag=None, lease_seconds=600)
+    assert claimed is not None
+    store.release(claimed)  # a transient error: its retry is due within the visibility timeout
+    sweeper.sweep()
+    for job_id in (live.job_id, released.job_id):
+        current = store.get(job_id)
+        assert current is not None and current.status is JobStatus.PROCESSING
+        assert job_id not in outbox.ids()
+
+
+def test_a_job_reclaimed_or_extended_since_the_query_is_not_failed(store: JobStore, sweeper: Sweeper) -> None:
+    job = _abandoned(store)
+    stale = store.get(job.job_id)
+    assert stale is not None
+    cutoff = int(datetime.now(UTC).timestamp()) - sweeper.stranded_after_seconds
+    assert store.extend_lease(job, lease_seconds=60)
+    assert store.fail_stranded(stale, STRANDED, cutoff=cutoff) is None
+    retaken = store.claim(job.job_id, etag=None, lease_seconds=60, now=datetime.now(UTC) + timedelta(seconds=120))
+    assert retaken is not None
+    assert store.fail_stranded(stale, STRANDED, cutoff=cutoff + 10_000) is None  # another attempt owns it
+
+
+def test_an_outcome_that_could_not_be_published_is_published_by_a_later_sweep(
+    store: JobStore, sweeper: Sweeper, outbox: Outbox
+) -> None:
+    job = _abandoned(store)
+    outbox.down = True
+    sweeper.sweep()
+    failed = store.get(job.job_id)
+    assert failed is not None and failed.status is JobStatus.FAILED and not failed.notified
+    outbox.down = False
+    sweeper.sweep()  # too early: the sweep that failed it may still be publishing
+    assert job.job_id not in outbox.ids()
+    sweeper.sweep(now=time.time() + VISIBILITY + 1)
+    assert outbox.ids().count(job.job_id) == 1
+    done = store.get(job.job_id)
+    assert done is not None and done.notified and done.lease_until is None

@@ -1,0 +1,93 @@
+"""The sweeper: ends jobs stranded in `processing` after their last delivery died, without an operator.
+
+A job's lease ends a margin before its message can reappear, so while the message lives, a delivery reclaims the
+job within `visibility_timeout_seconds` of the lease's end (a crash: the message returns at once; a transient
+error: after a backoff capped at the visibility timeout). A lease that stayed ended longer than that plus
+`sweep_grace_seconds` belongs to a job whose message is gone (dead-lettered after its last delivery): the sweeper
+fails it with `processing_retries_exhausted`, as the pipeline does on a last delivery that it survives, and
+publishes the outcome. `imgpipe dlq redrive` can still retry it.
+
+Every worker runs one. Cheap: a query per shard of the sparse index of live leases, not a table scan. Safe when
+several run at once: the failing write is conditional (still processing, same attempt, lease still ended), so one
+sweeper wins and a job that was reclaimed or extended meanwhile is left alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+
+from core.config import Settings
+from core.jobs import RETRIES_EXHAUSTED, Job, JobErrorInfo, JobStatus
+from core.logs import log_context
+from core.metrics import emit_job
+from core.store import JobStore
+
+log = logging.getLogger(__name__)
+
+STRANDED = JobErrorInfo(
+    code=RETRIES_EXHAUSTED,
+    message="The job's last delivery ended without a result (its worker stopped or could not record one) and its "
+    "retries are used up; an operator can retry it with `imgpipe dlq redrive`.",
+)
+
+
+class Sweeper:
+    def __init__(self, settings: Settings, store: JobStore, notify: Callable[[Job], None]) -> None:
+        """`notify` is the pipeline's one path for publishing an outcome (JobProcessor._notify)."""
+        self.settings = settings
+        self.store = store
+        self.notify = notify
+
+    @property
+    def stranded_after_seconds(self) -> int:
+        """How long a lease must have ended before its job counts as stranded."""
+        return self.settings.visibility_timeout_seconds + self.settings.sweep_grace_seconds
+
+    def run(self, stop: threading.Event) -> None:
+        """Sweep every `sweep_interval_seconds` until `stop` is set; the first at a random point of the interval,
+        so that workers started together do not query together."""
+        interval = self.settings.sweep_interval_seconds
+        wait = random.uniform(0, interval)
+        while not stop.wait(wait):
+            try:
+                self.sweep()
+            except Exception:
+                log.warning("sweep failed; trying again in %ss", interval, exc_info=True)
+            wait = interval
+
+    def sweep(self, now: float | None = None) -> int:
+        """One pass: fail the stranded jobs and publish their outcomes. Returns how many this call failed."""
+        now = time.time() if now is None else now
+        cutoff = int(now) - self.stranded_after_seconds
+        failed = 0
+        for job in self.store.leases_ended_before(cutoff):
+            with log_context(job_id=job.job_id, attempt=job.attempts):
+                try:
+                    failed += self._end(job, cutoff, now)
+                except Exception:
+                    log.warning("could not end a stranded job; the next sweep will", exc_info=True)
+        return failed
+
+    def _end(self, job: Job, cutoff: int, now: float) -> int:
+        """Fail `job` if still stranded, publish its outcome, take it out of the index; 1 if this call failed it."""
+        failed = 0
+        if job.status is JobStatus.PROCESSING:
+            swept = self.store.fail_stranded(job, STRANDED, cutoff=cutoff)
+            if swept is None:
+                return 0  # reclaimed, extended, finished or swept by another worker meanwhile
+            log.error("stranded job failed: its lease ended %ss ago", int(now) - (job.lease_until or 0))
+            emit_job(swept.status.value, RETRIES_EXHAUSTED, {})
+            job, failed = swept, 1
+        elif not job.notified and job.updated_at.timestamp() > now - self.settings.visibility_timeout_seconds:
+            # Failed by a sweep that has not published it yet: left to that sweep for a visibility timeout, so that
+            # two sweepers do not both publish it.
+            return 0
+        # The job leaves the index only once its outcome is out, so a failed publish is retried by a later sweep.
+        if not job.notified:
+            self.notify(job)
+        self.store.clear_lease(job)
+        return failed
