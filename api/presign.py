@@ -8,14 +8,15 @@ from api.schemas import UploadInstructions
 from core.aws import AwsClients
 
 
-def upload_post(clients: AwsClients, key: str, content_type: str, now: datetime) -> UploadInstructions:
-    """A presigned POST whose policy pins the key, the Content-Type and the allowed size range."""
+def upload_post(clients: AwsClients, key: str, content_type: str, now: datetime, *, size: int) -> UploadInstructions:
+    """A presigned POST whose policy pins the key, the Content-Type and the size: exactly the declared `size`."""
     s = clients.settings
     post = clients.s3_public.generate_presigned_post(
         Bucket=s.uploads_bucket,
         Key=key,  # boto3 adds the {"key": key} and {"bucket": ...} conditions itself
         Fields={"Content-Type": content_type},
-        Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, s.max_upload_bytes]],
+        # The declared size, not just the limit: S3 refuses any other body (the route checked size <= the limit).
+        Conditions=[{"Content-Type": content_type}, ["content-length-range", size, size]],
         ExpiresIn=s.upload_url_ttl_seconds,
     )
     return UploadInstructions(

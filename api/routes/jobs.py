@@ -128,7 +128,9 @@ def create_job(
     )
     store.create(job)
     response.headers["Location"] = f"{router.prefix}/{job_id}"
-    return CreateJobResponse(job_id=job_id, status=job.status, upload=upload_post(clients, key, content_type, now))
+    return CreateJobResponse(
+        job_id=job_id, status=job.status, upload=upload_post(clients, key, content_type, now, size=body.size_bytes)
+    )
 
 
 @router.get(
