@@ -108,6 +108,8 @@ class SnsInbox:
                 envelope = json.loads(message["Body"])
                 self.received.append(
                     {
+                        # Distinct per publish; an SNS redelivery of the same publish repeats it.
+                        "message_id": envelope["MessageId"],
                         "body": json.loads(envelope["Message"]),
                         "attributes": {k: v["Value"] for k, v in envelope.get("MessageAttributes", {}).items()},
                     }

@@ -29,7 +29,7 @@ from api.schemas import (
 )
 from core.analysis import analysis_view
 from core.errors import FileTooLargeError, NotFoundError, RequestError, UnsupportedContentTypeError
-from core.jobs import Job, JobErrorInfo, JobStatus, new_job, utcnow
+from core.jobs import UPLOAD_EXPIRED, Job, JobErrorInfo, JobStatus, new_job, utcnow
 from core.keys import upload_key
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
@@ -78,7 +78,7 @@ _CREATE_EXAMPLES = {
 }
 
 _EXPIRED = JobErrorInfo(
-    code="upload_expired", message="No file was uploaded before the upload link expired; create a new job."
+    code=UPLOAD_EXPIRED, message="No file was uploaded before the upload link expired; create a new job."
 )
 
 
