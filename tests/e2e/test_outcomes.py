@@ -19,7 +19,16 @@ from cli.processes import Service, wait_until
 from cli.stack import LocalStack
 from core.aws import AwsClients
 from tests.e2e import test_reliability as reliability
-from tests.support import SnsInbox, create_job, jpeg, png, post_upload, submit, wait_for_job
+from tests.support import (
+    SnsInbox,
+    create_job,
+    jpeg,
+    png,
+    post_upload,
+    queue_every_event_twice,
+    submit,
+    wait_for_job,
+)
 
 # The stack and workers of test_reliability.py; pytest gives this module a stack of its own.
 rstack, rclients, rapi, inbox, workers = (
@@ -35,30 +44,11 @@ _queues_settled, _start_worker = reliability._queues_settled, reliability._start
 JOBS = 20  # at the 19-29 % duplicate rate measured before the fix, P(no duplicate in 20 jobs) < 0.4 %
 
 
-def _queue_every_event_twice(clients: AwsClients, queue_url: str, expected: int) -> None:
-    """Replace each queued event by two copies of it, all queued before any worker runs (faults.md)."""
-    bodies: list[str] = []
-
-    def drained() -> bool:
-        batch = clients.sqs.receive_message(
-            QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=60, WaitTimeSeconds=0
-        )
-        for message in batch.get("Messages", []):
-            bodies.append(message["Body"])
-            clients.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-        return len(bodies) >= expected
-
-    wait_until(drained, timeout=30, what=f"{expected} upload events")
-    for body in bodies:
-        for _ in range(2):  # fresh copies: no receive is spent before the workers see them
-            clients.sqs.send_message(QueueUrl=queue_url, MessageBody=body)
-
-
 def test_every_event_delivered_twice_gives_one_publish_per_outcome_with_a_stable_dedup_id(
     rstack: LocalStack, rclients: AwsClients, rapi: httpx.Client, inbox: SnsInbox, workers: list[Service]
 ) -> None:
     job_ids = [submit(rapi, jpeg(320, 240), "image/jpeg") for _ in range(JOBS)]
-    _queue_every_event_twice(rclients, rstack.provisioned.queue_url, JOBS)
+    queue_every_event_twice(rclients.sqs, rstack.provisioned.queue_url, JOBS)
     _start_worker(rstack, workers)
     _start_worker(rstack, workers)
     jobs = {job_id: wait_for_job(rapi, job_id, timeout=120) for job_id in job_ids}
