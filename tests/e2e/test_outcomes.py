@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import json
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -65,9 +66,76 @@ def test_every_event_delivered_twice_gives_one_publish_per_outcome_with_a_stable
         assert dedup_ids == {f"{job_id}:completed:{job['attempts']}"}
 
 
+# Loaded by the worker through PYTHONPATH (faults.md): its SNS calls fail like a network failure while the flag
+# file exists, without changing project code.
+_SNS_DOWN = """
+import os
+
+import botocore.session
+from botocore.exceptions import EndpointConnectionError
+
+_create_client = botocore.session.Session.create_client
+
+
+def _create(self, service_name, *args, **kwargs):
+    client = _create_client(self, service_name, *args, **kwargs)
+    if service_name == "sns":
+        def down(request, **_):
+            if os.path.exists(os.environ["TEST_SNS_DOWN_FLAG"]):
+                raise EndpointConnectionError(endpoint_url=request.url)
+
+        client.meta.events.register("before-send", down)
+    return client
+
+
+botocore.session.Session.create_client = _create
+"""
+
+
+def test_an_outcome_whose_publish_failed_after_the_write_is_published_once_later(
+    rstack: LocalStack,
+    rclients: AwsClients,
+    rapi: httpx.Client,
+    inbox: SnsInbox,
+    workers: list[Service],
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "sitecustomize.py").write_text(_SNS_DOWN)
+    flag, log_path = tmp_path / "sns-down", tmp_path / "worker.log"
+    flag.touch()
+    pythonpath = ":".join(p for p in (str(tmp_path), os.environ.get("PYTHONPATH", "")) if p)
+    env = {"PYTHONPATH": pythonpath, "TEST_SNS_DOWN_FLAG": str(flag)}
+    _start_worker(rstack, workers, extra_env=env, log_path=log_path)
+    job_id = submit(rapi, png(120, 90), "image/png")
+
+    def publish_failed() -> bool:
+        return any("processing failed" in line["msg"] for line in _log_lines(log_path))
+
+    # The job is completed, but its writer could not publish: the write's publish reservation is still held.
+    wait_until(publish_failed, timeout=60, what="the finisher's publish to fail")
+    item = _item(rclients, rstack, job_id)
+    assert (item["status"], item.get("notified", False)) == ("completed", False)
+    flag.unlink()  # SNS is back before the reservation runs out
+
+    [outcome] = inbox.for_job(job_id, timeout=60)
+    assert outcome["attributes"]["dedup_id"] == f"{job_id}:completed:1"
+    assert any("did not publish" in line["msg"] for line in _log_lines(log_path))  # taken over, not retried
+    wait_until(lambda: _queues_settled(rclients, rstack), timeout=30, what="the message to be settled")
+    assert len(inbox.for_job(job_id)) == 1
+    assert _dlq_depth(rclients, rstack) == 0
+
+
 def _log_lines(path: Path) -> list[dict[str, Any]]:
-    lines = path.read_text().splitlines() if path.exists() else []
-    return [json.loads(line) for line in lines if line.startswith("{")]
+    """The worker's JSON log lines (anything else it printed, e.g. a traceback, is skipped)."""
+    parsed = []
+    for line in path.read_text().splitlines() if path.exists() else []:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and "msg" in record:
+            parsed.append(record)
+    return parsed
 
 
 def test_a_presigned_post_reused_after_the_job_finished_is_ignored_and_logged(
