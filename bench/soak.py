@@ -125,8 +125,10 @@ def main() -> None:
             settled = False
         inbox.for_job(job_ids[0], at_least=0)
         publishes: dict[str, set[str]] = collections.defaultdict(set)
+        dedup_ids: dict[str, set[str]] = collections.defaultdict(set)
         for m in inbox.received:
             publishes[m["body"]["job_id"]].add(m["message_id"])
+            dedup_ids[m["body"]["job_id"]].add(m["attributes"].get("dedup_id", ""))
         redelivered = len(inbox.received) - sum(len(ids) for ids in publishes.values())
         counts = collections.Counter(j["status"] for j in status.values())
         codes = collections.Counter(j["error"]["code"] for j in status.values() if j.get("error"))
@@ -155,6 +157,8 @@ def main() -> None:
                     "duplicates_queued": args.duplicates,
                     "duplicate_publishes": len(duplicated),
                     "duplicate_deliveries": redelivered,
+                    # Same id twice: one outcome published twice; different ids: two attempts both recorded one.
+                    "duplicate_publish_dedup_ids": sorted(sorted(dedup_ids[job_id]) for job_id in duplicated)[:10],
                     "outcome_not_published": len(unpublished),
                     "unexpected_outcome": len(wrong),
                     "attempts_mean": round(statistics.fmean(attempts), 3) if attempts else None,

@@ -142,13 +142,17 @@ def queue_every_event_twice(sqs: Any, queue_url: str, expected: int) -> None:
     bodies: list[str] = []
 
     def drained() -> bool:
-        batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=60, WaitTimeSeconds=0)
-        messages = batch.get("Messages", [])
-        if messages:
+        while len(bodies) < expected:
+            batch = sqs.receive_message(
+                QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=300, WaitTimeSeconds=0
+            )
+            messages = batch.get("Messages", [])
+            if not messages:
+                return False
             bodies.extend(m["Body"] for m in messages)
             entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
             sqs.delete_message_batch(QueueUrl=queue_url, Entries=entries)
-        return len(bodies) >= expected
+        return True
 
     wait_until(drained, timeout=30 + expected / 10, what=f"{expected} upload events")
     copies = [body for body in bodies for _ in range(2)]

@@ -148,10 +148,10 @@ class JobProcessor:
         taken = self.store.take_publish(job)
         if taken is None:
             # Published meanwhile, or another delivery took the publish: look again once its claim would end.
-            return self._come_back(
-                int(utcnow().timestamp()) + self.settings.visibility_timeout_seconds,
-                "publish taken by another delivery",
-            )
+            latest = self.store.get(job.job_id)
+            if latest is None or latest.notified:
+                return DONE
+            return self._come_back(latest.publish_until, "publish taken by another delivery")
         log.info("publishing an outcome its writer did not publish")
         self._notify(taken)
         return DONE
