@@ -18,6 +18,16 @@ never claimed (of those, left `upload_pending`: their last delivery died between
 message is dead-lettered and the job reads `expired` once its upload window ends; not swept), exhausted with
 unclaimed deliveries (a delivery that did not claim: a bounce off a dead worker's lease, or a kill before the
 claim), duplicated (more than one outcome published for a job). Target: 0 stranded, 0 duplicated.
+
+With --duplicates, every upload event is queued twice and all of them before any worker starts, so two copies
+of each job race (issue 13, point 4):
+
+    PYTHONPATH=. .venv/bin/python bench/soak.py --jobs 1000 --duplicates --kill-every 0 --fault-rate 0
+
+Prints: completed, failed by code, lost (never reached a terminal status), duplicate publishes (a job whose outcome
+was published more than once: distinct SNS MessageIds), duplicate deliveries (one publish delivered twice by SNS)
+and outcomes never published. Target: 0 lost, 0 duplicate publishes.
+(The other scenarios print the same duplicate-publish fields.)
 """
 
 from __future__ import annotations
@@ -35,7 +45,7 @@ from typing import Any
 from cli.stack import start_local_stack
 from core.aws import AwsClients
 from core.config import Settings
-from tests.support import SnsInbox, api_client, jpeg, png, queue_settled, submit
+from tests.support import SnsInbox, api_client, jpeg, png, queue_every_event_twice, queue_settled, submit, wait_settled
 
 TERMINAL = {"completed", "failed", "expired"}
 
@@ -72,6 +82,9 @@ def main() -> None:
     parser.add_argument("--poison", type=float, default=0.05, help="share of jobs with bad input")
     parser.add_argument("--deadline", type=float, default=900.0, help="seconds to wait for every job to end")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--duplicates", action="store_true", help="queue every event twice, all before the workers start"
+    )
     args = parser.parse_args()
     max_receives, fault_rate, kill_every = SCENARIOS[args.scenario]
     args.fault_rate = fault_rate if args.fault_rate is None else args.fault_rate
@@ -89,8 +102,9 @@ def main() -> None:
     stop_chaos = threading.Event()
     kills = 0
     try:
-        for _ in range(args.workers):
-            stack.add_worker(fault_injection_rate=args.fault_rate)
+        if not args.duplicates:
+            for _ in range(args.workers):
+                stack.add_worker(fault_injection_rate=args.fault_rate)
         clients = AwsClients(stack.settings)
         inbox = SnsInbox(clients.sqs, clients.sns, stack.provisioned.topic_arn)
         api = api_client(stack, timeout=60)
@@ -103,13 +117,17 @@ def main() -> None:
                 kills += 1
                 stack.add_worker(fault_injection_rate=args.fault_rate)
 
-        threading.Thread(target=chaos, daemon=True).start()
-
         inputs = _inputs(args.jobs, args.poison, args.seed)
         started = time.monotonic()
         with ThreadPoolExecutor(8) as pool:
             job_ids = list(pool.map(lambda item: submit(api, item[0], item[1]), inputs))
         uploaded = time.monotonic() - started
+        if args.duplicates:
+            queue_every_event_twice(clients.sqs, stack.provisioned.queue_url, len(job_ids))
+            for _ in range(args.workers):
+                stack.add_worker(fault_injection_rate=args.fault_rate)
+            started = time.monotonic()  # the jobs' clock starts with the workers
+        threading.Thread(target=chaos, daemon=True).start()
         print(f"submitted {len(job_ids)} jobs in {uploaded:.1f}s; waiting for them to end...", flush=True)
 
         status: dict[str, dict[str, Any]] = {}
@@ -131,10 +149,20 @@ def main() -> None:
         elapsed = time.monotonic() - started
         stop_chaos.set()
 
-        # Outcomes are published after they are stored: give the last ones a moment to arrive.
-        time.sleep(2)
+        # Outcomes are published after they are stored, and duplicates settle after that: count once the queue is
+        # empty (a duplicate that finds an outcome not yet published comes back after the visibility timeout).
+        try:
+            wait_settled(clients.sqs, stack.provisioned.queue_url, timeout=120)
+            settled = True
+        except TimeoutError:
+            settled = False
         inbox.for_job(job_ids[0], at_least=0)
-        published = collections.Counter(m["body"]["job_id"] for m in inbox.received)
+        publishes: dict[str, set[str]] = collections.defaultdict(set)
+        dedup_ids: dict[str, set[str]] = collections.defaultdict(set)
+        for m in inbox.received:
+            publishes[m["body"]["job_id"]].add(m["message_id"])
+            dedup_ids[m["body"]["job_id"]].add(m["attributes"].get("dedup_id", ""))
+        redelivered = len(inbox.received) - sum(len(ids) for ids in publishes.values())
         counts = collections.Counter(j["status"] for j in status.values())
         codes = collections.Counter(j["error"]["code"] for j in status.values() if j.get("error"))
         wrong = [
@@ -142,8 +170,8 @@ def main() -> None:
             for job_id, (_, _, code) in zip(job_ids, inputs, strict=True)
             if job_id in status and (status[job_id].get("error") or {}).get("code") != code
         ]
-        duplicated = [job_id for job_id in status if published[job_id] > 1]
-        unpublished = [job_id for job_id in status if published[job_id] == 0]
+        duplicated = [job_id for job_id in status if len(publishes[job_id]) > 1]
+        unpublished = [job_id for job_id in status if not publishes[job_id]]
         attempts = [j["attempts"] for j in status.values()]
         stranded = [job_id for job_id in pending if last_seen[job_id] == "processing"]
         never_claimed = [job_id for job_id in pending if last_seen[job_id] == "upload_pending"]
@@ -172,7 +200,12 @@ def main() -> None:
                     "stranded": len(stranded),
                     "never_claimed": len(never_claimed),
                     "exhausted_with_unclaimed_deliveries": len(unclaimed),
-                    "duplicated": len(duplicated),
+                    "queue_settled": settled,
+                    "duplicates_queued": args.duplicates,
+                    "duplicate_publishes": len(duplicated),
+                    "duplicate_deliveries": redelivered,
+                    # Same id twice: one outcome published twice; different ids: two attempts both recorded one.
+                    "duplicate_publish_dedup_ids": sorted(sorted(dedup_ids[job_id]) for job_id in duplicated)[:10],
                     "outcome_not_published": len(unpublished),
                     "unexpected_outcome": len(wrong),
                     "attempts_mean": round(statistics.fmean(attempts), 3) if attempts else None,

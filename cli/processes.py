@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 
@@ -78,8 +79,14 @@ class Service:
         self.process.wait()
 
 
-def _spawn(name: str, argv: list[str], env: Mapping[str, str], *, quiet: bool) -> subprocess.Popen[bytes]:
+def _spawn(
+    name: str, argv: list[str], env: Mapping[str, str], *, quiet: bool, log_path: Path | None = None
+) -> subprocess.Popen[bytes]:
     full_env = {**os.environ, **env}
+    if log_path is not None:
+        # Output to a file: tests that must see why a process did something read its log lines there.
+        with log_path.open("ab") as log:
+            return subprocess.Popen(argv, env=full_env, stdout=log, stderr=log)  # noqa: S603 - our own interpreter
     out = subprocess.DEVNULL if quiet else None
     return subprocess.Popen(argv, env=full_env, stdout=out, stderr=out)  # noqa: S603 - our own interpreter
 
@@ -115,6 +122,8 @@ def start_api(env: Mapping[str, str], port: int | None = None, *, quiet: bool = 
     return _started(Service("api", proc, url, dict(env)), f"{url}/healthz", timeout)
 
 
-def start_worker(env: Mapping[str, str], *, quiet: bool = True, name: str = "worker") -> Service:
-    proc = _spawn(name, [sys.executable, "-m", "cli.main", "worker"], env, quiet=quiet)
+def start_worker(
+    env: Mapping[str, str], *, quiet: bool = True, name: str = "worker", log_path: Path | None = None
+) -> Service:
+    proc = _spawn(name, [sys.executable, "-m", "cli.main", "worker"], env, quiet=quiet, log_path=log_path)
     return Service(name, proc, None, dict(env))

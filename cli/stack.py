@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from cli.processes import Service, start_api, start_moto, start_worker
 from core.aws import AwsClients
@@ -32,12 +33,17 @@ class LocalStack:
         return {**EMULATOR_CREDENTIALS, **self.settings.to_env()}
 
     def add_worker(
-        self, *, quiet: bool = True, extra_env: dict[str, str] | None = None, **overrides: object
+        self,
+        *,
+        quiet: bool = True,
+        extra_env: dict[str, str] | None = None,
+        log_path: Path | None = None,
+        **overrides: object,
     ) -> Service:
         env = self.env
         env.update({f"IMGPIPE_{k.upper()}": str(v) for k, v in overrides.items()})
         env.update(extra_env or {})
-        worker = start_worker(env, quiet=quiet, name=f"worker-{len(self.workers) + 1}")
+        worker = start_worker(env, quiet=quiet, name=f"worker-{len(self.workers) + 1}", log_path=log_path)
         self.workers.append(worker)
         return worker
 

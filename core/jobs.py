@@ -22,6 +22,9 @@ class JobStatus(StrEnum):
 # redriving its message from the DLQ (`imgpipe dlq redrive`); every other failure is final.
 RETRIES_EXHAUSTED = "processing_retries_exhausted"
 
+# Failure code of a job whose file arrived after its upload window closed: the file is never processed.
+UPLOAD_EXPIRED = "upload_expired"
+
 # Stored transitions. processing -> processing is a takeover of a job whose worker died (its lease ran out);
 # failed -> processing is a redrive of a job that failed with RETRIES_EXHAUSTED (the store checks the code).
 TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
@@ -84,11 +87,17 @@ class Job(BaseModel):
     created_at: datetime
     updated_at: datetime
     upload_expires_at: datetime
+    upload_deadline: int | None = Field(
+        None, description="upload_expires_at in epoch seconds, so that claim's condition can compare it."
+    )
     expires_at: int = Field(description="Epoch seconds at which DynamoDB's TTL removes the job.")
     attempts: int = 0
     lease_until: int | None = Field(None, description="Epoch seconds until which a worker owns the job.")
     source_etag: str | None = None
     notified: bool = Field(False, description="The outcome was published to SNS.")
+    publish_until: int | None = Field(
+        None, description="Epoch seconds until which the writer of the outcome owns its publish (then anyone may)."
+    )
     error: JobErrorInfo | None = None
     error_code: str | None = Field(None, description="error.code, stored apart so conditions can test it.")
     result: JobResult | None = None
@@ -112,6 +121,8 @@ def new_job(
     now: datetime,
 ) -> Job:
     """A job waiting for its upload. `expires_at` drives DynamoDB's TTL; the upload window drives `expired`."""
+    # Whole seconds, so that the stored epoch deadline and the datetime agree on when the window closes.
+    upload_expires_at = (now + upload_window).replace(microsecond=0)
     return Job(
         job_id=job_id,
         status=JobStatus.UPLOAD_PENDING,
@@ -121,6 +132,7 @@ def new_job(
         upload_key=upload_key,
         created_at=now,
         updated_at=now,
-        upload_expires_at=now + upload_window,
+        upload_expires_at=upload_expires_at,
+        upload_deadline=int(upload_expires_at.timestamp()),
         expires_at=int((now + retention).timestamp()),
     )

@@ -11,7 +11,16 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from core.jobs import RETRIES_EXHAUSTED, Job, JobErrorInfo, JobResult, JobStatus, allowed_sources, utcnow
+from core.jobs import (
+    RETRIES_EXHAUSTED,
+    UPLOAD_EXPIRED,
+    Job,
+    JobErrorInfo,
+    JobResult,
+    JobStatus,
+    allowed_sources,
+    utcnow,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -58,9 +67,25 @@ def _is_condition_failure(exc: ClientError) -> bool:
 
 
 class JobStore:
-    def __init__(self, client: DynamoDBClient, table: str) -> None:
+    def __init__(self, client: DynamoDBClient, table: str, *, publish_claim_seconds: int = 120) -> None:
+        """`publish_claim_seconds`: how long the write that ends a job reserves its SNS publish for the writer
+        (the worker passes its visibility timeout); a duplicate delivery publishes only after that."""
         self._db = client
         self._table = table
+        self._publish_claim_seconds = publish_claim_seconds
+
+    def _publish_until(self, now: datetime) -> int:
+        return int(now.timestamp()) + self._publish_claim_seconds
+
+    def _failure_values(self, error: JobErrorInfo, now: datetime) -> dict[str, Any]:
+        return {
+            "updated_at": now.isoformat(),
+            "error": error.model_dump_json(),
+            # Kept apart from the JSON so a condition can test it (see claim).
+            "error_code": error.code,
+            # The failing write reserves the outcome's publish for its writer (see take_publish).
+            "publish_until": self._publish_until(now),
+        }
 
     def ping(self) -> None:
         """Raises when the table cannot be reached (readiness)."""
@@ -141,14 +166,24 @@ class JobStore:
             raise
         return _from_item(response["Attributes"])
 
-    def claim(self, job_id: str, *, etag: str | None, lease_seconds: int, now: datetime | None = None) -> Job | None:
-        """Take a job for processing: from upload_pending, from a processing job whose owner's lease ran out, or
-        from a job that failed only because its retries ran out (a DLQ redrive).
+    def claim(
+        self,
+        job_id: str,
+        *,
+        etag: str | None,
+        lease_seconds: int,
+        now: datetime | None = None,
+        uploaded_at: datetime | None = None,
+    ) -> Job | None:
+        """Take a job for processing: from upload_pending if the file was uploaded (`uploaded_at`, else now) before
+        the upload window closed, from a processing job whose owner's lease ran out, or from a job that failed only
+        because its retries ran out (a DLQ redrive of the same upload: same etag).
 
         Returns the claimed job (its `attempts` is this attempt's fencing token), or None when another delivery
-        already finished it or a live worker holds it.
+        already finished it, a live worker holds it or the upload came too late.
         """
         now = now or utcnow()
+        uploaded = int((uploaded_at or now).timestamp())
         return self._transition(
             job_id,
             JobStatus.PROCESSING,
@@ -158,16 +193,21 @@ class JobStore:
                 "source_etag": etag or "",
                 "lease_shard": lease_shard(job_id),
             },
-            extra_condition="#status = :pending OR (#status = :processing AND lease_until < :now)"
-            " OR (#status = :failed AND error_code = :exhausted)",
+            # Jobs created before upload_deadline existed have none: their window cannot be checked here.
+            extra_condition="(#status = :pending AND (attribute_not_exists(upload_deadline) OR upload_deadline > :up))"
+            " OR (#status = :processing AND lease_until < :now)"
+            " OR (#status = :failed AND error_code = :exhausted AND source_etag = :etag)",
             condition_values={
                 ":pending": JobStatus.UPLOAD_PENDING.value,
                 ":processing": JobStatus.PROCESSING.value,
                 ":failed": JobStatus.FAILED.value,
                 ":exhausted": RETRIES_EXHAUSTED,
                 ":now": int(now.timestamp()),
+                ":up": uploaded,
+                ":etag": etag or "",
             },
-            remove=("#f_error", "#f_error_code"),
+            # A redriven job gets a new outcome to publish.
+            remove=("#f_error", "#f_error_code", "notified", "publish_until"),
             extra_names={"#f_error": "error", "#f_error_code": "error_code"},
             add_attempt=True,
         )
@@ -201,10 +241,16 @@ class JobStore:
 
     def complete(self, job: Job, result: JobResult) -> Job | None:
         """Record the result, only if this attempt still owns the job (a stale worker's write is refused)."""
+        now = utcnow()
         return self._transition(
             job.job_id,
             JobStatus.COMPLETED,
-            {"updated_at": utcnow().isoformat(), "result": result.model_dump_json()},
+            # The finishing write also reserves the outcome's publish for this attempt (see take_publish).
+            {
+                "updated_at": now.isoformat(),
+                "result": result.model_dump_json(),
+                "publish_until": self._publish_until(now),
+            },
             extra_condition="#status = :processing AND attempts = :attempt",
             condition_values={":processing": JobStatus.PROCESSING.value, ":attempt": job.attempts},
             remove=("lease_until", "lease_shard"),
@@ -212,11 +258,11 @@ class JobStore:
 
     def fail(self, job: Job, error: JobErrorInfo) -> Job | None:
         """End a job as failed; from processing only by the attempt that owns it."""
+        now = utcnow()
         return self._transition(
             job.job_id,
             JobStatus.FAILED,
-            # error_code is kept apart from the JSON so a condition can test it (see claim).
-            {"updated_at": utcnow().isoformat(), "error": error.model_dump_json(), "error_code": error.code},
+            self._failure_values(error, now),
             extra_condition="#status = :pending OR (#status = :processing AND attempts = :attempt)",
             condition_values={
                 ":pending": JobStatus.UPLOAD_PENDING.value,
@@ -251,7 +297,7 @@ class JobStore:
         return self._transition(
             job.job_id,
             JobStatus.FAILED,
-            {"updated_at": utcnow().isoformat(), "error": error.model_dump_json(), "error_code": error.code},
+            self._failure_values(error, utcnow()),
             extra_condition="#status = :processing AND attempts = :attempt AND lease_until < :cutoff",
             condition_values={
                 ":processing": JobStatus.PROCESSING.value,
@@ -274,6 +320,50 @@ class JobStore:
         except ClientError as exc:
             if not _is_condition_failure(exc):
                 raise
+
+    def expire_upload(self, job_id: str, *, uploaded_at: datetime) -> Job | None:
+        """Fail a pending job whose file arrived (`uploaded_at`) after its upload window closed; None if it is not
+        (or no longer) such a job. The file is never processed; the outcome is published like any other."""
+        now = utcnow()
+        error = JobErrorInfo(
+            code=UPLOAD_EXPIRED,
+            message="The file arrived after the upload link expired, so it was not processed; create a new job.",
+        )
+        return self._transition(
+            job_id,
+            JobStatus.FAILED,
+            self._failure_values(error, now),
+            extra_condition="#status = :pending AND upload_deadline <= :up",
+            condition_values={":pending": JobStatus.UPLOAD_PENDING.value, ":up": int(uploaded_at.timestamp())},
+        )
+
+    def take_publish(self, job: Job, *, now: datetime | None = None) -> Job | None:
+        """Take over the publish of a finished job's outcome that nobody published and whose publish claim ran out
+        (its writer died or stalled between the write and the publish); None if it was published or is claimed."""
+        now = now or utcnow()
+        try:
+            response = self._db.update_item(
+                TableName=self._table,
+                Key={"job_id": {"S": job.job_id}},
+                UpdateExpression="SET publish_until = :until",
+                ConditionExpression="attempts = :attempt AND #status = :status"
+                " AND (attribute_not_exists(notified) OR notified = :false)"
+                " AND (attribute_not_exists(publish_until) OR publish_until <= :now)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":until": {"N": str(self._publish_until(now))},
+                    ":attempt": {"N": str(job.attempts)},
+                    ":status": {"S": job.status.value},
+                    ":false": {"BOOL": False},
+                    ":now": {"N": str(int(now.timestamp()))},
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                return None
+            raise
+        return _from_item(response["Attributes"])
 
     def mark_notified(self, job_id: str) -> None:
         """Remember that the outcome was published, so a redelivered message publishes only what was missed."""

@@ -125,6 +125,8 @@ class SnsInbox:
                 envelope = json.loads(message["Body"])
                 self.received.append(
                     {
+                        # Distinct per publish; an SNS redelivery of the same publish repeats it.
+                        "message_id": envelope["MessageId"],
                         "body": json.loads(envelope["Message"]),
                         "attributes": {k: v["Value"] for k, v in envelope.get("MessageAttributes", {}).items()},
                     }
@@ -149,6 +151,31 @@ def queue_settled(sqs: Any, queue_url: str) -> bool:
         AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
     )["Attributes"]
     return attrs["ApproximateNumberOfMessages"] == "0" and attrs["ApproximateNumberOfMessagesNotVisible"] == "0"
+
+
+def queue_every_event_twice(sqs: Any, queue_url: str, expected: int) -> None:
+    """Replace each of the `expected` queued events by two copies of it, all queued before any worker runs
+    (faults.md); fresh copies, so no receive is spent before the workers see them."""
+    bodies: list[str] = []
+
+    def drained() -> bool:
+        while len(bodies) < expected:
+            batch = sqs.receive_message(
+                QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=300, WaitTimeSeconds=0
+            )
+            messages = batch.get("Messages", [])
+            if not messages:
+                return False
+            bodies.extend(m["Body"] for m in messages)
+            entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
+            sqs.delete_message_batch(QueueUrl=queue_url, Entries=entries)
+        return True
+
+    wait_until(drained, timeout=30 + expected / 10, what=f"{expected} upload events")
+    copies = [body for body in bodies for _ in range(2)]
+    for i in range(0, len(copies), 10):
+        entries = [{"Id": str(n), "MessageBody": body} for n, body in enumerate(copies[i : i + 10])]
+        sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
 
 
 def wait_settled(sqs: Any, queue_url: str, timeout: float = 30) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -19,11 +20,25 @@ class UploadEvent:
     size: int | None
     etag: str | None
     version_id: str | None
+    uploaded_at: datetime | None = None
 
     @property
     def dedupe_key(self) -> str:
         """Identity of one upload: bucket + key + etag/version (event ids are not unique on moto)."""
         return f"{self.bucket}/{self.key}@{self.version_id or self.etag or ''}"
+
+
+def _event_time(value: object) -> datetime | None:
+    """When the upload happened: ISO 8601 from AWS ("2026-12-01T15:04:05Z"), epoch seconds from moto."""
+    try:
+        if isinstance(value, int | float):
+            return datetime.fromtimestamp(value, UTC)
+        if isinstance(value, str) and value:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (ValueError, OverflowError, OSError):
+        pass
+    return None  # unknown: the worker then uses its own clock
 
 
 def _from_eventbridge(body: dict[str, Any]) -> list[UploadEvent]:
@@ -46,6 +61,7 @@ def _from_eventbridge(body: dict[str, Any]) -> list[UploadEvent]:
             size=int(size) if isinstance(size, int | str) and str(size).isdigit() else None,
             etag=str(etag).strip('"') if etag else None,
             version_id=obj.get("version-id"),
+            uploaded_at=_event_time(body.get("time")),
         )
     ]
 
@@ -68,6 +84,7 @@ def _from_s3_notification(body: dict[str, Any]) -> list[UploadEvent]:
                 size=obj.get("size"),
                 etag=obj.get("eTag", obj.get("etag")),
                 version_id=obj.get("versionId"),
+                uploaded_at=_event_time(record.get("eventTime")),
             )
         )
     return events

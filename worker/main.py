@@ -25,7 +25,9 @@ log = logging.getLogger(__name__)
 
 def build_consumer(settings: Settings) -> Consumer:
     clients = AwsClients(settings)
-    store = JobStore(clients.dynamodb, settings.jobs_table)
+    # A finished job's publish stays with its writer as long as a message stays hidden: that long, a duplicate
+    # delivery waits for the writer's publish instead of sending its own.
+    store = JobStore(clients.dynamodb, settings.jobs_table, publish_claim_seconds=settings.visibility_timeout_seconds)
     processor = JobProcessor(clients, store, clients.topic_arn())
     # Long enough to cover a job and its drain; renewed while busy, so it only matters if the worker dies.
     minutes = max(1, math.ceil((settings.visibility_timeout_seconds + settings.drain_seconds) / 60))

@@ -13,7 +13,17 @@ from botocore.exceptions import ClientError
 
 from core.aws import AwsClients
 from core.errors import ImageTooLargeError, JobError, UploadMissingError
-from core.jobs import RETRIES_EXHAUSTED, TERMINAL, Job, JobErrorInfo, JobResult, JobStatus, OutputFile, utcnow
+from core.jobs import (
+    RETRIES_EXHAUSTED,
+    TERMINAL,
+    UPLOAD_EXPIRED,
+    Job,
+    JobErrorInfo,
+    JobResult,
+    JobStatus,
+    OutputFile,
+    utcnow,
+)
 from core.keys import job_id_from_upload_key, output_key
 from core.logs import log_context
 from core.metrics import emit_job, timed
@@ -77,10 +87,14 @@ class JobProcessor:
             log.info("ignoring event outside the uploads layout", extra={"fields": {"key": event.key}})
             return DONE
         with log_context(job_id=job_id):
-            lease = delivery.lease_seconds(self.settings.visibility_timeout_seconds)
-            job = self.store.claim(job_id, etag=event.etag, lease_seconds=lease)
+            job = self.store.claim(
+                job_id,
+                etag=event.etag,
+                lease_seconds=delivery.lease_seconds(self.settings.visibility_timeout_seconds),
+                uploaded_at=event.uploaded_at,
+            )
             if job is None:
-                return self._not_claimed(job_id)
+                return self._not_claimed(job_id, event)
             delivery.owned = job
             with log_context(attempt=job.attempts):
                 try:
@@ -88,22 +102,68 @@ class JobProcessor:
                 finally:
                     delivery.owned = None
 
-    def _not_claimed(self, job_id: str) -> Disposition:
-        """A duplicate or stale delivery: never a second result, but publish an outcome that was missed."""
+    def _not_claimed(self, job_id: str, event: UploadEvent) -> Disposition:
+        """A duplicate, stale, replaced or late delivery: never a second result, but publish an outcome that was
+        missed."""
         current = self.store.get(job_id)
         if current is None:
             log.warning("upload for an unknown job; dropping the event")
             return DONE
+        if current.status is JobStatus.UPLOAD_PENDING:
+            # claim refuses a pending job only when its file came after the upload window.
+            return self._refuse_late_upload(current, event)
         if current.status is JobStatus.PROCESSING:
             # Another worker holds a live lease. Don't drop the message: if that worker dies, this may be the only
             # delivery left. Come back when the lease would have run out; by then the job is finished or free.
-            remaining = (current.lease_until or 0) - int(utcnow().timestamp())
-            log.info("job is being processed elsewhere; retrying in %ss", max(1, remaining + 1))
-            return Disposition(delete=False, retry_after=min(max(1, remaining + 1), 43200))
+            return self._come_back(current.lease_until, "job is being processed elsewhere")
+        if event.etag and current.source_etag and event.etag != current.source_etag:
+            # The presigned POST was used again after the job ended: the stored file changed, the job's result
+            # stays that of the file it processed.
+            log.warning(
+                "ignoring an upload whose etag differs from the one the %s job processed; it is not processed",
+                current.status.value,
+                extra={"fields": {"etag": event.etag, "source_etag": current.source_etag}},
+            )
+            return DONE
         if current.status in TERMINAL and not current.notified:
-            self._notify(current)
-        else:
-            log.info("duplicate delivery; job is already %s", current.status.value)
+            return self._publish_missed(current)
+        log.info("duplicate delivery; job is already %s", current.status.value)
+        return DONE
+
+    def _come_back(self, until: int | None, why: str) -> Disposition:
+        """Leave the message for later: just after `until` (epoch seconds), when the other owner's claim ends."""
+        delay = min(max(1, (until or 0) - int(utcnow().timestamp()) + 1), 43200)
+        log.info("%s; retrying in %ss", why, delay)
+        return Disposition(delete=False, retry_after=delay)
+
+    def _refuse_late_upload(self, job: Job, event: UploadEvent) -> Disposition:
+        uploaded_at = event.uploaded_at or utcnow()
+        failed = self.store.expire_upload(job.job_id, uploaded_at=uploaded_at)
+        if failed is None:
+            # Not late after all (e.g. claimed or failed meanwhile): look again with the job as it is now.
+            return Disposition(delete=False, retry_after=1)
+        log.warning(
+            "upload arrived after the upload window closed; the job fails with %s and the file is not processed",
+            UPLOAD_EXPIRED,
+            extra={"fields": {"uploaded_at": uploaded_at.isoformat(), "deadline": job.upload_expires_at.isoformat()}},
+        )
+        self._notify(failed)
+        return DONE
+
+    def _publish_missed(self, job: Job) -> Disposition:
+        """Publish a finished job's outcome that was not published, unless its writer still owns the publish:
+        publishing now as well would send it twice (the writer is usually between its write and its publish)."""
+        if (job.publish_until or 0) > int(utcnow().timestamp()):
+            return self._come_back(job.publish_until, "outcome is being published by the attempt that wrote it")
+        taken = self.store.take_publish(job)
+        if taken is None:
+            # Published meanwhile, or another delivery took the publish: look again once its claim would end.
+            latest = self.store.get(job.job_id)
+            if latest is None or latest.notified:
+                return DONE
+            return self._come_back(latest.publish_until, "publish taken by another delivery")
+        log.info("publishing an outcome its writer did not publish")
+        self._notify(taken)
         return DONE
 
     def _process(self, job: Job, event: UploadEvent, delivery: Delivery) -> Disposition:

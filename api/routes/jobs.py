@@ -32,7 +32,7 @@ from api.schemas import (
 from core.analysis import analysis_view
 from core.errors import FileTooLargeError, NotFoundError, RequestError, UnsupportedContentTypeError
 from core.idempotency import fingerprint, record_id
-from core.jobs import Job, JobErrorInfo, JobStatus, new_job, utcnow
+from core.jobs import UPLOAD_EXPIRED, Job, JobErrorInfo, JobStatus, new_job, utcnow
 from core.keys import upload_key
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
@@ -103,7 +103,7 @@ _CREATE_EXAMPLES = {
 }
 
 _EXPIRED = JobErrorInfo(
-    code="upload_expired", message="No file was uploaded before the upload link expired; create a new job."
+    code=UPLOAD_EXPIRED, message="No file was uploaded before the upload link expired; create a new job."
 )
 
 
@@ -175,7 +175,9 @@ def create_job(
     return CreateJobResponse(
         job_id=job_id,
         status=stored.status_at(now),
-        upload=upload_post(clients, stored.upload_key, stored.content_type, stored.upload_expires_at),
+        upload=upload_post(
+            clients, stored.upload_key, stored.content_type, stored.upload_expires_at, size=stored.declared_size
+        ),
     )
 
 

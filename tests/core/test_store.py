@@ -133,3 +133,54 @@ def test_release_lets_the_next_delivery_claim_at_once(store: JobStore) -> None:
     store.release(claimed)
     retaken = store.claim(job.job_id, etag=None, lease_seconds=600)
     assert retaken is not None and retaken.attempts == 2
+
+
+def test_claim_refuses_a_file_uploaded_after_the_window_and_the_job_fails_upload_expired(store: JobStore) -> None:
+    job = _pending(store)
+    assert job.upload_deadline == int(job.upload_expires_at.timestamp())
+    late = job.upload_expires_at + timedelta(seconds=1)
+    assert store.claim(job.job_id, etag="e1", lease_seconds=60, now=late) is None
+    assert store.claim(job.job_id, etag="e1", lease_seconds=60, now=late, uploaded_at=late) is None
+    # Only a pending job whose file came after the deadline can be failed this way.
+    assert store.expire_upload(job.job_id, uploaded_at=job.upload_expires_at - timedelta(seconds=1)) is None
+    failed = store.expire_upload(job.job_id, uploaded_at=late)
+    assert failed is not None and failed.error is not None
+    assert (failed.status, failed.error.code, failed.attempts) == (JobStatus.FAILED, "upload_expired", 0)
+    assert store.claim(job.job_id, etag="e1", lease_seconds=60, now=late) is None  # never processed afterwards
+
+
+def test_a_file_uploaded_in_time_is_claimed_even_when_its_event_is_read_late(store: JobStore) -> None:
+    # A queue backlog must not expire uploads S3 accepted in time: the upload's time decides, not the worker's.
+    job = _pending(store)
+    late = job.upload_expires_at + timedelta(minutes=5)
+    in_time = job.upload_expires_at - timedelta(seconds=1)
+    claimed = store.claim(job.job_id, etag="e1", lease_seconds=60, now=late, uploaded_at=in_time)
+    assert claimed is not None and claimed.status is JobStatus.PROCESSING
+
+
+def test_the_finishing_write_owns_the_publish_until_its_claim_runs_out(store: JobStore) -> None:
+    job = _pending(store)
+    claimed = store.claim(job.job_id, etag="e1", lease_seconds=60)
+    assert claimed is not None
+    done = store.complete(claimed, RESULT)
+    assert done is not None and done.publish_until is not None and not done.notified
+    assert store.take_publish(done) is None  # the writer is about to publish: a duplicate must not
+    later = datetime.fromtimestamp(done.publish_until, UTC)
+    taken = store.take_publish(done, now=later)  # the writer died before publishing: take it over, once
+    assert taken is not None and taken.publish_until is not None and taken.publish_until > done.publish_until
+    assert store.take_publish(done, now=later) is None
+    store.mark_notified(job.job_id)
+    assert store.take_publish(done, now=later + timedelta(days=1)) is None
+
+
+def test_a_redrive_needs_the_same_upload_and_starts_a_new_outcome(store: JobStore) -> None:
+    from core.jobs import RETRIES_EXHAUSTED
+
+    job = _pending(store)
+    claimed = store.claim(job.job_id, etag="e1", lease_seconds=60)
+    assert claimed is not None
+    assert store.fail(claimed, JobErrorInfo(code=RETRIES_EXHAUSTED, message="x")) is not None
+    store.mark_notified(job.job_id)
+    assert store.claim(job.job_id, etag="other-file", lease_seconds=60) is None  # the file was replaced since
+    again = store.claim(job.job_id, etag="e1", lease_seconds=60)
+    assert again is not None and not again.notified and again.publish_until is None

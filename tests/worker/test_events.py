@@ -64,3 +64,18 @@ def test_events_we_do_not_act_on() -> None:
 def test_malformed_messages(body: str) -> None:
     with pytest.raises(MalformedEventError):
         parse_message(body)
+
+
+def test_the_upload_time_is_read_from_either_spelling() -> None:
+    from datetime import UTC, datetime
+
+    body = json.loads(_eventbridge({"key": "uploads/a/source", "size": 5}))
+    body["time"] = "2026-12-01T15:04:05Z"  # AWS
+    [aws] = parse_message(json.dumps(body))
+    body["time"] = 1796137445.5  # moto: epoch seconds
+    [moto] = parse_message(json.dumps(body))
+    body["time"] = "soon"
+    [unreadable] = parse_message(json.dumps(body))
+    assert aws.uploaded_at == datetime(2026, 12, 1, 15, 4, 5, tzinfo=UTC)
+    assert moto.uploaded_at == datetime.fromtimestamp(1796137445.5, UTC)
+    assert unreadable.uploaded_at is None  # the worker then uses its own clock

@@ -1,4 +1,5 @@
-"""Publishing a job's outcome to SNS, with a `status` attribute subscribers can filter on."""
+"""Publishing a job's outcome to SNS, with a `status` attribute subscribers can filter on and a `dedup_id` they
+can deduplicate on (SNS standard topics deliver at least once, and a publish can be retried)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,11 @@ def outcome_message(job: Job) -> dict[str, object]:
     return message
 
 
+def dedup_id(job: Job) -> str:
+    """The same for every publish of one outcome: job, outcome and the attempt that produced it."""
+    return f"{job.job_id}:{job.status.value}:{job.attempts}"
+
+
 def publish_outcome(sns: SNSClient, topic_arn: str, job: Job) -> None:
     sns.publish(
         TopicArn=topic_arn,
@@ -32,5 +38,6 @@ def publish_outcome(sns: SNSClient, topic_arn: str, job: Job) -> None:
         MessageAttributes={
             "status": {"DataType": "String", "StringValue": job.status.value},
             "job_id": {"DataType": "String", "StringValue": job.job_id},
+            "dedup_id": {"DataType": "String", "StringValue": dedup_id(job)},
         },
     )
