@@ -10,6 +10,7 @@ import pytest
 from cli.stack import LocalStack
 from core.aws import AwsClients
 from core.config import Settings
+from core.store import JobStore
 from tests.support import SnsInbox, api_client, running_stack
 from tests.text_images import FONTS_HINT, regular_fonts
 
@@ -35,6 +36,12 @@ def api_key(stack: LocalStack) -> str:
 def api(stack: LocalStack) -> Iterator[httpx.Client]:
     with api_client(stack) as client:
         yield client
+
+
+@pytest.fixture
+def store(stack: LocalStack, clients: AwsClients) -> JobStore:
+    """The jobs table of the shared stack, through the store the API and worker use."""
+    return JobStore(clients.dynamodb, stack.settings.jobs_table)
 
 
 @pytest.fixture(scope="session")

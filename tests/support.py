@@ -9,7 +9,9 @@ import os
 import random
 import subprocess
 import sys
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -19,10 +21,13 @@ from PIL import Image, ImageDraw, ImageFilter
 from cli.processes import Service, wait_until
 from cli.stack import start_local_stack
 from core.config import Settings
+from core.jobs import Job, new_job
+from core.keys import upload_key
 
 if TYPE_CHECKING:
     from cli.stack import LocalStack
     from core.aws import AwsClients
+    from core.store import JobStore
 
 TERMINAL = {"completed", "failed", "expired"}
 FAULTS_DIR = Path(__file__).parent / "faults"  # its sitecustomize.py: the rules are in its docstring
@@ -274,6 +279,23 @@ class StartWorker(Protocol):
     ) -> Service: ...
 
 
+def pending_job(store: JobStore) -> Job:
+    """A new job, stored `upload_pending` as the API creates it (no upload yet)."""
+    job_id = str(uuid.uuid4())
+    job = new_job(
+        job_id=job_id,
+        filename="a.png",
+        content_type="image/png",
+        declared_size=10,
+        upload_key=upload_key(job_id),
+        upload_window=timedelta(minutes=15),
+        retention=timedelta(days=30),
+        now=datetime.now(UTC),
+    )
+    store.create(job)
+    return job
+
+
 def job_item(clients: AwsClients, stack: LocalStack, job_id: str) -> dict[str, Any]:
     """The job's DynamoDB item (read consistently), attribute values unwrapped."""
     item = clients.dynamodb.get_item(
@@ -295,13 +317,22 @@ def dlq_depth(clients: AwsClients, stack: LocalStack) -> int:
     return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
 
 
-def run_imgpipe(stack: LocalStack, *args: str) -> subprocess.CompletedProcess[str]:
-    """The `imgpipe` command against the stack, as an operator runs it."""
+def run_module(
+    module: str, *args: str, env: Mapping[str, str], timeout: float = 60, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`python -m module args` as a process of its own, output captured as text; its exit code is the caller's to
+    check."""
     return subprocess.run(
-        [sys.executable, "-m", "cli.main", *args],
-        env={**os.environ, **stack.env},
+        [sys.executable, "-m", module, *args],
+        env=dict(env),
+        cwd=cwd,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=timeout,
         check=False,
     )
+
+
+def run_imgpipe(stack: LocalStack, *args: str) -> subprocess.CompletedProcess[str]:
+    """The `imgpipe` command against the stack, as an operator runs it."""
+    return run_module("cli.main", *args, env={**os.environ, **stack.env})
