@@ -279,18 +279,20 @@ class StartWorker(Protocol):
     ) -> Service: ...
 
 
-def pending_job(store: JobStore) -> Job:
-    """A new job, stored `upload_pending` as the API creates it (no upload yet)."""
+def pending_job(
+    store: JobStore, *, filename: str = "a.png", content_type: str = "image/png", created: datetime | None = None
+) -> Job:
+    """A job stored as the API creates it (`upload_pending`, no upload yet), `created` now unless given."""
     job_id = str(uuid.uuid4())
     job = new_job(
         job_id=job_id,
-        filename="a.png",
-        content_type="image/png",
+        filename=filename,
+        content_type=content_type,
         declared_size=10,
         upload_key=upload_key(job_id),
         upload_window=timedelta(minutes=15),
         retention=timedelta(days=30),
-        now=datetime.now(UTC),
+        now=created or datetime.now(UTC),
     )
     store.create(job)
     return job
