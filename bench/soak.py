@@ -2,7 +2,8 @@
 
 Faults: every worker's AWS calls fail at --fault-rate before being sent (botocore retries, the pipeline
 redelivers), and every --kill-every seconds one worker is killed with SIGKILL and replaced (its jobs are taken over
-after their lease). Poison inputs are mixed in (--poison share) and must end `failed`, not cycle.
+after their lease). Poison inputs are mixed in (--poison share) and must end `failed`, not cycle. Text analysis is
+off: this measures delivery semantics, not OCR (as tests/e2e/test_reliability.py does).
 
 Scenarios (--scenario) set the retry budget:
   mixed         max_receive_count 8: crashes and faults are retried; every job should complete (or fail on poison).
@@ -45,9 +46,17 @@ from typing import Any
 from cli.stack import start_local_stack
 from core.aws import AwsClients
 from core.config import Settings
-from tests.support import SnsInbox, api_client, jpeg, png, queue_every_event_twice, queue_settled, submit, wait_settled
-
-TERMINAL = {"completed", "failed", "expired"}
+from tests.support import (
+    TERMINAL,
+    SnsInbox,
+    api_client,
+    jpeg,
+    png,
+    queue_every_event_twice,
+    queue_settled,
+    submit,
+    wait_settled,
+)
 
 # scenario -> (max_receive_count, default fault rate, default seconds between kills)
 SCENARIOS = {"mixed": (8, 0.05, 10.0), "kill-last": (1, 0.0, 5.0), "crash-budget": (2, 0.0, 5.0)}
@@ -97,6 +106,7 @@ def main() -> None:
         drain_seconds=5,
         sweep_interval_seconds=2,
         sweep_grace_seconds=2,
+        analysis_engine="off",  # delivery semantics, not OCR (as tests/e2e/test_reliability.py)
     )
     stack = start_local_stack(settings, workers=0)
     stop_chaos = threading.Event()

@@ -7,10 +7,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from cli.stack import LocalStack, start_local_stack
+from cli.stack import LocalStack
 from core.aws import AwsClients
 from core.config import Settings
-from tests.support import SnsInbox, api_client
+from core.store import JobStore
+from tests.support import SnsInbox, api_client, running_stack
 from tests.text_images import FONTS_HINT, regular_fonts
 
 
@@ -18,11 +19,7 @@ from tests.text_images import FONTS_HINT, regular_fonts
 def stack() -> Iterator[LocalStack]:
     # Analysis off: OCR on every job made tests/e2e ~65% slower on 2 cores. Text extraction is tested on stacks of
     # its own (tests/e2e/test_text_analysis.py, tests/e2e/test_rekognition_pipeline.py).
-    stack = start_local_stack(Settings(analysis_engine="off"))
-    try:
-        yield stack
-    finally:
-        stack.stop()
+    yield from running_stack(Settings(analysis_engine="off"))
 
 
 @pytest.fixture(scope="session")
@@ -41,6 +38,12 @@ def api(stack: LocalStack) -> Iterator[httpx.Client]:
         yield client
 
 
+@pytest.fixture
+def store(stack: LocalStack, clients: AwsClients) -> JobStore:
+    """The jobs table of the shared stack, through the store the API and worker use."""
+    return JobStore(clients.dynamodb, stack.settings.jobs_table)
+
+
 @pytest.fixture(scope="session")
 def sns_inbox(stack: LocalStack, clients: AwsClients) -> SnsInbox:
     return SnsInbox(clients.sqs, clients.sns, stack.provisioned.topic_arn)
@@ -52,8 +55,4 @@ def ocr_stack() -> Iterator[LocalStack]:
     pytest.importorskip("rapidocr", reason="the local OCR engine needs the `ocr` extra: pip install -e '.[ocr]'")
     if not regular_fonts():
         pytest.skip(f"no fonts to draw text with: {FONTS_HINT}")
-    stack = start_local_stack(Settings(analysis_engine="local"))
-    try:
-        yield stack
-    finally:
-        stack.stop()
+    yield from running_stack(Settings(analysis_engine="local"))

@@ -1,21 +1,40 @@
-"""Helpers for tests: generated images, uploads through the presigned POST, waiting on jobs."""
+"""Helpers for tests: generated images, uploads through the presigned POST, waiting on jobs, local stacks and the
+worker processes and faults tests start on them."""
 
 from __future__ import annotations
 
 import io
 import json
+import os
 import random
-from typing import TYPE_CHECKING, Any
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 from PIL import Image, ImageDraw, ImageFilter
 
-from cli.processes import wait_until
+from cli.processes import Service, wait_until
+from cli.stack import start_local_stack
+from core.config import Settings
+from core.jobs import Job, new_job
+from core.keys import upload_key
 
 if TYPE_CHECKING:
     from cli.stack import LocalStack
+    from core.aws import AwsClients
+    from core.store import JobStore
 
 TERMINAL = {"completed", "failed", "expired"}
+FAULTS_DIR = Path(__file__).parent / "faults"  # its sitecustomize.py: the rules are in its docstring
+
+# The short-visibility stack (tests/e2e/conftest.py): redeliveries and an exhausted budget happen within a test.
+VISIBILITY = 10
+MAX_RECEIVES = 3
 
 
 def photo(width: int, height: int, mode: str = "RGB", seed: int = 1) -> Image.Image:
@@ -178,6 +197,11 @@ def queue_every_event_twice(sqs: Any, queue_url: str, expected: int) -> None:
         sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
 
 
+def jobs_queue_settled(clients: AwsClients, stack: LocalStack) -> bool:
+    """The stack's jobs queue has no message waiting or in flight."""
+    return queue_settled(clients.sqs, stack.provisioned.queue_url)
+
+
 def wait_settled(sqs: Any, queue_url: str, timeout: float = 30) -> None:
     wait_until(lambda: queue_settled(sqs, queue_url), timeout=timeout, what="the jobs queue to empty")
 
@@ -217,3 +241,100 @@ class FakeEcsAgent:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def running_stack(settings: Settings, *, workers: int = 1) -> Iterator[LocalStack]:
+    """A local stack for a fixture (`yield from running_stack(...)`), stopped when the fixture ends."""
+    stack = start_local_stack(settings, workers=workers)
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+def short_visibility_settings(**overrides: Any) -> Settings:
+    """Settings with a short visibility timeout and retry budget; analysis off (delivery semantics, not OCR)."""
+    return Settings(
+        visibility_timeout_seconds=VISIBILITY,
+        max_receive_count=MAX_RECEIVES,
+        retry_base_seconds=1,
+        analysis_engine="off",
+        **overrides,
+    )
+
+
+def fault_env(*rules: dict[str, Any]) -> dict[str, str]:
+    """Environment for a process whose AWS calls break by `rules` (tests/faults/sitecustomize.py); {} for none."""
+    if not rules:
+        return {}
+    paths = [str(FAULTS_DIR), os.environ.get("PYTHONPATH", "")]
+    return {"PYTHONPATH": os.pathsep.join(p for p in paths if p), "IMGPIPE_TEST_FAULTS": json.dumps(rules)}
+
+
+class StartWorker(Protocol):
+    """start_worker(*faults, extra_env=..., log_path=..., **settings): a worker process on the test's stack."""
+
+    def __call__(
+        self, *faults: dict[str, Any], extra_env: dict[str, str] | None = None, **overrides: object
+    ) -> Service: ...
+
+
+def pending_job(
+    store: JobStore, *, filename: str = "a.png", content_type: str = "image/png", created: datetime | None = None
+) -> Job:
+    """A job stored as the API creates it (`upload_pending`, no upload yet), `created` now unless given."""
+    job_id = str(uuid.uuid4())
+    job = new_job(
+        job_id=job_id,
+        filename=filename,
+        content_type=content_type,
+        declared_size=10,
+        upload_key=upload_key(job_id),
+        upload_window=timedelta(minutes=15),
+        retention=timedelta(days=30),
+        now=created or datetime.now(UTC),
+    )
+    store.create(job)
+    return job
+
+
+def job_item(clients: AwsClients, stack: LocalStack, job_id: str) -> dict[str, Any]:
+    """The job's DynamoDB item (read consistently), attribute values unwrapped."""
+    item = clients.dynamodb.get_item(
+        TableName=stack.settings.jobs_table, Key={"job_id": {"S": job_id}}, ConsistentRead=True
+    )["Item"]
+    return {k: next(iter(v.values())) for k, v in item.items()}
+
+
+def job_outputs(clients: AwsClients, stack: LocalStack, job_id: str) -> list[str]:
+    listed = clients.s3.list_objects_v2(Bucket=stack.settings.outputs_bucket, Prefix=f"processed/{job_id}/")
+    return sorted(o["Key"] for o in listed.get("Contents", []))
+
+
+def dlq_depth(clients: AwsClients, stack: LocalStack) -> int:
+    attrs = clients.sqs.get_queue_attributes(
+        QueueUrl=stack.provisioned.dlq_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+
+
+def run_module(
+    module: str, *args: str, env: Mapping[str, str], timeout: float = 60, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`python -m module args` as a process of its own, output captured as text; its exit code is the caller's to
+    check."""
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        env=dict(env),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def run_imgpipe(stack: LocalStack, *args: str) -> subprocess.CompletedProcess[str]:
+    """The `imgpipe` command against the stack, as an operator runs it."""
+    return run_module("cli.main", *args, env={**os.environ, **stack.env})

@@ -15,7 +15,7 @@ import pytest
 
 from cli.processes import free_port, http_ok, wait_until
 from cli.stack import LocalStack
-from tests.support import jpeg, png
+from tests.support import jpeg, png, run_module
 
 
 def _imgpipe(stack: LocalStack, *args: str, key: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -23,9 +23,7 @@ def _imgpipe(stack: LocalStack, *args: str, key: str | None = None) -> subproces
     env = {**os.environ, "IMGPIPE_API_URL": stack.api.url}
     if key is not None:
         env["IMGPIPE_API_KEY"] = key
-    return subprocess.run(
-        [sys.executable, "-m", "cli.main", *args], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+    return run_module("cli.main", *args, env=env, timeout=120)
 
 
 @pytest.fixture
@@ -89,14 +87,7 @@ def test_dev_command_runs_the_stack_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         image = tmp_path / "p.png"
         image.write_bytes(png(64, 64))
         env = {**os.environ, "IMGPIPE_API_URL": f"http://127.0.0.1:{api_port}"}
-        result = subprocess.run(
-            [sys.executable, "-m", "cli.main", "submit", "--wait", str(image)],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        result = run_module("cli.main", "submit", "--wait", str(image), env=env)
         assert result.returncode == 0, result.stdout + result.stderr
     finally:
         proc.send_signal(signal.SIGINT)

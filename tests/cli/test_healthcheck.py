@@ -9,7 +9,6 @@ import http.server
 import os
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -19,18 +18,12 @@ from typing import Any
 import pytest
 
 from cli.processes import free_port
+from tests.support import run_module
 
 
 def _probe(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("IMGPIPE_")}
-    return subprocess.run(
-        [sys.executable, "-m", "cli.main", "healthcheck", *args],
-        env={**base, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_module("cli.main", "healthcheck", *args, env={**base, **(env or {})})
 
 
 class _Api:

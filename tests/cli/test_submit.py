@@ -17,7 +17,7 @@ from cli.client import ApiClient, plan_file, sniff_content_type, upload
 from cli.main import _Entry, _Live
 from cli.stack import LocalStack
 from core.aws import AwsClients
-from tests.support import jpeg, png
+from tests.support import jpeg, png, run_module
 
 ACCEPTED = ["image/jpeg", "image/png"]
 MiB = 1024 * 1024
@@ -28,9 +28,7 @@ def _imgpipe(stack: LocalStack, *args: str, key: str | None = None) -> subproces
     env = {**os.environ, "IMGPIPE_API_URL": stack.api.url, "COLUMNS": "200"}
     if key is not None:
         env["IMGPIPE_API_KEY"] = key
-    return subprocess.run(
-        [sys.executable, "-m", "cli.main", *args], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+    return run_module("cli.main", *args, env=env, timeout=120)
 
 
 def _uploads(clients: AwsClients, stack: LocalStack) -> int:

@@ -2,38 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
-from cli.stack import LocalStack
-from core.aws import AwsClients
-from core.jobs import Job, JobErrorInfo, JobResult, JobStatus, new_job
-from core.keys import upload_key
+from core.jobs import JobErrorInfo, JobResult, JobStatus
 from core.store import JobStore
-
-
-@pytest.fixture
-def store(stack: LocalStack, clients: AwsClients) -> JobStore:
-    return JobStore(clients.dynamodb, stack.settings.jobs_table)
-
-
-def _pending(store: JobStore) -> Job:
-    job_id = str(uuid.uuid4())
-    job = new_job(
-        job_id=job_id,
-        filename="a.png",
-        content_type="image/png",
-        declared_size=10,
-        upload_key=upload_key(job_id),
-        upload_window=timedelta(minutes=15),
-        retention=timedelta(days=30),
-        now=datetime.now(UTC),
-    )
-    store.create(job)
-    return job
-
+from tests.support import pending_job
 
 RESULT = JobResult.model_validate(
     {
@@ -52,7 +25,7 @@ RESULT = JobResult.model_validate(
 
 
 def test_claim_then_complete(store: JobStore) -> None:
-    job = _pending(store)
+    job = pending_job(store)
     claimed = store.claim(job.job_id, etag="e1", lease_seconds=60)
     assert claimed is not None
     assert (claimed.status, claimed.attempts, claimed.source_etag) == (JobStatus.PROCESSING, 1, "e1")
@@ -62,7 +35,7 @@ def test_claim_then_complete(store: JobStore) -> None:
 
 
 def test_a_second_delivery_cannot_claim_or_finish_again(store: JobStore) -> None:
-    job = _pending(store)
+    job = pending_job(store)
     claimed = store.claim(job.job_id, etag="e1", lease_seconds=60)
     assert claimed is not None
     assert store.claim(job.job_id, etag="e1", lease_seconds=60) is None  # a live owner holds it
@@ -75,7 +48,7 @@ def test_a_second_delivery_cannot_claim_or_finish_again(store: JobStore) -> None
 
 
 def test_expired_lease_is_taken_over_and_the_stale_attempt_is_fenced_off(store: JobStore) -> None:
-    job = _pending(store)
+    job = pending_job(store)
     first = store.claim(job.job_id, etag="e1", lease_seconds=60)
     assert first is not None
     later = datetime.now(UTC) + timedelta(seconds=120)
@@ -88,7 +61,7 @@ def test_expired_lease_is_taken_over_and_the_stale_attempt_is_fenced_off(store: 
 
 
 def test_fail_records_the_error(store: JobStore) -> None:
-    job = _pending(store)
+    job = pending_job(store)
     claimed = store.claim(job.job_id, etag=None, lease_seconds=60)
     assert claimed is not None
     failed = store.fail(claimed, JobErrorInfo(code="corrupt_image", message="bad bytes"))
@@ -98,7 +71,7 @@ def test_fail_records_the_error(store: JobStore) -> None:
 
 
 def test_create_never_overwrites_and_recognises_its_own_job(store: JobStore) -> None:
-    job = _pending(store)
+    job = pending_job(store)
     # A retried put of the same job (its first answer lost) finds that very job: the caller can tell.
     assert store.create(job) == job
     # Another job under the same id is refused: the stored one comes back, unchanged.
@@ -110,13 +83,13 @@ def test_create_never_overwrites_and_recognises_its_own_job(store: JobStore) -> 
 def test_only_jobs_that_ran_out_of_retries_can_be_claimed_again(store: JobStore) -> None:
     from core.jobs import RETRIES_EXHAUSTED
 
-    final = _pending(store)
+    final = pending_job(store)
     claimed = store.claim(final.job_id, etag=None, lease_seconds=60)
     assert claimed is not None
     assert store.fail(claimed, JobErrorInfo(code="corrupt_image", message="bad")) is not None
     assert store.claim(final.job_id, etag=None, lease_seconds=60) is None
 
-    retryable = _pending(store)
+    retryable = pending_job(store)
     claimed = store.claim(retryable.job_id, etag=None, lease_seconds=60)
     assert claimed is not None
     assert store.fail(claimed, JobErrorInfo(code=RETRIES_EXHAUSTED, message="x")) is not None
@@ -126,7 +99,7 @@ def test_only_jobs_that_ran_out_of_retries_can_be_claimed_again(store: JobStore)
 
 
 def test_release_lets_the_next_delivery_claim_at_once(store: JobStore) -> None:
-    job = _pending(store)
+    job = pending_job(store)
     claimed = store.claim(job.job_id, etag=None, lease_seconds=600)
     assert claimed is not None
     assert store.claim(job.job_id, etag=None, lease_seconds=600) is None
@@ -136,7 +109,7 @@ def test_release_lets_the_next_delivery_claim_at_once(store: JobStore) -> None:
 
 
 def test_claim_refuses_a_file_uploaded_after_the_window_and_the_job_fails_upload_expired(store: JobStore) -> None:
-    job = _pending(store)
+    job = pending_job(store)
     assert job.upload_deadline == int(job.upload_expires_at.timestamp())
     late = job.upload_expires_at + timedelta(seconds=1)
     assert store.claim(job.job_id, etag="e1", lease_seconds=60, now=late) is None
@@ -151,7 +124,7 @@ def test_claim_refuses_a_file_uploaded_after_the_window_and_the_job_fails_upload
 
 def test_a_file_uploaded_in_time_is_claimed_even_when_its_event_is_read_late(store: JobStore) -> None:
     # A queue backlog must not expire uploads S3 accepted in time: the upload's time decides, not the worker's.
-    job = _pending(store)
+    job = pending_job(store)
     late = job.upload_expires_at + timedelta(minutes=5)
     in_time = job.upload_expires_at - timedelta(seconds=1)
     claimed = store.claim(job.job_id, etag="e1", lease_seconds=60, now=late, uploaded_at=in_time)
@@ -159,7 +132,7 @@ def test_a_file_uploaded_in_time_is_claimed_even_when_its_event_is_read_late(sto
 
 
 def test_the_finishing_write_owns_the_publish_until_its_claim_runs_out(store: JobStore) -> None:
-    job = _pending(store)
+    job = pending_job(store)
     claimed = store.claim(job.job_id, etag="e1", lease_seconds=60)
     assert claimed is not None
     done = store.complete(claimed, RESULT)
@@ -176,7 +149,7 @@ def test_the_finishing_write_owns_the_publish_until_its_claim_runs_out(store: Jo
 def test_a_redrive_needs_the_same_upload_and_starts_a_new_outcome(store: JobStore) -> None:
     from core.jobs import RETRIES_EXHAUSTED
 
-    job = _pending(store)
+    job = pending_job(store)
     claimed = store.claim(job.job_id, etag="e1", lease_seconds=60)
     assert claimed is not None
     assert store.fail(claimed, JobErrorInfo(code=RETRIES_EXHAUSTED, message="x")) is not None

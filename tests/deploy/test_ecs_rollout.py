@@ -20,6 +20,7 @@ import pytest
 
 from deploy.ecs_rollout import assess, main, same_task_definition, wait_for_rollout
 from tests.deploy.deploy_support import ROOT
+from tests.support import run_module
 
 PREFIX = "arn:aws:ecs:eu-west-1:123456789012:task-definition/"
 OLD, NEW = "imgpipe-api:6", "imgpipe-api:7"
@@ -172,15 +173,7 @@ def test_runs_as_the_workflow_runs_it_with_the_aws_cli(tmp_path: Path) -> None:
     for variable in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):  # never write into a real run's files
         env.pop(variable, None)
     argv = ["--cluster", "imgpipe", "--timeout-minutes", "5", "--poll-seconds", "0", f"imgpipe-api={NEW}"]
-    result = subprocess.run(
-        [sys.executable, "-m", "deploy.ecs_rollout", *argv],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_module("deploy.ecs_rollout", *argv, env=env, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "imgpipe-api: imgpipe-api:7 COMPLETED" in result.stdout
     first = calls.read_text().splitlines()[0]

@@ -17,9 +17,9 @@ import httpx
 import pytest
 
 from cli.processes import Service, free_port, start_api, wait_until
-from cli.stack import EMULATOR_CREDENTIALS, LocalStack, start_local_stack
+from cli.stack import EMULATOR_CREDENTIALS, LocalStack
 from core.config import Settings
-from tests.support import api_client, create_job
+from tests.support import api_client, create_job, running_stack
 
 HANG = 40.0  # far beyond the API's 8 s deadline even on two busy cores, far below the ~180 s of the hang
 PROBE = 10.0  # a load balancer's health check gives up well before this
@@ -28,11 +28,7 @@ PROBE = 10.0  # a load balancer's health check gives up well before this
 @pytest.fixture(scope="module")
 def sstack() -> Iterator[LocalStack]:
     # readyz_cache_seconds=0: every probe after the freeze sees the stall (concurrent ones still share a check).
-    stack = start_local_stack(Settings(analysis_engine="off", readyz_cache_seconds=0), workers=0)
-    try:
-        yield stack
-    finally:
-        stack.stop()
+    yield from running_stack(Settings(analysis_engine="off", readyz_cache_seconds=0), workers=0)
 
 
 @contextmanager

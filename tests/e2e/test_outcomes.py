@@ -1,28 +1,31 @@
 """What a job's outcome promises at the edges, each shown against a real local stack: one SNS publish per outcome
 when every event is delivered twice, a reused presigned POST after the job finished, an upload after the window.
 
-The stack and its helpers are those of tests/e2e/test_reliability.py (same short visibility timeout and retry
-budget); this module gets a stack of its own.
+The stack is the short-visibility one of tests/e2e/conftest.py (as in tests/e2e/test_reliability.py); this module
+gets a stack of its own.
 """
 
 from __future__ import annotations
 
 import collections
 import json
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from cli.processes import Service, wait_until
+from cli.processes import wait_until
 from cli.stack import LocalStack
 from core.aws import AwsClients
-from tests.e2e import test_reliability as reliability
 from tests.support import (
     SnsInbox,
+    StartWorker,
     create_job,
+    dlq_depth,
+    job_item,
+    job_outputs,
+    jobs_queue_settled,
     jpeg,
     png,
     post_upload,
@@ -31,30 +34,19 @@ from tests.support import (
     wait_for_job,
 )
 
-# The stack and workers of test_reliability.py; pytest gives this module a stack of its own.
-rstack, rclients, rapi, inbox, workers = (
-    reliability.rstack,
-    reliability.rclients,
-    reliability.rapi,
-    reliability.inbox,
-    reliability.workers,
-)
-_dlq_depth, _item, _outputs = reliability._dlq_depth, reliability._item, reliability._outputs
-_queues_settled, _start_worker = reliability._queues_settled, reliability._start_worker
-
 JOBS = 20  # at the 19-29 % duplicate rate measured before the fix, P(no duplicate in 20 jobs) < 0.4 %
 
 
 def test_every_event_delivered_twice_gives_one_publish_per_outcome_with_a_stable_dedup_id(
-    rstack: LocalStack, rclients: AwsClients, rapi: httpx.Client, inbox: SnsInbox, workers: list[Service]
+    rstack: LocalStack, rclients: AwsClients, rapi: httpx.Client, inbox: SnsInbox, start_worker: StartWorker
 ) -> None:
     job_ids = [submit(rapi, jpeg(320, 240), "image/jpeg") for _ in range(JOBS)]
     queue_every_event_twice(rclients.sqs, rstack.provisioned.queue_url, JOBS)
-    _start_worker(rstack, workers)
-    _start_worker(rstack, workers)
+    start_worker()
+    start_worker()
     jobs = {job_id: wait_for_job(rapi, job_id, timeout=120) for job_id in job_ids}
-    wait_until(lambda: _queues_settled(rclients, rstack), timeout=90, what="every copy to settle")
-    assert _dlq_depth(rclients, rstack) == 0
+    wait_until(lambda: jobs_queue_settled(rclients, rstack), timeout=90, what="every copy to settle")
+    assert dlq_depth(rclients, rstack) == 0
 
     assert {job["status"] for job in jobs.values()} == {"completed"}
     messages = {job_id: inbox.for_job(job_id) for job_id in job_ids}
@@ -66,30 +58,10 @@ def test_every_event_delivered_twice_gives_one_publish_per_outcome_with_a_stable
         assert dedup_ids == {f"{job_id}:completed:{job['attempts']}"}
 
 
-# Loaded by the worker through PYTHONPATH (faults.md): its SNS calls fail like a network failure while the flag
-# file exists, without changing project code.
-_SNS_DOWN = """
-import os
-
-import botocore.session
-from botocore.exceptions import EndpointConnectionError
-
-_create_client = botocore.session.Session.create_client
-
-
-def _create(self, service_name, *args, **kwargs):
-    client = _create_client(self, service_name, *args, **kwargs)
-    if service_name == "sns":
-        def down(request, **_):
-            if os.path.exists(os.environ["TEST_SNS_DOWN_FLAG"]):
-                raise EndpointConnectionError(endpoint_url=request.url)
-
-        client.meta.events.register("before-send", down)
-    return client
-
-
-botocore.session.Session.create_client = _create
-"""
+def _sns_down(flag: Path) -> dict[str, Any]:
+    """A fault rule (tests/faults/sitecustomize.py): the worker's SNS calls fail like a network failure while `flag`
+    exists."""
+    return {"service": "sns", "action": "fail", "flag": str(flag)}
 
 
 def test_an_outcome_whose_publish_failed_after_the_write_is_published_once_later(
@@ -97,15 +69,12 @@ def test_an_outcome_whose_publish_failed_after_the_write_is_published_once_later
     rclients: AwsClients,
     rapi: httpx.Client,
     inbox: SnsInbox,
-    workers: list[Service],
+    start_worker: StartWorker,
     tmp_path: Path,
 ) -> None:
-    (tmp_path / "sitecustomize.py").write_text(_SNS_DOWN)
     flag, log_path = tmp_path / "sns-down", tmp_path / "worker.log"
     flag.touch()
-    pythonpath = ":".join(p for p in (str(tmp_path), os.environ.get("PYTHONPATH", "")) if p)
-    env = {"PYTHONPATH": pythonpath, "TEST_SNS_DOWN_FLAG": str(flag)}
-    _start_worker(rstack, workers, extra_env=env, log_path=log_path)
+    start_worker(_sns_down(flag), log_path=log_path)
     job_id = submit(rapi, png(120, 90), "image/png")
 
     def publish_failed() -> bool:
@@ -113,16 +82,16 @@ def test_an_outcome_whose_publish_failed_after_the_write_is_published_once_later
 
     # The job is completed, but its writer could not publish: the write's publish reservation is still held.
     wait_until(publish_failed, timeout=60, what="the finisher's publish to fail")
-    item = _item(rclients, rstack, job_id)
+    item = job_item(rclients, rstack, job_id)
     assert (item["status"], item.get("notified", False)) == ("completed", False)
     flag.unlink()  # SNS is back before the reservation runs out
 
     [outcome] = inbox.for_job(job_id, timeout=60)
     assert outcome["attributes"]["dedup_id"] == f"{job_id}:completed:1"
     assert any("did not publish" in line["msg"] for line in _log_lines(log_path))  # taken over, not retried
-    wait_until(lambda: _queues_settled(rclients, rstack), timeout=30, what="the message to be settled")
+    wait_until(lambda: jobs_queue_settled(rclients, rstack), timeout=30, what="the message to be settled")
     assert len(inbox.for_job(job_id)) == 1
-    assert _dlq_depth(rclients, rstack) == 0
+    assert dlq_depth(rclients, rstack) == 0
 
 
 def _log_lines(path: Path) -> list[dict[str, Any]]:
@@ -143,11 +112,11 @@ def test_a_presigned_post_reused_after_the_job_finished_is_ignored_and_logged(
     rclients: AwsClients,
     rapi: httpx.Client,
     inbox: SnsInbox,
-    workers: list[Service],
+    start_worker: StartWorker,
     tmp_path: Path,
 ) -> None:
     log_path = tmp_path / "worker.log"
-    _start_worker(rstack, workers, log_path=log_path)
+    start_worker(log_path=log_path)
     first = png(200, 100)
     created = create_job(rapi, filename="a.png", content_type="image/png", size=len(first))
     job_id = created["job_id"]
@@ -155,7 +124,7 @@ def test_a_presigned_post_reused_after_the_job_finished_is_ignored_and_logged(
     done = wait_for_job(rapi, job_id)
     assert done["status"] == "completed"
     [outcome] = inbox.for_job(job_id)
-    source_etag = _item(rclients, rstack, job_id)["source_etag"]
+    source_etag = job_item(rclients, rstack, job_id)["source_etag"]
 
     # Same policy, other bytes (moto does not refuse it; AWS would until the policy expires).
     second = png(300, 150)
@@ -165,20 +134,20 @@ def test_a_presigned_post_reused_after_the_job_finished_is_ignored_and_logged(
         return any(line.get("job_id") == job_id and "etag differs" in line["msg"] for line in _log_lines(log_path))
 
     wait_until(ignored, timeout=60, what="the worker to log that it ignored the replaced upload")
-    wait_until(lambda: _queues_settled(rclients, rstack), timeout=30, what="the second event to be settled")
+    wait_until(lambda: jobs_queue_settled(rclients, rstack), timeout=30, what="the second event to be settled")
     after = rapi.get(f"/v1/jobs/{job_id}").json()
     assert after["status"] == "completed"
     assert (after["attempts"], after["updated_at"]) == (done["attempts"], done["updated_at"])
     assert after["result"]["metadata"] == done["result"]["metadata"]  # still the first file's result
     assert (after["result"]["metadata"]["width"], after["result"]["metadata"]["bytes"]) == (200, len(first))
-    assert _item(rclients, rstack, job_id)["source_etag"] == source_etag
+    assert job_item(rclients, rstack, job_id)["source_etag"] == source_etag
     assert [m["message_id"] for m in inbox.for_job(job_id)] == [outcome["message_id"]]
 
 
 def test_an_upload_after_the_window_is_never_processed_and_the_job_fails_upload_expired(
-    rstack: LocalStack, rclients: AwsClients, rapi: httpx.Client, inbox: SnsInbox, workers: list[Service]
+    rstack: LocalStack, rclients: AwsClients, rapi: httpx.Client, inbox: SnsInbox, start_worker: StartWorker
 ) -> None:
-    _start_worker(rstack, workers)
+    start_worker()
     data = jpeg(320, 240)
     created = create_job(rapi, filename="late.jpg", content_type="image/jpeg", size=len(data))
     job_id = created["job_id"]
@@ -204,6 +173,6 @@ def test_an_upload_after_the_window_is_never_processed_and_the_job_fails_upload_
         0,
         None,
     )
-    wait_until(lambda: _queues_settled(rclients, rstack), timeout=30, what="the late event to be settled")
-    assert _outputs(rclients, rstack, job_id) == []
-    assert _dlq_depth(rclients, rstack) == 0
+    wait_until(lambda: jobs_queue_settled(rclients, rstack), timeout=30, what="the late event to be settled")
+    assert job_outputs(rclients, rstack, job_id) == []
+    assert dlq_depth(rclients, rstack) == 0

@@ -11,12 +11,18 @@ from PIL import Image
 from cli.stack import LocalStack
 from core.aws import AwsClients
 from core.keys import upload_key
-from tests.support import SnsInbox, cut_jpeg, jpeg, jpeg_claiming, png, submit, wait_for_job, wait_settled
-
-
-def _dynamo_job(clients: AwsClients, stack: LocalStack, job_id: str) -> dict[str, object]:
-    item = clients.dynamodb.get_item(TableName=stack.settings.jobs_table, Key={"job_id": {"S": job_id}})["Item"]
-    return {k: next(iter(v.values())) for k, v in item.items()}
+from tests.support import (
+    SnsInbox,
+    cut_jpeg,
+    job_item,
+    job_outputs,
+    jpeg,
+    jpeg_claiming,
+    png,
+    submit,
+    wait_for_job,
+    wait_settled,
+)
 
 
 def test_png_and_jpeg_complete_with_thumbnails(
@@ -35,8 +41,7 @@ def test_png_and_jpeg_complete_with_thumbnails(
 
         outputs = {o["name"]: o for o in job["result"]["outputs"]}
         assert set(outputs) == {"thumb-1024.jpg", "thumb-512.jpg", "thumb-128.jpg", "processed.webp"}
-        listed = clients.s3.list_objects_v2(Bucket=stack.settings.outputs_bucket, Prefix=f"processed/{job_id}/")
-        assert {o["Key"] for o in listed.get("Contents", [])} == {o["key"] for o in outputs.values()}
+        assert set(job_outputs(clients, stack, job_id)) == {o["key"] for o in outputs.values()}
         for name, output in outputs.items():
             # Downloaded through the presigned link the API hands out, as a client would.
             data = httpx.get(output["url"], timeout=10).content
@@ -45,7 +50,7 @@ def test_png_and_jpeg_complete_with_thumbnails(
             assert image.format == ("WEBP" if name.endswith(".webp") else "JPEG")
         assert max(outputs["thumb-512.jpg"]["width"], outputs["thumb-512.jpg"]["height"]) == 512
 
-        stored = _dynamo_job(clients, stack, job_id)
+        stored = job_item(clients, stack, job_id)
         assert stored["status"] == "completed" and stored["notified"] is True
         messages = sns_inbox.for_job(job_id)
         assert len(messages) == 1

@@ -12,25 +12,21 @@ import httpx
 import pytest
 from botocore.stub import ANY, Stubber
 
-from cli.stack import LocalStack, start_local_stack
+from cli.stack import LocalStack
 from core.aws import AwsClients
 from core.config import Settings
 from core.jobs import JobStatus
 from core.keys import upload_key
 from core.store import JobStore
 from tests.rekognition_responses import DETECT_LABELS, DETECT_TEXT
-from tests.support import api_client, png, submit, wait_for_job
+from tests.support import api_client, job_outputs, png, running_stack, submit, wait_for_job
 from worker.events import UploadEvent
 from worker.pipeline import Delivery, JobProcessor
 
 
 @pytest.fixture(scope="module")
 def rek_stack() -> Iterator[LocalStack]:
-    stack = start_local_stack(Settings(analysis_engine="rekognition", retry_base_seconds=1), workers=0)
-    try:
-        yield stack
-    finally:
-        stack.stop()
+    yield from running_stack(Settings(analysis_engine="rekognition", retry_base_seconds=1), workers=0)
 
 
 @pytest.fixture
@@ -85,8 +81,7 @@ def test_an_image_rekognition_refuses_fails_the_job_with_its_code(
     job = rek_api.get(f"/v1/jobs/{job_id}").json()
     assert job["status"] == "failed"
     assert job["error"]["code"] == "analysis_invalid_image" and code in job["error"]["message"]
-    listed = clients.s3.list_objects_v2(Bucket=rek_stack.settings.outputs_bucket, Prefix=f"processed/{job_id}/")
-    assert listed.get("KeyCount", 0) == 0  # analysis runs before the outputs are stored
+    assert job_outputs(clients, rek_stack, job_id) == []  # analysis runs before the outputs are stored
 
 
 def test_throttling_after_retries_leaves_the_message_for_redelivery(

@@ -1,85 +1,39 @@
 """At-least-once delivery, crashes, stops, poison input and outages, each injected against a real local stack.
 
-The stack here has a short visibility timeout (10 s) and retry budget (3 receives) so redeliveries happen within
-the test; workers are started per test as real processes.
+The stack is the short-visibility one of tests/e2e/conftest.py (10 s visibility timeout, 3 receives) so
+redeliveries happen within the test; workers are started per test as real processes.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
-import pytest
 from PIL import Image, ImageDraw
 
-from cli.processes import Service, wait_until
-from cli.stack import LocalStack, start_local_stack
+from cli.processes import wait_until
+from cli.stack import LocalStack
 from core.aws import AwsClients
-from core.config import Settings
 from core.keys import upload_key
-from tests.support import FakeEcsAgent, SnsInbox, api_client, encode, jpeg, png, queue_settled, submit, wait_for_job
-
-VISIBILITY = 10
-MAX_RECEIVES = 3
-
-
-@pytest.fixture(scope="module")
-def rstack() -> Iterator[LocalStack]:
-    settings = Settings(
-        visibility_timeout_seconds=VISIBILITY,
-        max_receive_count=MAX_RECEIVES,
-        retry_base_seconds=1,
-        worker_concurrency=2,
-        drain_seconds=60,
-        analysis_engine="off",  # delivery semantics, not OCR: see tests/conftest.py
-    )
-    stack = start_local_stack(settings, workers=0)
-    try:
-        yield stack
-    finally:
-        stack.stop()
-
-
-@pytest.fixture(scope="module")
-def rclients(rstack: LocalStack) -> AwsClients:
-    return AwsClients(rstack.settings)
-
-
-@pytest.fixture(scope="module")
-def inbox(rstack: LocalStack, rclients: AwsClients) -> SnsInbox:
-    return SnsInbox(rclients.sqs, rclients.sns, rstack.provisioned.topic_arn)
-
-
-@pytest.fixture
-def rapi(rstack: LocalStack) -> Iterator[httpx.Client]:
-    with api_client(rstack) as client:
-        yield client
-
-
-@pytest.fixture
-def workers(rstack: LocalStack) -> Iterator[list[Service]]:
-    """Workers a test starts; whatever is still running at the end is stopped and the queue must be settled."""
-    started: list[Service] = []
-    yield started
-    for worker in started:
-        worker.stop()
-    rstack.workers.clear()
-
-
-def _start_worker(
-    rstack: LocalStack, workers: list[Service], extra_env: dict[str, str] | None = None, **overrides: object
-) -> Service:
-    worker = rstack.add_worker(extra_env=extra_env, **overrides)
-    workers.append(worker)
-    return worker
+from tests.support import (
+    MAX_RECEIVES,
+    FakeEcsAgent,
+    SnsInbox,
+    StartWorker,
+    dlq_depth,
+    encode,
+    job_item,
+    job_outputs,
+    jobs_queue_settled,
+    jpeg,
+    png,
+    run_imgpipe,
+    submit,
+    wait_for_job,
+)
 
 
 def slow_png() -> bytes:
@@ -91,52 +45,28 @@ def slow_png() -> bytes:
     return encode(image, "PNG")
 
 
-def _item(clients: AwsClients, stack: LocalStack, job_id: str) -> dict[str, Any]:
-    item = clients.dynamodb.get_item(
-        TableName=stack.settings.jobs_table, Key={"job_id": {"S": job_id}}, ConsistentRead=True
-    )["Item"]
-    return {k: next(iter(v.values())) for k, v in item.items()}
-
-
-def _outputs(clients: AwsClients, stack: LocalStack, job_id: str) -> list[str]:
-    listed = clients.s3.list_objects_v2(Bucket=stack.settings.outputs_bucket, Prefix=f"processed/{job_id}/")
-    return sorted(o["Key"] for o in listed.get("Contents", []))
-
-
-def _queues_settled(clients: AwsClients, stack: LocalStack) -> bool:
-    return queue_settled(clients.sqs, stack.provisioned.queue_url)
-
-
-def _dlq_depth(clients: AwsClients, stack: LocalStack) -> int:
-    attrs = clients.sqs.get_queue_attributes(
-        QueueUrl=stack.provisioned.dlq_url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
-
-
 def test_a_worker_killed_mid_job_is_taken_over_and_the_job_completes_once(
-    rstack: LocalStack, rclients: AwsClients, rapi: httpx.Client, inbox: SnsInbox, workers: list[Service]
+    rstack: LocalStack, rclients: AwsClients, rapi: httpx.Client, inbox: SnsInbox, start_worker: StartWorker
 ) -> None:
-    first = _start_worker(rstack, workers)
+    first = start_worker()
     job_id = submit(rapi, slow_png(), "image/png")
-    wait_until(lambda: _item(rclients, rstack, job_id)["status"] == "processing", timeout=30, what="processing")
+    wait_until(lambda: job_item(rclients, rstack, job_id)["status"] == "processing", timeout=30, what="processing")
     first.kill()  # SIGKILL: no cleanup, the message stays invisible and the lease stays set
-    assert _item(rclients, rstack, job_id)["status"] == "processing", "the slow job finished before the kill"
+    assert job_item(rclients, rstack, job_id)["status"] == "processing", "the slow job finished before the kill"
 
-    _start_worker(rstack, workers)
+    start_worker()
     job = wait_for_job(rapi, job_id, timeout=90)
     assert job["status"] == "completed"
     assert job["attempts"] == 2  # the second worker took over the dead one's job
-    assert len(_outputs(rclients, rstack, job_id)) == 4
+    assert len(job_outputs(rclients, rstack, job_id)) == 4
     assert [m["attributes"]["status"] for m in inbox.for_job(job_id)] == ["completed"]
 
 
 def test_duplicate_deliveries_to_two_workers_give_one_result(
-    rstack: LocalStack, rclients: AwsClients, rapi: httpx.Client, inbox: SnsInbox, workers: list[Service]
+    rstack: LocalStack, rclients: AwsClients, rapi: httpx.Client, inbox: SnsInbox, start_worker: StartWorker
 ) -> None:
-    _start_worker(rstack, workers)
-    _start_worker(rstack, workers)
+    start_worker()
+    start_worker()
     job_id = submit(rapi, jpeg(2000, 1500), "image/jpeg")
     duplicate = {
         "detail-type": "Object Created",
@@ -145,32 +75,32 @@ def test_duplicate_deliveries_to_two_workers_give_one_result(
     }
     for _ in range(4):  # at least once means sometimes several times, here at the same moment
         rclients.sqs.send_message(QueueUrl=rstack.provisioned.queue_url, MessageBody=json.dumps(duplicate))
-    wait_until(lambda: _queues_settled(rclients, rstack), timeout=60, what="all deliveries to settle")
+    wait_until(lambda: jobs_queue_settled(rclients, rstack), timeout=60, what="all deliveries to settle")
     job = rapi.get(f"/v1/jobs/{job_id}").json()
     assert job["status"] == "completed"
     # Not `attempts == 1`: moto evaluates DynamoDB conditions without isolation between its request threads, so
     # two racing claims can both win there (measured: 10 of 30 races), which real DynamoDB never allows. The
     # attempt fencing still lets only one of them record a result, which is what this test holds us to.
     assert job["attempts"] >= 1
-    assert len(_outputs(rclients, rstack, job_id)) == 4
+    assert len(job_outputs(rclients, rstack, job_id)) == 4
     assert len(inbox.for_job(job_id)) == 1
 
 
 def test_sigterm_finishes_the_job_in_hand_and_returns_nothing_hidden(
-    rstack: LocalStack, rclients: AwsClients, rapi: httpx.Client, workers: list[Service]
+    rstack: LocalStack, rclients: AwsClients, rapi: httpx.Client, start_worker: StartWorker
 ) -> None:
-    worker = _start_worker(rstack, workers, worker_concurrency=1)
+    worker = start_worker(worker_concurrency=1)
     slow = submit(rapi, slow_png(), "image/png")
-    wait_until(lambda: _item(rclients, rstack, slow)["status"] == "processing", timeout=30, what="processing")
+    wait_until(lambda: job_item(rclients, rstack, slow)["status"] == "processing", timeout=30, what="processing")
     others = [submit(rapi, png(64, 64, "RGB"), "image/png") for _ in range(3)]
     worker.process.send_signal(signal.SIGTERM)
     assert worker.process.wait(timeout=60) == 0
-    assert _item(rclients, rstack, slow)["status"] == "completed"  # finished, not abandoned
+    assert job_item(rclients, rstack, slow)["status"] == "completed"  # finished, not abandoned
     attrs = rclients.sqs.get_queue_attributes(
         QueueUrl=rstack.provisioned.queue_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
     )["Attributes"]
     assert attrs["ApproximateNumberOfMessagesNotVisible"] == "0"  # nothing left waiting out a visibility timeout
-    _start_worker(rstack, workers)
+    start_worker()
     assert {wait_for_job(rapi, j)["status"] for j in others} == {"completed"}
 
 
@@ -265,9 +195,9 @@ POISON: list[tuple[str, bytes, str, str, str | None]] = [
 
 
 def test_poison_corpus_ends_cleanly_and_the_worker_survives(
-    rstack: LocalStack, rclients: AwsClients, rapi: httpx.Client, workers: list[Service]
+    rstack: LocalStack, rclients: AwsClients, rapi: httpx.Client, start_worker: StartWorker
 ) -> None:
-    worker = _start_worker(rstack, workers)
+    worker = start_worker()
     jobs = {}
     for name, data, content_type, _, _ in POISON:
         created = rapi.post("/v1/jobs", json={"filename": name, "content_type": content_type, "size_bytes": 1})
@@ -290,54 +220,43 @@ def test_poison_corpus_ends_cleanly_and_the_worker_survives(
     upright = outcomes["exif-rotated-jpeg"]["result"]["outputs"][0]
     assert (upright["width"], upright["height"]) == (300, 400)
     assert worker.alive()
-    wait_until(lambda: _queues_settled(rclients, rstack), timeout=30, what="no message left cycling")
-    assert _dlq_depth(rclients, rstack) == 0
+    wait_until(lambda: jobs_queue_settled(rclients, rstack), timeout=30, what="no message left cycling")
+    assert dlq_depth(rclients, rstack) == 0
     status = Path(f"/proc/{worker.process.pid}/status").read_text()
     peak_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM"))
     assert peak_kb < 600 * 1024, f"worker peak RSS {peak_kb / 1024:.0f} MB"
 
 
-def _imgpipe(stack: LocalStack, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cli.main", *args],
-        env={**os.environ, **stack.env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 def test_retries_exhausted_fail_the_job_then_dlq_redrive_completes_it(
-    rstack: LocalStack, rclients: AwsClients, rapi: httpx.Client, inbox: SnsInbox, workers: list[Service]
+    rstack: LocalStack, rclients: AwsClients, rapi: httpx.Client, inbox: SnsInbox, start_worker: StartWorker
 ) -> None:
     # A worker that cannot write its outputs: every attempt fails transiently.
-    broken = _start_worker(rstack, workers, outputs_bucket="no-such-bucket")
+    broken = start_worker(outputs_bucket="no-such-bucket")
     job_id = submit(rapi, png(200, 100), "image/png")
     job = wait_for_job(rapi, job_id, timeout=60)
     assert (job["status"], job["error"]["code"]) == ("failed", "processing_retries_exhausted")
     assert job["attempts"] == MAX_RECEIVES
     assert [m["attributes"]["status"] for m in inbox.for_job(job_id)] == ["failed"]
-    wait_until(lambda: _dlq_depth(rclients, rstack) == 1, timeout=30, what="the message to reach the DLQ")
+    wait_until(lambda: dlq_depth(rclients, rstack) == 1, timeout=30, what="the message to reach the DLQ")
     broken.stop()
 
-    listed = _imgpipe(rstack, "dlq", "list", "--json")
+    listed = run_imgpipe(rstack, "dlq", "list", "--json")
     assert listed.returncode == 0, listed.stderr
     assert [m["keys"] for m in json.loads(listed.stdout)] == [[upload_key(job_id)]]
 
-    _start_worker(rstack, workers)
-    redriven = _imgpipe(rstack, "dlq", "redrive")
+    start_worker()
+    redriven = run_imgpipe(rstack, "dlq", "redrive")
     assert redriven.returncode == 0 and "moved 1 message" in redriven.stdout
     wait_until(lambda: rapi.get(f"/v1/jobs/{job_id}").json()["status"] == "completed", timeout=60, what="redrive")
-    assert _dlq_depth(rclients, rstack) == 0
+    assert dlq_depth(rclients, rstack) == 0
     assert [m["attributes"]["status"] for m in inbox.for_job(job_id, at_least=2)] == ["failed", "completed"]
 
 
 def test_every_job_ends_through_an_emulator_outage_and_flaky_calls(
-    rstack: LocalStack, rclients: AwsClients, rapi: httpx.Client, inbox: SnsInbox, workers: list[Service]
+    rstack: LocalStack, rclients: AwsClients, rapi: httpx.Client, inbox: SnsInbox, start_worker: StartWorker
 ) -> None:
     # One in five AWS calls of this worker fails before it is sent; botocore retries, the pipeline redelivers.
-    _start_worker(rstack, workers, fault_injection_rate=0.2)
+    start_worker(fault_injection_rate=0.2)
     job_ids = [submit(rapi, jpeg(320, 240), "image/jpeg") for _ in range(8)]
     moto = rstack.moto.process
     moto.send_signal(signal.SIGSTOP)  # the emulator freezes with its state intact...
@@ -348,16 +267,16 @@ def test_every_job_ends_through_an_emulator_outage_and_flaky_calls(
     jobs = [wait_for_job(rapi, job_id, timeout=120) for job_id in job_ids]
     assert {j["status"] for j in jobs} == {"completed"}
     for job_id in job_ids:
-        assert len(_outputs(rclients, rstack, job_id)) == 4
+        assert len(job_outputs(rclients, rstack, job_id)) == 4
         assert [m["attributes"]["status"] for m in inbox.for_job(job_id)] == ["completed"]
 
 
 def test_a_busy_worker_protects_its_ecs_task_from_scale_in(
-    rstack: LocalStack, rclients: AwsClients, rapi: httpx.Client, workers: list[Service]
+    rstack: LocalStack, rclients: AwsClients, rapi: httpx.Client, start_worker: StartWorker
 ) -> None:
     agent = FakeEcsAgent()
     try:
-        _start_worker(rstack, workers, extra_env={"ECS_AGENT_URI": agent.uri})
+        start_worker(extra_env={"ECS_AGENT_URI": agent.uri})
         job_id = submit(rapi, slow_png(), "image/png")
         wait_until(lambda: bool(agent.states), timeout=30, what="protection while the job runs")
         assert agent.states[0]["ProtectionEnabled"] is True

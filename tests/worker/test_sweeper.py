@@ -12,18 +12,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from cli.stack import LocalStack
-from core.aws import AwsClients
 from core.jobs import RETRIES_EXHAUSTED, Job, JobStatus
 from core.store import JobStore
-from tests.core.test_store import _pending
+from tests.support import pending_job
 from worker.sweeper import STRANDED, Sweeper
 
 VISIBILITY = 10
-
-
-@pytest.fixture
-def store(stack: LocalStack, clients: AwsClients) -> JobStore:
-    return JobStore(clients.dynamodb, stack.settings.jobs_table)
 
 
 class Outbox:
@@ -57,7 +51,7 @@ def sweeper(stack: LocalStack, store: JobStore, outbox: Outbox) -> Sweeper:
 
 def _abandoned(store: JobStore) -> Job:
     """A job claimed a minute ago, with a 10 s lease, by a worker that never came back."""
-    job = _pending(store)
+    job = pending_job(store)
     claimed = store.claim(job.job_id, etag=None, lease_seconds=10, now=datetime.now(UTC) - timedelta(seconds=60))
     assert claimed is not None
     return claimed
@@ -82,9 +76,9 @@ def test_a_stranded_job_is_failed_published_once_and_can_still_be_redriven(
 
 
 def test_live_and_recently_ended_leases_are_left_alone(store: JobStore, sweeper: Sweeper, outbox: Outbox) -> None:
-    live = _pending(store)
+    live = pending_job(store)
     assert store.claim(live.job_id, etag=None, lease_seconds=600) is not None
-    released = _pending(store)
+    released = pending_job(store)
     claimed = store.claim(released.job_id, etag=None, lease_seconds=600)
     assert claimed is not None
     store.release(claimed)  # a transient error: its retry is due within the visibility timeout

@@ -3,7 +3,6 @@ client's retry), over real HTTP against the local stack."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,8 +13,8 @@ import pytest
 from cli.processes import Service, start_api
 from cli.stack import LocalStack
 from core.idempotency import fingerprint, record_id
+from tests.support import fault_env
 
-FAULTS = Path(__file__).parents[1] / "faults"
 BODY = {"filename": "a.png", "content_type": "image/png", "size_bytes": 10}
 
 
@@ -23,8 +22,16 @@ BODY = {"filename": "a.png", "content_type": "image/png", "size_bytes": 10}
 def lossy_api(stack: LocalStack, tmp_path: Path) -> Iterator[tuple[Service, Path]]:
     """An API of its own on the stack, whose next DynamoDB put loses its answer once `flag` exists."""
     flag = tmp_path / "lose-next-put-answer"
-    pythonpath = os.pathsep.join(p for p in (str(FAULTS), os.environ.get("PYTHONPATH", "")) if p)
-    api = start_api({**stack.env, "PYTHONPATH": pythonpath, "IMGPIPE_TEST_LOSE_ANSWER_FLAG": str(flag)})
+    # Really written, then its answer lost (a read timeout) as on a slow network; botocore's retry mode then sends
+    # the put again, exactly what a slow DynamoDB does to a create. Once per touch of the flag.
+    lose_answer = {
+        "service": "dynamodb",
+        "operation": "PutItem",
+        "action": "lose_answer",
+        "flag": str(flag),
+        "once": True,
+    }
+    api = start_api({**stack.env, **fault_env(lose_answer)})
     try:
         yield api, flag
     finally:

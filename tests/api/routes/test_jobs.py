@@ -12,9 +12,9 @@ import pytest
 
 from cli.stack import LocalStack
 from core.aws import AwsClients
-from core.jobs import new_job
 from core.keys import upload_key
 from core.store import JobStore
+from tests.support import pending_job
 
 
 def _create(api: httpx.Client, **overrides: object) -> httpx.Response:
@@ -142,21 +142,14 @@ def test_openapi_documents_auth_errors_and_examples(stack: LocalStack) -> None:
     assert "security" not in spec["paths"]["/healthz"]["get"]
 
 
-def test_abandoned_upload_reads_as_expired(api: httpx.Client, stack: LocalStack, clients: AwsClients) -> None:
-    job_id = str(uuid.uuid4())
+def test_abandoned_upload_reads_as_expired(api: httpx.Client, store: JobStore) -> None:
     long_ago = datetime.now(UTC) - timedelta(hours=2)
-    JobStore(clients.dynamodb, stack.settings.jobs_table).create(
-        new_job(
-            job_id=job_id,
-            filename="never.jpg",
-            content_type="image/jpeg",
-            declared_size=10,
-            upload_key=upload_key(job_id),
-            upload_window=timedelta(minutes=15),
-            retention=timedelta(days=30),
-            now=long_ago,
-        )
-    )
+    job_id = pending_job(
+        store,
+        filename="never.jpg",
+        content_type="image/jpeg",
+        created=long_ago,
+    ).job_id
     job = api.get(f"/v1/jobs/{job_id}").json()
     assert job["status"] == "expired"
     assert job["error"]["code"] == "upload_expired"
