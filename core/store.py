@@ -77,6 +77,13 @@ class JobStore:
     def _publish_until(self, now: datetime) -> int:
         return int(now.timestamp()) + self._publish_claim_seconds
 
+    def _publish_reservation(self, now: datetime) -> dict[str, Any]:
+        """Values of the write that ends a job: its publish is reserved for the writer until `publish_until`, and the
+        job stays in the index of live leases (`lease_until` = that time) until mark_notified, so that the sweeper
+        publishes an outcome whose writer died before publishing it, with no delivery left to do so."""
+        until = self._publish_until(now)
+        return {"publish_until": until, "lease_until": until}
+
     def _failure_values(self, error: JobErrorInfo, now: datetime) -> dict[str, Any]:
         return {
             "updated_at": now.isoformat(),
@@ -84,7 +91,7 @@ class JobStore:
             # Kept apart from the JSON so a condition can test it (see claim).
             "error_code": error.code,
             # The failing write reserves the outcome's publish for its writer (see take_publish).
-            "publish_until": self._publish_until(now),
+            **self._publish_reservation(now),
         }
 
     def ping(self) -> None:
@@ -249,11 +256,10 @@ class JobStore:
             {
                 "updated_at": now.isoformat(),
                 "result": result.model_dump_json(),
-                "publish_until": self._publish_until(now),
+                **self._publish_reservation(now),
             },
             extra_condition="#status = :processing AND attempts = :attempt",
             condition_values={":processing": JobStatus.PROCESSING.value, ":attempt": job.attempts},
-            remove=("lease_until", "lease_shard"),
         )
 
     def fail(self, job: Job, error: JobErrorInfo) -> Job | None:
@@ -269,7 +275,6 @@ class JobStore:
                 ":processing": JobStatus.PROCESSING.value,
                 ":attempt": job.attempts,
             },
-            remove=("lease_until", "lease_shard"),
         )
 
     # --- stranded jobs (worker/sweeper.py) -------------------------------------------------------------------
@@ -292,7 +297,7 @@ class JobStore:
     def fail_stranded(self, job: Job, error: JobErrorInfo, *, cutoff: int) -> Job | None:
         """Fail a processing job that nobody reclaimed: still the same attempt, its lease ended before `cutoff`.
 
-        The lease attributes stay, so the job remains in the index until its outcome is published (clear_lease).
+        Like complete/fail, it keeps the job in the index until its outcome is published (mark_notified).
         """
         return self._transition(
             job.job_id,
@@ -366,11 +371,18 @@ class JobStore:
         return _from_item(response["Attributes"])
 
     def mark_notified(self, job_id: str) -> None:
-        """Remember that the outcome was published, so a redelivered message publishes only what was missed."""
-        self._db.update_item(
-            TableName=self._table,
-            Key={"job_id": {"S": job_id}},
-            UpdateExpression="SET notified = :true",
-            ConditionExpression="attribute_exists(job_id)",
-            ExpressionAttributeValues={":true": {"BOOL": True}},
-        )
+        """Remember that the outcome was published, so a redelivered message publishes only what was missed, and take
+        the job out of the index of live leases. Not for a job a redrive has claimed again: its new outcome is still
+        to be published."""
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key={"job_id": {"S": job_id}},
+                UpdateExpression="SET notified = :true REMOVE lease_until, lease_shard",
+                ConditionExpression="attribute_exists(job_id) AND #status <> :processing",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":true": {"BOOL": True}, ":processing": {"S": JobStatus.PROCESSING.value}},
+            )
+        except ClientError as exc:
+            if not _is_condition_failure(exc):
+                raise

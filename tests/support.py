@@ -21,7 +21,7 @@ from PIL import Image, ImageDraw, ImageFilter
 from cli.processes import Service, wait_until
 from cli.stack import start_local_stack
 from core.config import Settings
-from core.jobs import Job, new_job
+from core.jobs import Job, JobResult, new_job
 from core.keys import upload_key
 
 if TYPE_CHECKING:
@@ -277,6 +277,23 @@ class StartWorker(Protocol):
     def __call__(
         self, *faults: dict[str, Any], extra_env: dict[str, str] | None = None, **overrides: object
     ) -> Service: ...
+
+
+# A minimal job result, for store-level tests that complete a job.
+RESULT = JobResult.model_validate(
+    {
+        "metadata": {
+            "format": "PNG",
+            "mode": "RGB",
+            "width": 2,
+            "height": 1,
+            "bytes": 10,
+            "upright_width": 2,
+            "upright_height": 1,
+        },
+        "outputs": [],
+    }
+)
 
 
 def pending_job(

@@ -7,6 +7,10 @@ error: after a backoff capped at the visibility timeout). A lease that stayed en
 fails it with `processing_retries_exhausted`, as the pipeline does on a last delivery that it survives, and
 publishes the outcome. `imgpipe dlq redrive` can still retry it.
 
+It also publishes outcomes that nobody published: the write that ends a job keeps it in the index (its `lease_until`
+becomes the end of the writer's publish reservation) until the publish is recorded, so a job whose writer died
+between its write and its publish on the message's last delivery is published by a sweep, once (take_publish).
+
 Every worker runs one. Cheap: a query per shard of the sparse index of live leases, not a table scan. Safe when
 several run at once: the failing write is conditional (still processing, same attempt, lease still ended), so one
 sweeper wins and a job that was reclaimed or extended meanwhile is left alone.
@@ -19,6 +23,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from core.config import Settings
 from core.jobs import RETRIES_EXHAUSTED, Job, JobErrorInfo, JobStatus
@@ -73,7 +78,8 @@ class Sweeper:
         return failed
 
     def _end(self, job: Job, cutoff: int, now: float) -> int:
-        """Fail `job` if still stranded, publish its outcome, take it out of the index; 1 if this call failed it."""
+        """Fail `job` if still stranded and publish its outcome, or publish a finished job's outcome that its writer
+        never published; publishing takes it out of the index. 1 if this call failed the job."""
         failed = 0
         if job.status is JobStatus.PROCESSING:
             swept = self.store.fail_stranded(job, STRANDED, cutoff=cutoff)
@@ -81,13 +87,18 @@ class Sweeper:
                 return 0  # reclaimed, extended, finished or swept by another worker meanwhile
             log.error("stranded job failed: its lease ended %ss ago", int(now) - (job.lease_until or 0))
             emit_job(swept.status.value, RETRIES_EXHAUSTED, {})
-            job, failed = swept, 1
-        elif not job.notified and job.updated_at.timestamp() > now - self.settings.visibility_timeout_seconds:
-            # Failed by a sweep that has not published it yet: left to that sweep for a visibility timeout, so that
-            # two sweepers do not both publish it.
+            job, failed = swept, 1  # the failing write reserved the publish for this sweep
+        elif job.notified:
+            self.store.clear_lease(job)  # published, but the record of it did not take the job out of the index
             return 0
-        # The job leaves the index only once its outcome is out, so a failed publish is retried by a later sweep.
-        if not job.notified:
-            self.notify(job)
-        self.store.clear_lease(job)
+        else:
+            # Finished, its publish reservation long over, and never published: its writer (or the sweep that failed
+            # it) died or failed between the write and the publish, and no delivery is left to publish it. Taken over
+            # with a conditional write, so that one sweeper publishes it.
+            taken = self.store.take_publish(job, now=datetime.fromtimestamp(now, UTC))
+            if taken is None:
+                return 0
+            log.warning("publishing a %s job's outcome that its writer did not publish", job.status.value)
+            job = taken
+        self.notify(job)  # publishes, then records it, which takes the job out of the index
         return failed

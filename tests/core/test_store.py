@@ -4,24 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from core.jobs import JobErrorInfo, JobResult, JobStatus
+from core.jobs import JobErrorInfo, JobStatus
 from core.store import JobStore
-from tests.support import pending_job
-
-RESULT = JobResult.model_validate(
-    {
-        "metadata": {
-            "format": "PNG",
-            "mode": "RGB",
-            "width": 2,
-            "height": 1,
-            "bytes": 10,
-            "upright_width": 2,
-            "upright_height": 1,
-        },
-        "outputs": [],
-    }
-)
+from tests.support import RESULT, pending_job
 
 
 def test_claim_then_complete(store: JobStore) -> None:
@@ -31,7 +16,13 @@ def test_claim_then_complete(store: JobStore) -> None:
     assert (claimed.status, claimed.attempts, claimed.source_etag) == (JobStatus.PROCESSING, 1, "e1")
     done = store.complete(claimed, RESULT)
     assert done is not None and done.status is JobStatus.COMPLETED
-    assert done.result == RESULT and done.lease_until is None
+    assert done.result == RESULT
+    # Still in the index of live leases, until its reserved publish: the sweeper's to publish if nobody does.
+    assert done.lease_until is not None and done.lease_until == done.publish_until
+    store.mark_notified(job.job_id)
+    published = store.get(job.job_id)
+    assert published is not None and published.notified
+    assert published.lease_until is None
 
 
 def test_a_second_delivery_cannot_claim_or_finish_again(store: JobStore) -> None:

@@ -39,6 +39,7 @@ FAIL_COMPLETE = {"service": "dynamodb", "operation": "UpdateItem", "match": '"co
 STALL_BEFORE_CLAIM = {"action": "stall", "seconds": 3}
 FAIL_ALL_BUT_CLAIM = {"service": "dynamodb", "operation": "UpdateItem", "unless": "ADD attempts", "action": "fail"}
 NO_KEEPALIVE = {"service": "sqs", "operation": "ChangeMessageVisibility", "action": "fail"}
+SNS_DOWN = {"service": "sns", "operation": "Publish", "action": "fail"}
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +100,25 @@ def test_a_job_whose_store_fails_on_the_last_delivery_ends_failed(
     job = wait_for_job(rapi, job_id, timeout=90)
     assert (job["status"], job["error"]["code"]) == ("failed", "processing_retries_exhausted")
     assert [m["attributes"]["status"] for m in inbox.for_job(job_id)] == ["failed"]
+
+
+def test_an_outcome_no_delivery_could_publish_is_published_by_the_sweeper(
+    rstack: LocalStack, rclients: AwsClients, rapi: httpx.Client, inbox: SnsInbox, start_worker: StartWorker
+) -> None:
+    """The job completes, but SNS is down for its worker on every delivery, so the message is dead-lettered with the
+    outcome never published; without the sweeper nothing ever would publish it."""
+    dead = dlq_depth(rclients, rstack)
+    job_id = submit(rapi, png(64, 48), "image/png")
+    muted = start_worker(SNS_DOWN)
+    wait_until(lambda: dlq_depth(rclients, rstack) == dead + 1, timeout=120, what="the message in the DLQ")
+    muted.kill()
+    item = job_item(rclients, rstack, job_id)
+    assert item["status"] == "completed" and not item.get("notified")
+
+    start_worker()
+    assert [m["attributes"]["status"] for m in inbox.for_job(job_id, timeout=90)] == ["completed"]
+    wait_until(lambda: job_item(rclients, rstack, job_id).get("notified") is True, timeout=30, what="the record")
+    assert [m["attributes"]["status"] for m in inbox.for_job(job_id)] == ["completed"]  # once
 
 
 def test_a_crash_costs_one_delivery(

@@ -12,9 +12,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from cli.stack import LocalStack
+from core.aws import AwsClients
 from core.jobs import RETRIES_EXHAUSTED, Job, JobStatus
 from core.store import JobStore
-from tests.support import pending_job
+from tests.support import RESULT, pending_job
 from worker.sweeper import STRANDED, Sweeper
 
 VISIBILITY = 10
@@ -36,6 +37,12 @@ class Outbox:
 
     def ids(self) -> list[str]:
         return [j.job_id for j in self.published]
+
+
+@pytest.fixture
+def store(store: JobStore, clients: AwsClients, stack: LocalStack) -> JobStore:
+    """The worker's store: the write that ends a job reserves its publish for one visibility timeout."""
+    return JobStore(clients.dynamodb, stack.settings.jobs_table, publish_claim_seconds=VISIBILITY)
 
 
 @pytest.fixture
@@ -112,7 +119,26 @@ def test_an_outcome_that_could_not_be_published_is_published_by_a_later_sweep(
     outbox.down = False
     sweeper.sweep()  # too early: the sweep that failed it may still be publishing
     assert job.job_id not in outbox.ids()
-    sweeper.sweep(now=time.time() + VISIBILITY + 1)
+    # Once the failing sweep's reservation (one visibility timeout) has been over for the stranded delay.
+    sweeper.sweep(now=time.time() + 2 * VISIBILITY + 1)
     assert outbox.ids().count(job.job_id) == 1
     done = store.get(job.job_id)
     assert done is not None and done.notified and done.lease_until is None
+
+
+def test_a_finished_outcome_its_writer_never_published_is_published_once_by_a_sweep(
+    store: JobStore, sweeper: Sweeper, outbox: Outbox
+) -> None:
+    """The writer completed the job and died before publishing, on the message's last delivery."""
+    claimed = store.claim(pending_job(store).job_id, etag=None, lease_seconds=10)
+    assert claimed is not None
+    done = store.complete(claimed, RESULT)
+    assert done is not None and not done.notified
+    sweeper.sweep()  # its writer's reservation still runs: it may be publishing right now
+    assert done.job_id not in outbox.ids()
+    later = time.time() + 2 * VISIBILITY + 1
+    sweeper.sweep(now=later)
+    sweeper.sweep(now=later)  # a second sweeper, or the next sweep: nothing twice
+    assert [j.status for j in outbox.published if j.job_id == done.job_id] == [JobStatus.COMPLETED]
+    published = store.get(done.job_id)
+    assert published is not None and published.notified and published.lease_until is None
