@@ -18,7 +18,8 @@ Prints: completed, failed by code, lost (never reached a terminal status), stran
 never claimed (of those, left `upload_pending`: their last delivery died between the receive and the claim, so the
 message is dead-lettered and the job reads `expired` once its upload window ends; not swept), exhausted with
 unclaimed deliveries (a delivery that did not claim: a bounce off a dead worker's lease, or a kill before the
-claim), duplicated (more than one outcome published for a job). Target: 0 stranded, 0 duplicated.
+claim), and the duplicate-publish fields below. Target: 0 stranded, 0 jobs with two outcomes; an outcome sent twice
+(one dedup_id, two MessageIds) is what a SIGKILL between a publish and its record costs, and why it has a dedup_id.
 
 With --duplicates, every upload event is queued twice and all of them before any worker starts, so two copies
 of each job race (issue 13, point 4):
@@ -27,8 +28,7 @@ of each job race (issue 13, point 4):
 
 Prints: completed, failed by code, lost (never reached a terminal status), duplicate publishes (a job whose outcome
 was published more than once: distinct SNS MessageIds), duplicate deliveries (one publish delivered twice by SNS)
-and outcomes never published. Target: 0 lost, 0 duplicate publishes.
-(The other scenarios print the same duplicate-publish fields.)
+jobs with two outcomes (different dedup_ids) and outcomes never published. Target: 0 lost, 0 duplicate publishes.
 """
 
 from __future__ import annotations
@@ -213,6 +213,9 @@ def main() -> None:
                     "queue_settled": settled,
                     "duplicates_queued": args.duplicates,
                     "duplicate_publishes": len(duplicated),
+                    # Of those, jobs whose copies carry different dedup_ids: two outcomes recorded for one job (a
+                    # same-id copy is one outcome sent again, e.g. a worker killed between its publish and its record).
+                    "jobs_with_two_outcomes": sum(len(dedup_ids[job_id]) > 1 for job_id in duplicated),
                     "duplicate_deliveries": redelivered,
                     # Same id twice: one outcome published twice; different ids: two attempts both recorded one.
                     "duplicate_publish_dedup_ids": sorted(sorted(dedup_ids[job_id]) for job_id in duplicated)[:10],
