@@ -16,7 +16,8 @@ Scenarios (--scenario) set the retry budget:
 
 Prints: completed, failed by code, lost (never reached a terminal status), stranded (of those, left `processing`),
 never claimed (of those, left `upload_pending`: their last delivery died between the receive and the claim, so the
-message is dead-lettered and the job reads `expired` once its upload window ends; not swept), exhausted with
+message is dead-lettered; a sweeper fails them with processing_retries_exhausted only once their upload window has
+ended, after this script stops waiting for them), exhausted with
 unclaimed deliveries (a delivery that did not claim: a bounce off a dead worker's lease, or a kill before the
 claim), and the duplicate-publish fields below. Target: 0 stranded, 0 jobs with two outcomes; an outcome sent twice
 (one dedup_id, two MessageIds) is what a SIGKILL between a publish and its record costs, and why it has a dedup_id.

@@ -92,7 +92,11 @@ class Job(BaseModel):
     )
     expires_at: int = Field(description="Epoch seconds at which DynamoDB's TTL removes the job.")
     attempts: int = 0
-    lease_until: int | None = Field(None, description="Epoch seconds until which a worker owns the job.")
+    lease_until: int | None = Field(
+        None,
+        description="Epoch seconds until which a worker owns the job (pending: the end of its upload window; ended: "
+        "of its publish reservation). Set while the job is in the index of live leases.",
+    )
     source_etag: str | None = None
     notified: bool = Field(False, description="The outcome was published to SNS.")
     publish_until: int | None = Field(
@@ -134,5 +138,7 @@ def new_job(
         updated_at=now,
         upload_expires_at=upload_expires_at,
         upload_deadline=int(upload_expires_at.timestamp()),
+        # In the index of live leases until its window ends, so the sweeper checks a job nobody claimed.
+        lease_until=int(upload_expires_at.timestamp()),
         expires_at=int((now + retention).timestamp()),
     )

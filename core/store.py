@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import zlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from core.items import from_item, serializer, to_item
 from core.jobs import (
     RETRIES_EXHAUSTED,
     UPLOAD_EXPIRED,
@@ -24,32 +23,6 @@ from core.jobs import (
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
-# Nested results hold floats (DynamoDB wants Decimal) and can be large; they are stored as one JSON string.
-_JSON_FIELDS = ("result", "error")
-
-
-def _to_item(job: Job) -> dict[str, Any]:
-    data = job.model_dump(mode="json", exclude_none=True)
-    for field in _JSON_FIELDS:
-        if field in data:
-            data[field] = json.dumps(data[field], separators=(",", ":"))
-    return {k: _serializer.serialize(v) for k, v in data.items()}
-
-
-def _from_item(item: dict[str, Any]) -> Job:
-    data = {k: _deserializer.deserialize(v) for k, v in item.items()}
-    for field in _JSON_FIELDS:
-        if field in data:
-            data[field] = json.loads(data[field])
-    for k, v in data.items():
-        if not isinstance(v, str | dict | list) and v is not None and hasattr(v, "as_integer_ratio"):
-            data[k] = int(v)
-    return Job.model_validate(data)
-
 
 # The sparse index of live leases: only jobs that hold a lease carry `lease_shard`, so it lists exactly the jobs a
 # worker owns (or owned), ordered by `lease_until`. A few fixed shards, not one key, spread its writes (every claim
@@ -105,9 +78,13 @@ class JobStore:
         retry fails the "must not exist" condition and the item it finds is this very job (compare with `==`).
         """
         try:
+            item = to_item(job)
+            if job.lease_until is not None:
+                # A pending job waits in the index until its upload window ends (see worker/pending.py).
+                item["lease_shard"] = {"N": str(lease_shard(job.job_id))}
             self._db.put_item(
                 TableName=self._table,
-                Item=_to_item(job),
+                Item=item,
                 ConditionExpression="attribute_not_exists(job_id)",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
@@ -115,7 +92,7 @@ class JobStore:
             if not _is_condition_failure(exc):
                 raise
             existing: dict[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
-            stored = _from_item(existing) if existing else self.get(job.job_id)
+            stored = from_item(existing) if existing else self.get(job.job_id)
             if stored is None:  # removed in between (TTL): nothing of ours to recognise
                 raise
             return stored
@@ -123,7 +100,7 @@ class JobStore:
 
     def get(self, job_id: str) -> Job | None:
         item = self._db.get_item(TableName=self._table, Key={"job_id": {"S": job_id}}, ConsistentRead=True)
-        return _from_item(item["Item"]) if "Item" in item else None
+        return from_item(item["Item"]) if "Item" in item else None
 
     def _transition(
         self,
@@ -164,14 +141,14 @@ class JobStore:
                 UpdateExpression=expression,
                 ConditionExpression=condition,
                 ExpressionAttributeNames=names,
-                ExpressionAttributeValues={k: _serializer.serialize(v) for k, v in values.items()},
+                ExpressionAttributeValues={k: serializer.serialize(v) for k, v in values.items()},
                 ReturnValues="ALL_NEW",
             )
         except ClientError as exc:
             if _is_condition_failure(exc):
                 return None
             raise
-        return _from_item(response["Attributes"])
+        return from_item(response["Attributes"])
 
     def claim(
         self,
@@ -292,7 +269,7 @@ class JobStore:
                 KeyConditionExpression="lease_shard = :shard AND lease_until < :cutoff",
                 ExpressionAttributeValues={":shard": {"N": str(shard)}, ":cutoff": {"N": str(cutoff)}},
             ):
-                yield from (_from_item(item) for item in page.get("Items", []))
+                yield from (from_item(item) for item in page.get("Items", []))
 
     def fail_stranded(self, job: Job, error: JobErrorInfo, *, cutoff: int) -> Job | None:
         """Fail a processing job that nobody reclaimed: still the same attempt, its lease ended before `cutoff`.
@@ -311,16 +288,38 @@ class JobStore:
             },
         )
 
+    def fail_never_claimed(self, job: Job, error: JobErrorInfo, *, etag: str, cutoff: int) -> Job | None:
+        """Fail a pending job whose file arrived in its window but whose message died before any claim: still
+        pending, its window (its `lease_until`) ended before `cutoff`. `etag` lets a DLQ redrive claim it."""
+        return self._transition(
+            job.job_id,
+            JobStatus.FAILED,
+            {**self._failure_values(error, utcnow()), "source_etag": etag},
+            extra_condition="#status = :pending AND lease_until < :cutoff",
+            condition_values={":pending": JobStatus.UPLOAD_PENDING.value, ":cutoff": cutoff},
+        )
+
+    def forget_pending(self, job: Job) -> None:
+        """Take a pending job whose file never arrived out of the index; it keeps reading as expired."""
+        self._remove_lease(job, "#status = :status", {":status": {"S": JobStatus.UPLOAD_PENDING.value}})
+
     def clear_lease(self, job: Job) -> None:
         """Take a finished job out of the index of live leases (never one that a redrive has claimed again)."""
+        self._remove_lease(
+            job,
+            "#status <> :processing AND #status <> :pending",
+            {":processing": {"S": JobStatus.PROCESSING.value}, ":pending": {"S": JobStatus.UPLOAD_PENDING.value}},
+        )
+
+    def _remove_lease(self, job: Job, condition: str, values: dict[str, Any]) -> None:
         try:
             self._db.update_item(
                 TableName=self._table,
                 Key={"job_id": {"S": job.job_id}},
                 UpdateExpression="REMOVE lease_until, lease_shard",
-                ConditionExpression="attribute_exists(job_id) AND #status <> :processing",
+                ConditionExpression=f"attribute_exists(job_id) AND {condition}",
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":processing": {"S": JobStatus.PROCESSING.value}},
+                ExpressionAttributeValues=values,
             )
         except ClientError as exc:
             if not _is_condition_failure(exc):
@@ -368,7 +367,7 @@ class JobStore:
             if _is_condition_failure(exc):
                 return None
             raise
-        return _from_item(response["Attributes"])
+        return from_item(response["Attributes"])
 
     def mark_notified(self, job_id: str) -> None:
         """Remember that the outcome was published, so a redelivered message publishes only what was missed, and take

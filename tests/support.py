@@ -297,16 +297,22 @@ RESULT = JobResult.model_validate(
 
 
 def pending_job(
-    store: JobStore, *, filename: str = "a.png", content_type: str = "image/png", created: datetime | None = None
+    store: JobStore,
+    *,
+    filename: str = "a.png",
+    content_type: str = "image/png",
+    created: datetime | None = None,
+    key_prefix: str | None = None,
 ) -> Job:
-    """A job stored as the API creates it (`upload_pending`, no upload yet), `created` now unless given."""
+    """A job stored as the API creates it (`upload_pending`, no upload yet), `created` now unless given.
+    `key_prefix`: its upload key under another prefix, where an upload raises no event (no worker takes it)."""
     job_id = str(uuid.uuid4())
     job = new_job(
         job_id=job_id,
         filename=filename,
         content_type=content_type,
         declared_size=10,
-        upload_key=upload_key(job_id),
+        upload_key=f"{key_prefix}{job_id}" if key_prefix else upload_key(job_id),
         upload_window=timedelta(minutes=15),
         retention=timedelta(days=30),
         now=created or datetime.now(UTC),

@@ -52,7 +52,7 @@ def run(settings: Settings) -> int:
         return 2
     consumer = build_consumer(settings)
     processor = consumer.processor
-    sweeper = Sweeper(settings, processor.store, processor._notify)
+    sweeper = Sweeper(settings, processor.store, processor._notify, processor.clients.s3)
     threading.Thread(target=sweeper.run, args=(stop,), name="sweeper", daemon=True).start()
     log.info(
         "worker started",

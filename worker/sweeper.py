@@ -14,6 +14,10 @@ between its write and its publish on the message's last delivery is published by
 Every worker runs one. Cheap: a query per shard of the sparse index of live leases, not a table scan. Safe when
 several run at once: the failing write is conditional (still processing, same attempt, lease still ended), so one
 sweeper wins and a job that was reclaimed or extended meanwhile is left alone.
+
+A job nobody claimed waits in the index too, until its upload window ends (see worker/pending.py): if its file
+arrived in the window, every delivery of its message died before the claim and the message was dead-lettered, so
+the sweeper fails it like a stranded job.
 """
 
 from __future__ import annotations
@@ -24,12 +28,17 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from core.config import Settings
 from core.jobs import RETRIES_EXHAUSTED, Job, JobErrorInfo, JobStatus
 from core.logs import log_context
 from core.metrics import emit_job
 from core.store import JobStore
+from worker.pending import end_pending
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.client import S3Client
 
 log = logging.getLogger(__name__)
 
@@ -41,16 +50,25 @@ STRANDED = JobErrorInfo(
 
 
 class Sweeper:
-    def __init__(self, settings: Settings, store: JobStore, notify: Callable[[Job], None]) -> None:
-        """`notify` is the pipeline's one path for publishing an outcome (JobProcessor._notify)."""
+    def __init__(self, settings: Settings, store: JobStore, notify: Callable[[Job], None], s3: S3Client) -> None:
+        """`notify` is the pipeline's one path for publishing an outcome (JobProcessor._notify); `s3` reads the
+        uploads bucket (HeadObject) to tell a job nobody claimed from one whose file never arrived."""
         self.settings = settings
         self.store = store
         self.notify = notify
+        self.s3 = s3
 
     @property
     def stranded_after_seconds(self) -> int:
         """How long a lease must have ended before its job counts as stranded."""
         return self.settings.visibility_timeout_seconds + self.settings.sweep_grace_seconds
+
+    @property
+    def unclaimed_after_seconds(self) -> int:
+        """How long a pending job's upload window must have ended before the sweeper checks it: a file uploaded at
+        the window's end has a message that lives up to max_receive_count visibility timeouts."""
+        s = self.settings
+        return s.max_receive_count * s.visibility_timeout_seconds + s.sweep_grace_seconds
 
     def run(self, stop: threading.Event) -> None:
         """Sweep every `sweep_interval_seconds` until `stop` is set; the first at a random point of the interval,
@@ -81,7 +99,12 @@ class Sweeper:
         """Fail `job` if still stranded and publish its outcome, or publish a finished job's outcome that its writer
         never published; publishing takes it out of the index. 1 if this call failed the job."""
         failed = 0
-        if job.status is JobStatus.PROCESSING:
+        if job.status is JobStatus.UPLOAD_PENDING:
+            ended = end_pending(self.store, self.s3, self.settings, job, cutoff=int(now) - self.unclaimed_after_seconds)
+            if ended is None:
+                return 0
+            job, failed = ended, int(ended.error_code == RETRIES_EXHAUSTED)
+        elif job.status is JobStatus.PROCESSING:
             swept = self.store.fail_stranded(job, STRANDED, cutoff=cutoff)
             if swept is None:
                 return 0  # reclaimed, extended, finished or swept by another worker meanwhile

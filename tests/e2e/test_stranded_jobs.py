@@ -6,6 +6,8 @@ into one worker process at a time through tests/faults/sitecustomize.py (no proj
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 import pytest
 
@@ -37,6 +39,7 @@ HOLD_COMPLETE = {
 }
 FAIL_COMPLETE = {"service": "dynamodb", "operation": "UpdateItem", "match": '"completed"', "action": "fail"}
 STALL_BEFORE_CLAIM = {"action": "stall", "seconds": 3}
+STALL_FOREVER = {"action": "stall", "seconds": 300}
 FAIL_ALL_BUT_CLAIM = {"service": "dynamodb", "operation": "UpdateItem", "unless": "ADD attempts", "action": "fail"}
 NO_KEEPALIVE = {"service": "sqs", "operation": "ChangeMessageVisibility", "action": "fail"}
 SNS_DOWN = {"service": "sns", "operation": "Publish", "action": "fail"}
@@ -152,3 +155,49 @@ def test_a_failing_complete_write_spends_the_retry_budget(
     assert job["attempts"] == MAX_RECEIVES
     assert "failed 3 times" in job["error"]["message"]
     assert [m["attributes"]["status"] for m in inbox.for_job(job_id)] == ["failed"]
+
+
+def test_a_job_whose_worker_dies_before_the_claim_on_every_delivery_ends_failed_and_can_be_redriven(
+    rstack: LocalStack, rclients: AwsClients, rapi: httpx.Client, inbox: SnsInbox, start_worker: StartWorker
+) -> None:
+    """Its file was uploaded, but no delivery reached the claim: the job stayed pending and its message was
+    dead-lettered. Once its upload window is over, a sweeper fails it as a job whose retries ran out."""
+    dead = dlq_depth(rclients, rstack)
+    job_id = submit(rapi, png(64, 48), "image/png")
+    queue = rstack.provisioned.queue_url
+    for _ in range(MAX_RECEIVES - 1):  # deliveries whose worker died before the claim
+        got = rclients.sqs.receive_message(QueueUrl=queue, VisibilityTimeout=0, WaitTimeSeconds=5)
+        assert len(got.get("Messages", [])) == 1
+    stalled = start_worker(STALL_FOREVER)  # takes the last delivery, then dies before claiming
+
+    def taken() -> bool:
+        attrs = rclients.sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages"])
+        return attrs["Attributes"]["ApproximateNumberOfMessages"] == "0"
+
+    wait_until(taken, timeout=60, what="the last delivery")
+    stalled.kill()
+
+    # The upload window closes just after the upload (the API gives 15 minutes).
+    item = job_item(rclients, rstack, job_id)
+    head = rclients.s3.head_object(Bucket=rstack.settings.uploads_bucket, Key=item["upload_key"])
+    closed = head["LastModified"].replace(microsecond=0) + timedelta(seconds=1)
+    epoch = {"N": str(int(closed.timestamp()))}
+    rclients.dynamodb.update_item(
+        TableName=rstack.settings.jobs_table,
+        Key={"job_id": {"S": job_id}},
+        UpdateExpression="SET upload_expires_at = :at, upload_deadline = :epoch, lease_until = :epoch",
+        ExpressionAttributeValues={":at": {"S": closed.isoformat()}, ":epoch": epoch},
+    )
+
+    start_worker()  # its receive dead-letters the message; its sweeper ends the job
+    wait_until(lambda: dlq_depth(rclients, rstack) == dead + 1, timeout=60, what="the message in the DLQ")
+    # Until then it reads as expired, like any job whose window is over.
+    wait_until(lambda: rapi.get(f"/v1/jobs/{job_id}").json()["status"] == "failed", timeout=120, what="the sweep")
+    job = rapi.get(f"/v1/jobs/{job_id}").json()
+    assert (job["error"]["code"], job["attempts"]) == ("processing_retries_exhausted", 0)
+    assert [m["attributes"]["status"] for m in inbox.for_job(job_id)] == ["failed"]
+
+    redriven = run_imgpipe(rstack, "dlq", "redrive")
+    assert redriven.returncode == 0, redriven.stderr
+    wait_until(lambda: rapi.get(f"/v1/jobs/{job_id}").json()["status"] == "completed", timeout=60, what="redrive")
+    assert [m["attributes"]["status"] for m in inbox.for_job(job_id, at_least=2)] == ["failed", "completed"]

@@ -13,7 +13,7 @@ import pytest
 
 from cli.stack import LocalStack
 from core.aws import AwsClients
-from core.jobs import RETRIES_EXHAUSTED, Job, JobStatus
+from core.jobs import RETRIES_EXHAUSTED, UPLOAD_EXPIRED, Job, JobStatus
 from core.store import JobStore
 from tests.support import RESULT, pending_job
 from worker.sweeper import STRANDED, Sweeper
@@ -51,9 +51,9 @@ def outbox(store: JobStore) -> Outbox:
 
 
 @pytest.fixture
-def sweeper(stack: LocalStack, store: JobStore, outbox: Outbox) -> Sweeper:
+def sweeper(stack: LocalStack, store: JobStore, outbox: Outbox, clients: AwsClients) -> Sweeper:
     settings = stack.settings.model_copy(update={"visibility_timeout_seconds": VISIBILITY, "sweep_grace_seconds": 0})
-    return Sweeper(settings, store, outbox)
+    return Sweeper(settings, store, outbox, clients.s3)
 
 
 def _abandoned(store: JobStore) -> Job:
@@ -142,3 +142,66 @@ def test_a_finished_outcome_its_writer_never_published_is_published_once_by_a_sw
     assert [j.status for j in outbox.published if j.job_id == done.job_id] == [JobStatus.COMPLETED]
     published = store.get(done.job_id)
     assert published is not None and published.notified and published.lease_until is None
+
+
+def _after_the_window(job: Job, sweeper: Sweeper) -> float:
+    """A time at which the job's upload window has been over longer than any delivery of its message can last."""
+    assert job.upload_deadline is not None
+    return job.upload_deadline + sweeper.unclaimed_after_seconds + 1
+
+
+def test_an_uploaded_job_nobody_claimed_is_failed_published_once_and_can_be_redriven(
+    store: JobStore, sweeper: Sweeper, outbox: Outbox, clients: AwsClients, stack: LocalStack
+) -> None:
+    """Every delivery of its message died before the claim: the message was dead-lettered, the job stayed pending."""
+    job = pending_job(store, key_prefix="sweeper-tests/")  # no event: the stack's worker never sees it
+    put = clients.s3.put_object(Bucket=stack.settings.uploads_bucket, Key=job.upload_key, Body=b"image")
+    etag = put["ETag"].strip('"')
+    sweeper.sweep()  # its window is open: left alone
+    assert job.job_id not in outbox.ids()
+
+    later = _after_the_window(job, sweeper)
+    sweeper.sweep(now=later)
+    sweeper.sweep(now=later)  # a second sweeper, or the next sweep: nothing twice
+    assert outbox.ids().count(job.job_id) == 1
+    failed = store.get(job.job_id)
+    assert failed is not None and failed.status is JobStatus.FAILED and failed.notified
+    assert failed.error_code == RETRIES_EXHAUSTED and failed.source_etag == etag
+    assert failed.lease_until is None
+
+    assert store.claim(job.job_id, etag="another-upload", lease_seconds=60) is None
+    redriven = store.claim(job.job_id, etag=etag, lease_seconds=60)
+    assert redriven is not None and redriven.status is JobStatus.PROCESSING
+
+
+def test_a_job_whose_file_never_arrived_stays_expired_leaves_the_index_and_publishes_nothing(
+    store: JobStore, sweeper: Sweeper, outbox: Outbox
+) -> None:
+    job = pending_job(store, key_prefix="sweeper-tests/")
+    later = _after_the_window(job, sweeper)
+    assert job.job_id in [j.job_id for j in store.leases_ended_before(int(later))]  # the sweeper checks it
+    sweeper.sweep(now=later)
+    assert job.job_id not in outbox.ids()
+    left = store.get(job.job_id)
+    assert left is not None and left.status is JobStatus.UPLOAD_PENDING and left.lease_until is None
+    assert left.status_at(datetime.fromtimestamp(later, UTC)) is JobStatus.EXPIRED
+    assert job.job_id not in [j.job_id for j in store.leases_ended_before(int(later))]
+
+
+def test_a_job_nobody_claimed_whose_file_came_after_its_window_fails_upload_expired(
+    store: JobStore, sweeper: Sweeper, outbox: Outbox, clients: AwsClients, stack: LocalStack
+) -> None:
+    """The late upload the pipeline fails with upload_expired, when no delivery reached the pipeline."""
+    job = pending_job(store, key_prefix="sweeper-tests/")
+    closed = int(time.time()) - 5  # the window closed before the upload below
+    clients.dynamodb.update_item(
+        TableName=stack.settings.jobs_table,
+        Key={"job_id": {"S": job.job_id}},
+        UpdateExpression="SET upload_deadline = :epoch, lease_until = :epoch",
+        ExpressionAttributeValues={":epoch": {"N": str(closed)}},
+    )
+    clients.s3.put_object(Bucket=stack.settings.uploads_bucket, Key=job.upload_key, Body=b"image")
+    sweeper.sweep(now=closed + sweeper.unclaimed_after_seconds + 1)
+    assert [(j.job_id, j.error_code) for j in outbox.published if j.job_id == job.job_id] == [
+        (job.job_id, UPLOAD_EXPIRED)
+    ]
