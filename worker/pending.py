@@ -12,8 +12,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
-
 from core.config import Settings
 from core.jobs import RETRIES_EXHAUSTED, Job, JobErrorInfo
 from core.metrics import emit_job
@@ -36,13 +34,14 @@ def end_pending(store: JobStore, s3: S3Client, settings: Settings, job: Job, *, 
     publishes, or None (not due yet, its file never arrived, or another writer moved it meanwhile)."""
     if job.lease_until is None or job.lease_until >= cutoff:
         return None  # its message may still be delivered
-    try:
-        head = s3.head_object(Bucket=settings.uploads_bucket, Key=job.upload_key)
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
-            raise
+    # Listed rather than HeadObject: a missing key then reads as absent with ListBucket scoped to the uploads prefix
+    # (HeadObject answers 403 for it unless the role may list the whole bucket).
+    listed = s3.list_objects_v2(Bucket=settings.uploads_bucket, Prefix=job.upload_key, MaxKeys=1)
+    found = [o for o in listed.get("Contents", []) if o.get("Key") == job.upload_key]
+    if not found:
         store.forget_pending(job)
         return None
+    head = found[0]
     uploaded_at = head["LastModified"]
     if job.upload_deadline is not None and uploaded_at.timestamp() >= job.upload_deadline:
         return store.expire_upload(job.job_id, uploaded_at=uploaded_at)

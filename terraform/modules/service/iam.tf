@@ -71,6 +71,15 @@ locals {
         Resource = [local.uploads_objects]
       },
       {
+        # The sweeper looks a job's upload up by listing its key (worker/pending.py): unlike HeadObject, whose
+        # missing key answers 403 without ListBucket on the whole bucket, this scopes to the uploads prefix.
+        Sid       = "ListUploads"
+        Effect    = "Allow"
+        Action    = ["s3:ListBucket"]
+        Resource  = [local.dp.uploads_bucket_arn]
+        Condition = { StringLike = { "s3:prefix" = ["${local.dp.uploads_prefix}*"] } }
+      },
+      {
         Sid      = "WriteOutputs"
         Effect   = "Allow"
         Action   = ["s3:PutObject"]

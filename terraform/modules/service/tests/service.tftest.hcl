@@ -171,10 +171,21 @@ run "task_roles_scope_data_actions" {
     condition = alltrue(flatten([
       for p in aws_iam_role_policy.task : [
         for s in jsondecode(p.policy).Statement : alltrue([for r in flatten([s.Resource]) : can(regex("/(uploads|processed)/\\*$", r))])
-        if anytrue([for a in flatten([s.Action]) : startswith(a, "s3:")])
+        if anytrue([for a in flatten([s.Action]) : startswith(a, "s3:")]) && flatten([s.Action]) != ["s3:ListBucket"]
       ]
     ]))
     error_message = "S3 grants must be limited to the uploads/ or processed/ prefix."
+  }
+
+  # Listing names the bucket: its prefix is scoped by a condition instead.
+  assert {
+    condition = alltrue(flatten([
+      for p in aws_iam_role_policy.task : [
+        for s in jsondecode(p.policy).Statement : try(s.Condition.StringLike["s3:prefix"], null) == ["uploads/*"]
+        if contains(flatten([s.Action]), "s3:ListBucket")
+      ]
+    ]))
+    error_message = "s3:ListBucket must be limited to the uploads/ prefix by an s3:prefix condition."
   }
 
   assert {
