@@ -134,13 +134,19 @@ class JobStore:
         condition = f"attribute_exists(job_id) AND #status IN ({', '.join(f':src{i}' for i in range(len(sources)))})"
         if extra_condition:
             condition += f" AND ({extra_condition})"
+        return self._update(job_id, expression, condition, values, names)
+
+    def _update(
+        self, job_id: str, expression: str, condition: str, values: dict[str, Any], names: dict[str, str] | None = None
+    ) -> Job | None:
+        """One conditional UpdateItem: the job as written, or None when the condition does not hold."""
         try:
             response = self._db.update_item(
                 TableName=self._table,
                 Key={"job_id": {"S": job_id}},
                 UpdateExpression=expression,
                 ConditionExpression=condition,
-                ExpressionAttributeNames=names,
+                ExpressionAttributeNames=names or {"#status": "status"},
                 ExpressionAttributeValues={k: serializer.serialize(v) for k, v in values.items()},
                 ReturnValues="ALL_NEW",
             )
@@ -301,29 +307,18 @@ class JobStore:
 
     def forget_pending(self, job: Job) -> None:
         """Take a pending job whose file never arrived out of the index; it keeps reading as expired."""
-        self._remove_lease(job, "#status = :status", {":status": {"S": JobStatus.UPLOAD_PENDING.value}})
+        self._remove_lease(job, "#status = :status", {":status": JobStatus.UPLOAD_PENDING.value})
 
     def clear_lease(self, job: Job) -> None:
         """Take a finished job out of the index of live leases (never one that a redrive has claimed again)."""
         self._remove_lease(
             job,
             "#status <> :processing AND #status <> :pending",
-            {":processing": {"S": JobStatus.PROCESSING.value}, ":pending": {"S": JobStatus.UPLOAD_PENDING.value}},
+            {":processing": JobStatus.PROCESSING.value, ":pending": JobStatus.UPLOAD_PENDING.value},
         )
 
     def _remove_lease(self, job: Job, condition: str, values: dict[str, Any]) -> None:
-        try:
-            self._db.update_item(
-                TableName=self._table,
-                Key={"job_id": {"S": job.job_id}},
-                UpdateExpression="REMOVE lease_until, lease_shard",
-                ConditionExpression=f"attribute_exists(job_id) AND {condition}",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=values,
-            )
-        except ClientError as exc:
-            if not _is_condition_failure(exc):
-                raise
+        self._update(job.job_id, "REMOVE lease_until, lease_shard", f"attribute_exists(job_id) AND {condition}", values)
 
     def expire_upload(self, job_id: str, *, uploaded_at: datetime) -> Job | None:
         """Fail a pending job whose file arrived (`uploaded_at`) after its upload window closed; None if it is not
@@ -345,43 +340,28 @@ class JobStore:
         """Take over the publish of a finished job's outcome that nobody published and whose publish claim ran out
         (its writer died or stalled between the write and the publish); None if it was published or is claimed."""
         now = now or utcnow()
-        try:
-            response = self._db.update_item(
-                TableName=self._table,
-                Key={"job_id": {"S": job.job_id}},
-                UpdateExpression="SET publish_until = :until",
-                ConditionExpression="attempts = :attempt AND #status = :status"
-                " AND (attribute_not_exists(notified) OR notified = :false)"
-                " AND (attribute_not_exists(publish_until) OR publish_until <= :now)",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":until": {"N": str(self._publish_until(now))},
-                    ":attempt": {"N": str(job.attempts)},
-                    ":status": {"S": job.status.value},
-                    ":false": {"BOOL": False},
-                    ":now": {"N": str(int(now.timestamp()))},
-                },
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as exc:
-            if _is_condition_failure(exc):
-                return None
-            raise
-        return from_item(response["Attributes"])
+        return self._update(
+            job.job_id,
+            "SET publish_until = :until",
+            "attempts = :attempt AND #status = :status"
+            " AND (attribute_not_exists(notified) OR notified = :false)"
+            " AND (attribute_not_exists(publish_until) OR publish_until <= :now)",
+            {
+                ":until": self._publish_until(now),
+                ":attempt": job.attempts,
+                ":status": job.status.value,
+                ":false": False,
+                ":now": int(now.timestamp()),
+            },
+        )
 
     def mark_notified(self, job_id: str) -> None:
         """Remember that the outcome was published, so a redelivered message publishes only what was missed, and take
         the job out of the index of live leases. Not for a job a redrive has claimed again: its new outcome is still
         to be published."""
-        try:
-            self._db.update_item(
-                TableName=self._table,
-                Key={"job_id": {"S": job_id}},
-                UpdateExpression="SET notified = :true REMOVE lease_until, lease_shard",
-                ConditionExpression="attribute_exists(job_id) AND #status <> :processing",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":true": {"BOOL": True}, ":processing": {"S": JobStatus.PROCESSING.value}},
-            )
-        except ClientError as exc:
-            if not _is_condition_failure(exc):
-                raise
+        self._update(
+            job_id,
+            "SET notified = :true REMOVE lease_until, lease_shard",
+            "attribute_exists(job_id) AND #status <> :processing",
+            {":true": True, ":processing": JobStatus.PROCESSING.value},
+        )
