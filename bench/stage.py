@@ -44,8 +44,9 @@ from bench.common import (
     table,
 )
 from core.config import Settings
+from worker.imaging import flatten_on_white, normalize_mode, swaps_sides, upright, upright_size
 from worker.stages.image import process_image
-from worker.stages.thumbnails import fitted_size, flatten, normalize_mode, upright
+from worker.stages.thumbnails import fitted_size
 from worker.stages.validate import decode
 
 try:
@@ -99,7 +100,7 @@ def v0(data: bytes) -> Outputs:
         if first:
             step, first = upright(step, orientation), False
         by_size[size] = current = step
-    out = {f"thumb-{s}.jpg": encode(flatten(by_size[s]), "JPEG", quality=85) for s in SIZES}
+    out = {f"thumb-{s}.jpg": encode(flatten_on_white(by_size[s]), "JPEG", quality=85) for s in SIZES}
     out["processed.webp"] = encode(by_size[1024], "WEBP", quality=80, method=4)
     return out
 
@@ -126,8 +127,8 @@ def variant(
     if transpose == "decoded":
         current = upright(current, orientation)
     by_size: dict[int, Image.Image] = {}
-    swaps = orientation in (5, 6, 7, 8)
-    source = (decoded.height, decoded.width) if swaps else (decoded.width, decoded.height)
+    swaps = swaps_sides(orientation)
+    source = upright_size((decoded.width, decoded.height), orientation)
     for i, size in enumerate(SIZES):
         target = fitted_size(source, size)  # as the product: every size fitted to the upright source
         if swaps and (transpose == "each" or (transpose == "first" and i == 0)):
@@ -145,7 +146,7 @@ def variant(
     if transpose == "each":
         by_size = {s: upright(im, orientation) for s, im in by_size.items()}
     options = {"quality": 85, **(jpeg or {})}
-    out = {f"thumb-{s}.jpg": encode(flatten(by_size[s]), "JPEG", **options) for s in SIZES}
+    out = {f"thumb-{s}.jpg": encode(flatten_on_white(by_size[s]), "JPEG", **options) for s in SIZES}
     out["processed.webp"] = encode(by_size[1024], "WEBP", quality=80, method=webp_method)
     return out
 

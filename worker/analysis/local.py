@@ -34,6 +34,7 @@ from PIL import Image
 from core.analysis import Analysis, BoundingBox, TextLine, TextWord
 from core.config import Settings
 from worker.analysis.properties import pixel_properties
+from worker.imaging import normalize_mode
 
 if TYPE_CHECKING:
     from rapidocr import RapidOCR
@@ -159,14 +160,6 @@ def ocr_engine(settings: Settings) -> tuple[RapidOCR, str]:
     return _engines[key]
 
 
-def _ocr_input(image: Image.Image) -> Image.Image:
-    # rapidocr converts RGB/RGBA/L PIL images itself (RGBA onto a background that contrasts with the text).
-    if image.mode in ("RGB", "RGBA", "L"):
-        return image
-    has_alpha = image.mode in ("LA", "PA") or "transparency" in image.info
-    return image.convert("RGBA" if has_alpha else "RGB")
-
-
 def _points(quad: Any) -> list[tuple[float, float]]:
     return [(float(p[0]), float(p[1])) for p in quad]
 
@@ -193,7 +186,9 @@ def _line_of(word: BoundingBox, lines: list[TextLine]) -> int | None:
 def read_text(image: Image.Image, engine: RapidOCR, settings: Settings) -> tuple[list[TextLine], list[TextWord]]:
     width, height = image.size
     with _run_lock:
-        result: Any = engine(_ocr_input(image))
+        # rapidocr converts RGB/RGBA/L itself (RGBA onto a background that contrasts with the text); the
+        # pipeline's image already is one of those, other callers' images are normalized as the thumbnails are.
+        result: Any = engine(normalize_mode(image))
     boxes, txts, scores = getattr(result, "boxes", None), getattr(result, "txts", None), getattr(result, "scores", None)
     if boxes is None or txts is None or scores is None:
         return [], []

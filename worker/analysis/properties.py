@@ -15,19 +15,12 @@ import math
 from PIL import Image, ImageFilter, ImageStat
 
 from core.analysis import DominantColor, ImageProperties, ImageQuality
-from worker.stages.thumbnails import flatten as flatten_alpha
-from worker.stages.thumbnails import normalize_mode
+from worker.imaging import to_rgb
 
 WORKING_SIDE = 512  # quality is measured at one size so that values do not depend on the upload's resolution
 COLOR_SIDE = 128  # colours are counted on a small copy: the result is the same and quantize is ~50x cheaper
 _LAPLACIAN = ImageFilter.Kernel((3, 3), [0, 1, 0, 1, -4, 1, 0, 1, 0], scale=1, offset=128)
 _SHARPNESS_SCALE = 250.0
-
-
-def flatten(image: Image.Image) -> Image.Image:
-    """RGB pixels, any mode in: the thumbnails' own normalization, transparency composited on white."""
-    flat = flatten_alpha(normalize_mode(image))
-    return flat if flat.mode == "RGB" else flat.convert("RGB")
 
 
 def _reduced(image: Image.Image, side: int) -> Image.Image:
@@ -98,5 +91,5 @@ def simplified_color(r: int, g: int, b: int) -> str:
 
 
 def pixel_properties(image: Image.Image, max_colors: int) -> ImageProperties:
-    rgb = flatten(image)
+    rgb = to_rgb(image)
     return ImageProperties(quality=quality(rgb), dominant_colors=dominant_colors(rgb, max_colors), source="pixels")

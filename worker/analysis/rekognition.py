@@ -31,8 +31,9 @@ from core.analysis import (
 )
 from core.config import MiB, Settings
 from core.errors import AnalysisInvalidImageError, TransientError
-from worker.analysis.properties import flatten, pixel_properties
+from worker.analysis.properties import pixel_properties
 from worker.analysis.source import SourceImage
+from worker.imaging import to_rgb
 
 if TYPE_CHECKING:
     from mypy_boto3_rekognition.client import RekognitionClient
@@ -80,7 +81,7 @@ def image_argument(image: Image.Image, source: SourceImage) -> tuple[ImageTypeDe
 
 def encode_for_bytes(image: Image.Image, max_bytes: int = BYTES_MAX) -> bytes:
     """JPEG of the upright pixels, scaled down until it fits `max_bytes` (never below MIN_SIDE on a side)."""
-    rgb = flatten(image)
+    rgb = to_rgb(image)
     while True:
         buffer = io.BytesIO()
         rgb.save(buffer, "JPEG", quality=90)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from core.jobs import ImageMetadata
+from worker.imaging import upright_size
 from worker.stages.validate import DecodedImage
-
-# EXIF orientations 5-8 turn the image by 90 degrees: width and height swap when displayed.
-_SWAPS_SIDES = {5, 6, 7, 8}
 
 
 def extract_metadata(decoded: DecodedImage, size_bytes: int) -> ImageMetadata:
-    swapped = decoded.exif_orientation in _SWAPS_SIDES
+    upright_width, upright_height = upright_size((decoded.width, decoded.height), decoded.exif_orientation)
     return ImageMetadata(
         format=decoded.format,
         mode=decoded.mode,
@@ -18,6 +16,6 @@ def extract_metadata(decoded: DecodedImage, size_bytes: int) -> ImageMetadata:
         height=decoded.height,
         bytes=size_bytes,
         exif_orientation=decoded.exif_orientation,
-        upright_width=decoded.height if swapped else decoded.width,
-        upright_height=decoded.width if swapped else decoded.height,
+        upright_width=upright_width,
+        upright_height=upright_height,
     )

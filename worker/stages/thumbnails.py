@@ -9,19 +9,7 @@ from dataclasses import dataclass
 from PIL import Image
 
 from core.config import Settings
-
-# EXIF orientation -> the transposes that make the image upright (same table as ImageOps.exif_transpose).
-_UPRIGHT: dict[int, tuple[Image.Transpose, ...]] = {
-    2: (Image.Transpose.FLIP_LEFT_RIGHT,),
-    3: (Image.Transpose.ROTATE_180,),
-    4: (Image.Transpose.FLIP_TOP_BOTTOM,),
-    5: (Image.Transpose.TRANSPOSE,),
-    6: (Image.Transpose.ROTATE_270,),
-    7: (Image.Transpose.TRANSVERSE,),
-    8: (Image.Transpose.ROTATE_90,),
-}
-# Orientations that turn the image by 90 degrees: stored width and height swap when displayed.
-_SWAPS_SIDES = frozenset({5, 6, 7, 8})
+from worker.imaging import flatten_on_white, normalize_mode, upright, upright_size
 
 
 @dataclass(frozen=True)
@@ -33,43 +21,10 @@ class Rendition:
     height: int
 
 
-def normalize_mode(image: Image.Image) -> Image.Image:
-    """8-bit RGB/RGBA/L, whatever the source: palette, 16-bit, CMYK, bilevel, grey+alpha."""
-    mode = image.mode
-    if mode in ("RGB", "RGBA", "L"):
-        return image
-    if mode == "P":
-        return image.convert("RGBA" if "transparency" in image.info else "RGB")
-    if mode in ("LA", "PA", "RGBa", "La"):
-        return image.convert("RGBA")
-    if mode.startswith("I;16") or mode == "I":
-        # 16/32-bit grey: scale to 8 bits instead of clipping (convert("L") would clip everything above 255).
-        return image.convert("I").point(lambda v: v * (1 / 256)).convert("L")
-    if mode == "F":
-        return image.convert("L")
-    return image.convert("RGB")  # CMYK, YCbCr, LAB, HSV, 1
-
-
-def upright(image: Image.Image, orientation: int | None) -> Image.Image:
-    for op in _UPRIGHT.get(orientation or 1, ()):
-        image = image.transpose(op)
-    return image
-
-
 def _encode(image: Image.Image, fmt: str, **options: object) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, fmt, **options)  # no exif= passed: outputs carry no EXIF (no GPS leaks)
     return buffer.getvalue()
-
-
-def flatten(image: Image.Image) -> Image.Image:
-    """A normalized image without alpha (JPEG has none, nor do the analysis engines' inputs): transparent images
-    are composited on white rather than on black."""
-    if image.mode != "RGBA":
-        return image
-    background = Image.new("RGB", image.size, (255, 255, 255))
-    background.paste(image, mask=image.getchannel("A"))
-    return background
 
 
 # The choices below were measured with bench/stage.py (CPU time, same process, interleaved; SSIM vs the naive
@@ -155,16 +110,14 @@ def render(
     on the source would make them, not off by a pixel from rounding in the draft or the previous step.
     """
     sizes = sorted({*settings.thumbnail_sizes, settings.processed_max_side}, reverse=True)
-    swaps = orientation in _SWAPS_SIDES
-    width, height = source_size or image.size
-    upright_size = (height, width) if swaps else (width, height)
+    displayed = upright_size(source_size or image.size, orientation)
     largest: Image.Image | None = None
     by_size: dict[int, Image.Image] = {}
     current = image
     for size in sizes:
-        target = fitted_size(upright_size, size)
+        target = fitted_size(displayed, size)
         if largest is None:
-            stored = (target[1], target[0]) if swaps else target
+            stored = upright_size(target, orientation)  # the stored size: a swap undoes itself
             step = normalize_mode(image) if stored == image.size else _first_step(image, stored)
             # Transposed once, after the first (largest) resize: the cheapest point; transposing the decoded
             # image, or each output, measured no faster.
@@ -177,7 +130,7 @@ def render(
 
     renditions: list[Rendition] = []
     for size in settings.thumbnail_sizes:
-        thumb = flatten(by_size[size])
+        thumb = flatten_on_white(by_size[size])
         data = _encode(thumb, "JPEG", quality=settings.thumbnail_quality)
         renditions.append(Rendition(f"thumb-{size}.jpg", "image/jpeg", data, thumb.width, thumb.height))
     processed = by_size[settings.processed_max_side]

@@ -11,9 +11,10 @@ from PIL import Image
 
 from core.config import Settings
 from tests.support import encode, jpeg, photo
+from worker.imaging import normalize_mode
 from worker.stages import thumbnails
 from worker.stages.image import process_image
-from worker.stages.thumbnails import fitted_size, normalize_mode, render
+from worker.stages.thumbnails import fitted_size, render
 
 SETTINGS = Settings()
 
