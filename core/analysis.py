@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -143,10 +143,3 @@ class Analysis(BaseModel):
         None, description="What was left out to keep the job record within DynamoDB's item size limit, if anything."
     )
     duration_ms: float = 0.0
-
-
-def analysis_view(analysis: dict[str, Any], *, include_words: bool) -> dict[str, Any]:
-    """A stored analysis as the API shows it: with `words` set to None (the bulk of it) unless asked for."""
-    if include_words:
-        return analysis
-    return {**analysis, "words": None}

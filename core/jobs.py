@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 from pydantic import BaseModel, Field
+
+from core.analysis import Analysis
 
 
 class JobStatus(StrEnum):
@@ -74,7 +75,7 @@ class OutputFile(BaseModel):
 class JobResult(BaseModel):
     metadata: ImageMetadata
     outputs: list[OutputFile]
-    analysis: dict[str, Any] | None = Field(None, description="Text and labels, when analysis is enabled.")
+    analysis: Analysis | None = Field(None, description="Text and labels, when analysis is enabled.")
 
 
 class Job(BaseModel):

@@ -29,7 +29,7 @@ from api.schemas import (
     OutputView,
     ResultView,
 )
-from core.analysis import analysis_view
+from core.analysis import Analysis
 from core.errors import FileTooLargeError, NotFoundError, RequestError, UnsupportedContentTypeError
 from core.idempotency import fingerprint, record_id
 from core.jobs import UPLOAD_EXPIRED, Job, JobErrorInfo, JobStatus, new_job, utcnow
@@ -219,15 +219,22 @@ def get_job(
     return _view(job, clients, include_words=words)
 
 
+def analysis_view(analysis: Analysis, *, include_words: bool) -> AnalysisView:
+    """A stored analysis as the API shows it: with `words` set to None (the bulk of it) unless asked for."""
+    fields = dict(analysis)  # the validated field values, reused as they are
+    if not include_words:
+        fields["words"] = None
+    return AnalysisView(**fields)
+
+
 def _view(job: Job, clients: ClientsDep, *, include_words: bool) -> JobView:
     current = job.status_at(utcnow())
     result = None
     if job.result is not None:
         outputs = [OutputView(**o.model_dump(), url=download_url(clients, o.key)) for o in job.result.outputs]
-        analysis = None
-        if job.result.analysis is not None:
-            analysis = AnalysisView.model_validate(analysis_view(job.result.analysis, include_words=include_words))
-        result = ResultView(metadata=job.result.metadata, outputs=outputs, analysis=analysis)
+        analysis = job.result.analysis
+        view = analysis_view(analysis, include_words=include_words) if analysis is not None else None
+        result = ResultView(metadata=job.result.metadata, outputs=outputs, analysis=view)
     return JobView(
         job_id=job.job_id,
         status=current,

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from core.jobs import JobErrorInfo, JobStatus
 from core.store import JobStore
+from tests.analysis_results import RESULT_WITH_ANALYSIS
 from tests.support import RESULT, pending_job
 
 
@@ -23,6 +24,17 @@ def test_claim_then_complete(store: JobStore) -> None:
     published = store.get(job.job_id)
     assert published is not None and published.notified
     assert published.lease_until is None
+
+
+def test_a_typed_analysis_round_trips_through_the_item(store: JobStore) -> None:
+    job = pending_job(store)
+    claimed = store.claim(job.job_id, etag="e1", lease_seconds=60)
+    assert claimed is not None
+    assert store.complete(claimed, RESULT_WITH_ANALYSIS) is not None
+    stored = store.get(job.job_id)
+    assert stored is not None and stored.result is not None
+    assert stored.result == RESULT_WITH_ANALYSIS
+    assert stored.result.analysis is not None and stored.result.analysis.words[0].confidence == 99.5
 
 
 def test_a_second_delivery_cannot_claim_or_finish_again(store: JobStore) -> None:

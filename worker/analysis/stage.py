@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from PIL import Image
 
-from core.analysis import Analysis
+from core.analysis import Analysis, TextLine
 from core.aws import AwsClients
 from core.config import Settings
 from worker.analysis.source import SourceImage
@@ -44,20 +43,20 @@ def prepare(settings: Settings) -> None:
 STORED_MAX_BYTES = 300_000
 
 
-def _json_size(value: Any) -> int:
-    return len(json.dumps(value, separators=(",", ":")))
+def _json_size(value: Analysis | list[TextLine]) -> int:
+    """The length of `value` as core/items.py stores it (compact JSON)."""
+    data = [v.model_dump(mode="json") for v in value] if isinstance(value, list) else value.model_dump(mode="json")
+    return len(json.dumps(data, separators=(",", ":")))
 
 
-def stored_analysis(analysis: Analysis, max_bytes: int = STORED_MAX_BYTES) -> dict[str, Any]:
-    """The analysis as the job record keeps it (JSON types). A page dense with text can exceed the item limit:
-    then the per-word list goes first (lines keep the text), then lines from the end, and `omitted` says so."""
-    stored = analysis.model_dump(mode="json")
-    if _json_size(stored) <= max_bytes:
-        return stored
-    words = len(stored["words"])
-    stored["words"] = []
-    stored["omitted"] = f"all {words} words (the lines carry the same text)"
-    lines = stored["lines"]
+def stored_analysis(analysis: Analysis, max_bytes: int = STORED_MAX_BYTES) -> Analysis:
+    """The analysis as the job record keeps it. A page dense with text can exceed the item limit: then the per-word
+    list goes first (lines keep the text), then lines from the end, and `omitted` says so."""
+    if _json_size(analysis) <= max_bytes:
+        return analysis
+    omitted = f"all {len(analysis.words)} words (the lines carry the same text)"
+    stored = analysis.model_copy(update={"words": [], "omitted": omitted})
+    lines = list(stored.lines)
     dropped = 0
     while lines and _json_size(stored) > max_bytes:
         # About the overshoot's worth of lines per pass rather than one by one: a few passes, not thousands.
@@ -66,7 +65,7 @@ def stored_analysis(analysis: Analysis, max_bytes: int = STORED_MAX_BYTES) -> di
         cut = min(len(lines), max(1, excess // per_line + 1))
         del lines[len(lines) - cut :]
         dropped += cut
-        stored["full_text"] = "\n".join(line["text"] for line in lines)
+        stored = stored.model_copy(update={"lines": list(lines), "full_text": "\n".join(line.text for line in lines)})
     if dropped:
-        stored["omitted"] += f" and the last {dropped} lines"
+        stored = stored.model_copy(update={"omitted": f"{omitted} and the last {dropped} lines"})
     return stored

@@ -14,6 +14,7 @@ from cli.stack import LocalStack
 from core.aws import AwsClients
 from core.keys import upload_key
 from core.store import JobStore
+from tests.analysis_results import RESULT_WITH_ANALYSIS
 from tests.support import pending_job
 
 
@@ -71,6 +72,17 @@ def test_get_job_reads_it_back(api: httpx.Client) -> None:
     assert job["status"] == "upload_pending"
     assert (job["filename"], job["content_type"], job["size_bytes"]) == ("photo.jpg", "image/jpeg", 1234)
     assert job["error"] is None and job["result"] is None
+
+
+def test_a_completed_job_shows_its_analysis_and_words_only_when_asked(api: httpx.Client, store: JobStore) -> None:
+    claimed = store.claim(pending_job(store).job_id, etag="e1", lease_seconds=60)
+    assert claimed is not None and store.complete(claimed, RESULT_WITH_ANALYSIS) is not None
+    assert RESULT_WITH_ANALYSIS.analysis is not None
+    expected = RESULT_WITH_ANALYSIS.analysis.model_dump(mode="json")
+    full = api.get(f"/v1/jobs/{claimed.job_id}").json()["result"]["analysis"]
+    assert full == expected
+    light = api.get(f"/v1/jobs/{claimed.job_id}", params={"words": "false"}).json()["result"]["analysis"]
+    assert light == {**expected, "words": None}
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,6 @@ import pytest
 from botocore.stub import ANY, Stubber
 from PIL import Image
 
-from core.analysis import analysis_view
 from core.aws import AwsClients
 from core.config import MiB, Settings
 from core.errors import AnalysisInvalidImageError, JobError, TransientError
@@ -318,15 +317,6 @@ def test_calls_in_flight_are_capped_per_process() -> None:
     for thread in threads:
         thread.join()
     assert client.peak == 2
-
-
-def test_analysis_view_drops_words_unless_asked() -> None:
-    stored = Analysis(engine="rekognition", lines=[], words=[], full_text="x", labels=[], properties=None).model_dump(
-        mode="json"
-    )
-    assert analysis_view(stored, include_words=False)["words"] is None
-    assert "words" in stored  # the stored document is not changed
-    assert analysis_view(stored, include_words=True) == stored
 
 
 def test_engine_off_sends_nothing(aws: AwsClients) -> None:

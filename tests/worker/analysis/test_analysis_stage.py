@@ -21,34 +21,33 @@ def dense_page(lines: int, words_per_line: int) -> Analysis:
     )
 
 
-def size(stored: dict[str, object]) -> int:
-    return len(json.dumps(stored, separators=(",", ":")))
+def size(stored: Analysis) -> int:
+    return len(json.dumps(stored.model_dump(mode="json"), separators=(",", ":")))
 
 
 def test_a_result_that_fits_is_kept_whole() -> None:
     analysis = dense_page(5, 4)
     stored = stored_analysis(analysis)
-    assert stored == analysis.model_dump(mode="json") and stored["omitted"] is None
-    assert Analysis.model_validate(stored) == analysis
+    assert stored == analysis and stored.omitted is None
 
 
 def test_words_go_first_when_the_record_would_be_too_large() -> None:
     analysis = dense_page(40, 10)
-    whole = size(analysis.model_dump(mode="json"))
-    without_words = size(analysis.model_copy(update={"words": []}).model_dump(mode="json"))
+    whole = size(analysis)
+    without_words = size(analysis.model_copy(update={"words": []}))
     stored = stored_analysis(analysis, max_bytes=(whole + without_words) // 2)
-    assert stored["words"] == [] and len(stored["lines"]) == 40
-    assert stored["full_text"] == analysis.full_text
-    assert stored["omitted"] == "all 400 words (the lines carry the same text)"
+    assert stored.words == [] and len(stored.lines) == 40
+    assert stored.full_text == analysis.full_text
+    assert stored.omitted == "all 400 words (the lines carry the same text)"
 
 
 def test_then_the_last_lines() -> None:
     analysis = dense_page(200, 10)
     stored = stored_analysis(analysis, max_bytes=20_000)
     assert size(stored) <= 20_000
-    kept = len(stored["lines"])
+    kept = len(stored.lines)
     assert 0 < kept < 200
-    assert [line["text"] for line in stored["lines"]] == [line.text for line in analysis.lines[:kept]]
-    assert stored["full_text"] == "\n".join(line.text for line in analysis.lines[:kept])
-    assert stored["omitted"] == f"all 2000 words (the lines carry the same text) and the last {200 - kept} lines"
-    Analysis.model_validate(stored)
+    assert stored.lines == analysis.lines[:kept]
+    assert stored.full_text == "\n".join(line.text for line in analysis.lines[:kept])
+    assert stored.omitted == f"all 2000 words (the lines carry the same text) and the last {200 - kept} lines"
+    assert len(analysis.lines) == 200 and len(analysis.words) == 2000  # the engine's own result is not changed
