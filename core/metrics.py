@@ -11,13 +11,24 @@ from collections.abc import Iterator
 NAMESPACE = "imgpipe"
 
 
+class Stopwatch:
+    """Milliseconds since it was made: the one clock every stage and step duration is measured with."""
+
+    def __init__(self) -> None:
+        self._started = time.perf_counter()
+
+    def ms(self) -> float:
+        return round((time.perf_counter() - self._started) * 1000, 2)
+
+
 @contextlib.contextmanager
 def timed(durations: dict[str, float], stage: str) -> Iterator[None]:
-    started = time.perf_counter()
+    """Record how long the block took as `durations[stage]`, in milliseconds."""
+    clock = Stopwatch()
     try:
         yield
     finally:
-        durations[stage] = round((time.perf_counter() - started) * 1000, 2)
+        durations[stage] = clock.ms()
 
 
 def _emf(

@@ -26,7 +26,7 @@ from core.jobs import (
 )
 from core.keys import job_id_from_upload_key, output_key
 from core.logs import log_context
-from core.metrics import emit_job, timed
+from core.metrics import Stopwatch, emit_job, timed
 from core.store import JobStore
 from worker.analysis import SourceImage, analyze, stored_analysis
 from worker.events import UploadEvent
@@ -167,7 +167,7 @@ class JobProcessor:
         return DONE
 
     def _process(self, job: Job, event: UploadEvent, delivery: Delivery) -> Disposition:
-        started = time.monotonic()
+        clock = Stopwatch()
         durations: dict[str, float] = {}
         try:
             finished = self._attempt(job, event, durations)
@@ -176,7 +176,7 @@ class JobProcessor:
         if finished is None:
             log.warning("lost ownership of the job before finishing; another attempt owns it")
             return DONE
-        durations["total"] = round((time.monotonic() - started) * 1000, 2)
+        durations["total"] = clock.ms()
         log.info("job %s", finished.status.value, extra={"fields": {"durations_ms": durations}})
         emit_job(finished.status.value, finished.error.code if finished.error else None, durations)
         self._notify(finished)

@@ -25,7 +25,6 @@ import importlib.util
 import os
 import tempfile
 import threading
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -226,7 +225,6 @@ def too_thin_for_text(size: tuple[int, int]) -> bool:
 
 
 def analyze_local(image: Image.Image, settings: Settings) -> Analysis:
-    started = time.monotonic()
     engine, version = ocr_engine(settings)
     if too_thin_for_text(image.size):
         return Analysis(
@@ -236,7 +234,6 @@ def analyze_local(image: Image.Image, settings: Settings) -> Analysis:
             labels_note=LABELS_NOTE,
             properties=pixel_properties(image, settings.analysis_max_dominant_colors),
             model_version=version,
-            duration_ms=round((time.monotonic() - started) * 1000, 1),
         )
     lines, words = read_text(image, engine, settings)
     return Analysis(
@@ -248,5 +245,4 @@ def analyze_local(image: Image.Image, settings: Settings) -> Analysis:
         labels_note=LABELS_NOTE,
         properties=pixel_properties(image, settings.analysis_max_dominant_colors),
         model_version=version,
-        duration_ms=round((time.monotonic() - started) * 1000, 1),
     )

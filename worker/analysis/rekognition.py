@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import threading
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal
@@ -115,15 +114,12 @@ def _translated_errors(operation: str) -> Iterator[None]:
 def analyze_rekognition(
     image: Image.Image, source: SourceImage, settings: Settings, client: RekognitionClient
 ) -> Analysis:
-    started = time.monotonic()
-
     def too_small(width: int, height: int) -> Analysis:
         return Analysis(
             engine="rekognition",
             skipped_reason=f"image_too_small: {width}x{height} px; Rekognition needs at least {MIN_SIDE} px on "
             "each side",
             properties=pixel_properties(image, settings.analysis_max_dominant_colors),
-            duration_ms=_ms(started),
         )
 
     if min(source.width, source.height) < MIN_SIDE:
@@ -160,7 +156,6 @@ def analyze_rekognition(
         properties=properties,
         model_version=", ".join(versions) or None,
         image_sent=sent_as,
-        duration_ms=_ms(started),
     )
 
 
@@ -253,7 +248,3 @@ def map_image_properties(raw: Mapping[str, Any] | None) -> ImageProperties | Non
         background=_region(raw.get("Background")),
         source="rekognition",
     )
-
-
-def _ms(started: float) -> float:
-    return round((time.monotonic() - started) * 1000, 1)

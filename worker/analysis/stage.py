@@ -9,6 +9,7 @@ from PIL import Image
 from core.analysis import Analysis, TextLine
 from core.aws import AwsClients
 from core.config import Settings
+from core.metrics import Stopwatch
 from worker.analysis.source import SourceImage
 
 
@@ -18,16 +19,21 @@ def analyze(image: Image.Image, source: SourceImage, settings: Settings, clients
     `image` is the decoded, EXIF-upright picture (any size: boxes are ratios); `source` is the original upload.
     Raises AnalysisInvalidImageError (a JobError: the job fails) when the service refuses the image, and
     TransientError (leave the message for redelivery) when the service is unavailable after retries.
+    `duration_ms` is measured here, for every engine alike.
     """
     if settings.analysis_engine == "rekognition":
         from worker.analysis.rekognition import analyze_rekognition
 
-        return analyze_rekognition(image, source, settings, clients.rekognition)
-    if settings.analysis_engine == "local":
+        clock = Stopwatch()
+        analysis = analyze_rekognition(image, source, settings, clients.rekognition)
+    elif settings.analysis_engine == "local":
         from worker.analysis.local import analyze_local
 
-        return analyze_local(image, settings)
-    return Analysis(engine="off", skipped_reason="analysis_engine is off")
+        clock = Stopwatch()
+        analysis = analyze_local(image, settings)
+    else:
+        return Analysis(engine="off", skipped_reason="analysis_engine is off")
+    return analysis.model_copy(update={"duration_ms": clock.ms()})
 
 
 def prepare(settings: Settings) -> None:

@@ -124,6 +124,7 @@ def test_png_is_read_from_s3_and_mapped_into_one_shape(settings: Settings, aws: 
     assert props.foreground is not None and props.foreground.quality.contrast is None
     assert props.background is not None and props.background.dominant_colors[0].pixel_percent == 61.2
     assert result.model_version == "text 3.0, labels 3.0"
+    assert result.duration_ms > 0  # measured by analyze(), for every engine alike
 
     stored = result.model_dump(mode="json")
     assert Analysis.model_validate(stored) == result
