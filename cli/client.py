@@ -4,7 +4,6 @@ plus the checks `submit` runs on a file before it creates a job for it."""
 from __future__ import annotations
 
 import mimetypes
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,9 +11,10 @@ from typing import IO, Any
 
 import httpx
 
+from cli.report import human_bytes
 from core.config import FORMAT_CONTENT_TYPES
 from core.formats import HEAD_BYTES, sniff_format
-from core.jobs import TERMINAL
+from core.views import JobView
 
 
 class ApiError(Exception):
@@ -77,7 +77,8 @@ def plan_file(
         plan.problems.append("the file is empty")
     elif size > max_bytes:
         plan.problems.append(
-            f"file_too_large: {size} bytes is over the API's limit of {max_bytes} bytes; resize or compress it"
+            f"file_too_large: {human_bytes(size)} ({size} bytes) is over the API's limit of {human_bytes(max_bytes)} "
+            f"({max_bytes} bytes); resize or compress it"
         )
     if content_type not in accepted:
         plan.problems.append(
@@ -133,28 +134,8 @@ class ApiClient:
         }
         return self._call("POST", "/v1/jobs", json=body)
 
-    def get_job(self, job_id: str) -> dict[str, Any]:
-        return self._call("GET", f"/v1/jobs/{job_id}")
-
-    def wait(
-        self,
-        job_id: str,
-        *,
-        timeout: float,
-        on_status: Callable[[dict[str, Any]], None] | None = None,
-    ) -> dict[str, Any]:
-        """Poll until the job ends (or `timeout` passes); calls `on_status` whenever the status changes."""
-        deadline = time.monotonic() + timeout
-        delay, last = 0.1, None
-        while True:
-            job = self.get_job(job_id)
-            if job["status"] != last and on_status is not None:
-                on_status(job)
-            last = job["status"]
-            if last in TERMINAL or time.monotonic() > deadline:
-                return job
-            time.sleep(delay)
-            delay = min(delay * 1.5, 2.0)
+    def get_job(self, job_id: str) -> JobView:
+        return JobView.model_validate(self._call("GET", f"/v1/jobs/{job_id}"))
 
 
 class _ProgressReader:
