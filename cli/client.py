@@ -14,7 +14,7 @@ import httpx
 from cli.report import human_bytes
 from core.config import FORMAT_CONTENT_TYPES
 from core.formats import HEAD_BYTES, sniff_format
-from core.views import JobView
+from core.views import CreateJobResponse, JobView, UploadInstructions, UploadLimits
 
 
 class ApiError(Exception):
@@ -122,17 +122,17 @@ class ApiClient:
                 raise ApiError(f"http_{response.status_code}", response.text[:200], response.status_code) from None
         return response.json()  # type: ignore[no-any-return]
 
-    def get_limits(self) -> dict[str, Any]:
+    def get_limits(self) -> UploadLimits:
         """What POST /v1/jobs accepts; also proves the API is reachable and the key is good."""
-        return self._call("GET", "/v1/limits")
+        return UploadLimits.model_validate(self._call("GET", "/v1/limits"))
 
-    def create_job(self, path: Path, content_type: str | None = None) -> dict[str, Any]:
+    def create_job(self, path: Path, content_type: str | None = None) -> CreateJobResponse:
         body = {
             "filename": path.name,
             "content_type": content_type or guess_content_type(path),
             "size_bytes": path.stat().st_size,
         }
-        return self._call("POST", "/v1/jobs", json=body)
+        return CreateJobResponse.model_validate(self._call("POST", "/v1/jobs", json=body))
 
     def get_job(self, job_id: str) -> JobView:
         return JobView.model_validate(self._call("GET", f"/v1/jobs/{job_id}"))
@@ -161,7 +161,7 @@ class _ProgressReader:
 
 
 def upload(
-    upload: dict[str, Any],
+    upload: UploadInstructions,
     path: Path,
     content_type: str,
     on_progress: Callable[[int], None] | None = None,
@@ -174,12 +174,12 @@ def upload(
         body: Any = _ProgressReader(fh, on_progress) if on_progress else fh
         try:
             response = httpx.post(
-                upload["url"],
-                data=upload["fields"],
+                upload.url,
+                data=upload.fields,
                 files={"file": (path.name, body, content_type)},
                 timeout=300,
             )
         except httpx.TransportError as exc:
-            raise ApiError("upload_unreachable", f"cannot reach the upload endpoint {upload['url']}: {exc}") from None
+            raise ApiError("upload_unreachable", f"cannot reach the upload endpoint {upload.url}: {exc}") from None
     if response.status_code >= 300:
         raise ApiError("upload_rejected", f"storage refused the upload: {response.text[:300]}", response.status_code)

@@ -131,7 +131,7 @@ def _plan(
     max_bytes: int | None = None
     if check:
         limits = client.get_limits()
-        accepted, max_bytes = limits["accepted_content_types"], limits["max_upload_bytes"]
+        accepted, max_bytes = limits.accepted_content_types, limits.max_upload_bytes
     entries: list[Entry] = []
     refused = False
     for path in files:
@@ -165,9 +165,9 @@ def _send(client: ApiClient, entries: list[Entry], progress: Lines | Live) -> No
     for entry in entries:
         try:
             created = client.create_job(entry.path, entry.content_type)
-            entry.job_id, entry.status = created["job_id"], "uploading"
+            entry.job_id, entry.status = created.job_id, "uploading"
             upload(
-                created["upload"],
+                created.upload,
                 entry.path,
                 entry.content_type,
                 on_progress=lambda done, e=entry: progress.sent(e, done),  # type: ignore[misc]
@@ -178,7 +178,7 @@ def _send(client: ApiClient, entries: list[Entry], progress: Lines | Live) -> No
             if exc.code in _FATAL_API_ERRORS:
                 sys.exit(EXIT_API_ERROR)
             continue
-        entry.status = created["status"]
+        entry.status = created.status
         progress.uploaded(entry)
 
 

@@ -1,9 +1,10 @@
-"""The job as the public API shows it (`GET /v1/jobs/{id}`): the API answers with it, the CLI reads it back."""
+"""The public API's answers about jobs: a created job with its upload, the upload limits, and the job as
+`GET /v1/jobs/{id}` shows it. The API answers with these models and the CLI reads its answers back with them."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,6 +14,26 @@ from core.jobs import ImageMetadata, JobErrorInfo, JobStatus, OutputFile
 EXAMPLE_JOB_ID = "6f1c2a4e-8d5b-4a43-9a3e-2f0f4b1f8c21"
 _OUT = f"processed/{EXAMPLE_JOB_ID}"
 _LINK = "https://imgpipe-outputs.s3.amazonaws.com/{key}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=..."
+
+
+CREATE_JOB_RESPONSE_EXAMPLE: dict[str, Any] = {
+    "job_id": EXAMPLE_JOB_ID,
+    "status": "upload_pending",
+    "upload": {
+        "method": "POST",
+        "url": "https://imgpipe-uploads.s3.amazonaws.com/",
+        "fields": {
+            "Content-Type": "image/jpeg",
+            "key": f"uploads/{EXAMPLE_JOB_ID}/source",
+            "x-amz-algorithm": "AWS4-HMAC-SHA256",
+            "x-amz-credential": "AKIA.../20260101/us-east-1/s3/aws4_request",
+            "x-amz-date": "20260101T120000Z",
+            "policy": "eyJleHBpcmF0aW9uIjog...",
+            "x-amz-signature": "3f1d...",
+        },
+        "expires_at": "2026-01-01T12:15:00Z",
+    },
+}
 
 
 def _output_example(name: str, content_type: str, width: int, height: int, size: int) -> dict[str, Any]:
@@ -167,3 +188,40 @@ class JobView(BaseModel):
     attempts: int = Field(description="How many times a worker started the job.")
     error: JobErrorInfo | None = Field(None, description="Why the job failed (status `failed` or `expired`).")
     result: ResultView | None = Field(None, description="Present when status is `completed`.")
+
+
+class UploadInstructions(BaseModel):
+    method: Literal["POST"] = "POST"
+    url: str = Field(description="POST a multipart/form-data body here.")
+    fields: dict[str, str] = Field(
+        description="Send every field as a form field, in this order, followed by the file as the last field `file`."
+    )
+    expires_at: datetime = Field(description="The upload is refused after this time.")
+
+
+class CreateJobResponse(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [CREATE_JOB_RESPONSE_EXAMPLE]})
+
+    job_id: str = Field(examples=[EXAMPLE_JOB_ID], description="Use it with `GET /v1/jobs/{job_id}`.")
+    status: JobStatus = Field(examples=[JobStatus.UPLOAD_PENDING])
+    upload: UploadInstructions
+
+
+class UploadLimits(BaseModel):
+    """What `POST /v1/jobs` accepts: check a file against these before creating its job."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "max_upload_bytes": 20 * 1024 * 1024,
+                    "accepted_content_types": ["image/jpeg", "image/png"],
+                    "upload_url_ttl_seconds": 900,
+                }
+            ]
+        }
+    )
+
+    max_upload_bytes: int = Field(description="Largest file accepted, in bytes.")
+    accepted_content_types: list[str] = Field(description="Values accepted as `content_type`.")
+    upload_url_ttl_seconds: int = Field(description="How long a presigned upload stays valid after the job is created.")

@@ -170,7 +170,7 @@ def test_upload_reports_progress_to_the_end(api_key: str, stack: LocalStack, fil
     finally:
         client.close()
     seen: list[int] = []
-    upload(created["upload"], files["jpeg"], "image/jpeg", on_progress=seen.append)
+    upload(created.upload, files["jpeg"], "image/jpeg", on_progress=seen.append)
     assert seen and seen == sorted(seen)
     assert seen[-1] == files["jpeg"].stat().st_size
 
