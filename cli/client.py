@@ -4,7 +4,6 @@ plus the checks `submit` runs on a file before it creates a job for it."""
 from __future__ import annotations
 
 import mimetypes
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,9 +11,10 @@ from typing import IO, Any
 
 import httpx
 
+from cli.report import human_bytes
 from core.config import FORMAT_CONTENT_TYPES
 from core.formats import HEAD_BYTES, sniff_format
-from core.jobs import TERMINAL
+from core.views import CreateJobResponse, JobView, UploadInstructions, UploadLimits
 
 
 class ApiError(Exception):
@@ -77,7 +77,8 @@ def plan_file(
         plan.problems.append("the file is empty")
     elif size > max_bytes:
         plan.problems.append(
-            f"file_too_large: {size} bytes is over the API's limit of {max_bytes} bytes; resize or compress it"
+            f"file_too_large: {human_bytes(size)} ({size} bytes) is over the API's limit of {human_bytes(max_bytes)} "
+            f"({max_bytes} bytes); resize or compress it"
         )
     if content_type not in accepted:
         plan.problems.append(
@@ -121,40 +122,20 @@ class ApiClient:
                 raise ApiError(f"http_{response.status_code}", response.text[:200], response.status_code) from None
         return response.json()  # type: ignore[no-any-return]
 
-    def get_limits(self) -> dict[str, Any]:
+    def get_limits(self) -> UploadLimits:
         """What POST /v1/jobs accepts; also proves the API is reachable and the key is good."""
-        return self._call("GET", "/v1/limits")
+        return UploadLimits.model_validate(self._call("GET", "/v1/limits"))
 
-    def create_job(self, path: Path, content_type: str | None = None) -> dict[str, Any]:
+    def create_job(self, path: Path, content_type: str | None = None) -> CreateJobResponse:
         body = {
             "filename": path.name,
             "content_type": content_type or guess_content_type(path),
             "size_bytes": path.stat().st_size,
         }
-        return self._call("POST", "/v1/jobs", json=body)
+        return CreateJobResponse.model_validate(self._call("POST", "/v1/jobs", json=body))
 
-    def get_job(self, job_id: str) -> dict[str, Any]:
-        return self._call("GET", f"/v1/jobs/{job_id}")
-
-    def wait(
-        self,
-        job_id: str,
-        *,
-        timeout: float,
-        on_status: Callable[[dict[str, Any]], None] | None = None,
-    ) -> dict[str, Any]:
-        """Poll until the job ends (or `timeout` passes); calls `on_status` whenever the status changes."""
-        deadline = time.monotonic() + timeout
-        delay, last = 0.1, None
-        while True:
-            job = self.get_job(job_id)
-            if job["status"] != last and on_status is not None:
-                on_status(job)
-            last = job["status"]
-            if last in TERMINAL or time.monotonic() > deadline:
-                return job
-            time.sleep(delay)
-            delay = min(delay * 1.5, 2.0)
+    def get_job(self, job_id: str) -> JobView:
+        return JobView.model_validate(self._call("GET", f"/v1/jobs/{job_id}"))
 
 
 class _ProgressReader:
@@ -180,7 +161,7 @@ class _ProgressReader:
 
 
 def upload(
-    upload: dict[str, Any],
+    upload: UploadInstructions,
     path: Path,
     content_type: str,
     on_progress: Callable[[int], None] | None = None,
@@ -193,12 +174,12 @@ def upload(
         body: Any = _ProgressReader(fh, on_progress) if on_progress else fh
         try:
             response = httpx.post(
-                upload["url"],
-                data=upload["fields"],
+                upload.url,
+                data=upload.fields,
                 files={"file": (path.name, body, content_type)},
                 timeout=300,
             )
         except httpx.TransportError as exc:
-            raise ApiError("upload_unreachable", f"cannot reach the upload endpoint {upload['url']}: {exc}") from None
+            raise ApiError("upload_unreachable", f"cannot reach the upload endpoint {upload.url}: {exc}") from None
     if response.status_code >= 300:
         raise ApiError("upload_rejected", f"storage refused the upload: {response.text[:300]}", response.status_code)

@@ -1,0 +1,270 @@
+"""What `imgpipe submit` and `status` print: progress while files upload and jobs run (rich bars on a terminal,
+plain lines otherwise), the summary table, one job's details, and sizes in one unit style."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn
+from rich.table import Table
+from rich.text import Text
+
+from core.jobs import TERMINAL, ImageMetadata, JobErrorInfo, JobStatus
+from core.views import JobView
+
+if TYPE_CHECKING:
+    from cli.jobs import Entry
+
+_STATUS_STYLE = {
+    "completed": "green",
+    "failed": "red",
+    "expired": "red",
+    "refused": "red",
+    "processing": "yellow",
+    "uploaded": "cyan",
+    "uploading": "cyan",
+}
+
+
+def human_bytes(n: int) -> str:
+    """A size in binary units as the results page shows it: `512 B`, `1.5 KiB`, `151 KiB`, `2.4 MiB`."""
+    if n < 1024:
+        return f"{n} B"
+    value = n / 1024
+    for unit in ("KiB", "MiB"):
+        if value < 1024:
+            return f"{value:.{1 if value < 10 else 0}f} {unit}"
+        value /= 1024
+    return f"{value:.{1 if value < 10 else 0}f} GiB"
+
+
+def _image(meta: ImageMetadata) -> str:
+    return f"{meta.format} {meta.width}x{meta.height}"
+
+
+def _error(error: JobErrorInfo) -> str:
+    return f"{error.code}: {error.message}"
+
+
+def _shown(status: str) -> str:
+    """The status as the progress and the summary name it: a job waiting for its upload, once sent, is uploaded."""
+    return "uploaded" if status == JobStatus.UPLOAD_PENDING else status
+
+
+def _styled(status: str, detail: str = "") -> str:
+    return f"[{_STATUS_STYLE.get(status, 'white')}]{status}[/]{detail}"
+
+
+def describe(job: JobView) -> str:
+    """One line: the status, then the image and outputs of a completed job, or the error of a failed one."""
+    if job.status is JobStatus.COMPLETED and job.result:
+        outputs = ", ".join(o.name for o in job.result.outputs)
+        return f"completed  {_image(job.result.metadata)}  outputs: {outputs}"
+    if job.error:
+        return f"{job.status}  {_error(job.error)}"
+    return str(job.status)
+
+
+def text_of(job: JobView) -> str | None:
+    analysis = job.result.analysis if job.result else None
+    return analysis.full_text if analysis and analysis.full_text else None
+
+
+# ---- progress: one entry per file, reported live (terminal) or as lines (pipes, CI) ---------------------------------
+
+
+class Lines:
+    """Progress as plain lines on stdout: what a pipe, a log or CI sees."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+
+    def __enter__(self) -> Lines:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+    def added(self, entry: Entry) -> None:
+        return None
+
+    def sent(self, entry: Entry, done: int) -> None:
+        return None
+
+    def uploaded(self, entry: Entry) -> None:
+        if not self.quiet:
+            click.echo(f"{entry.path}: job {entry.job_id} uploaded ({human_bytes(entry.size)})")
+
+    def changed(self, entry: Entry, job: JobView) -> None:
+        if self.quiet:
+            return
+        if job.status in TERMINAL:
+            colour = "green" if job.status is JobStatus.COMPLETED else "red"
+            click.secho(f"{entry.path}: {describe(job)}", fg=colour)
+        else:
+            click.echo(f"{entry.path}: {job.status}")
+
+    def refused(self, entry: Entry) -> None:
+        assert entry.error is not None
+        click.secho(f"{entry.path}: {entry.error[0]}: {entry.error[1]}", fg="red", err=True)
+
+
+class _Bytes(ProgressColumn):
+    """Bytes sent of the file's size, in the units of everything else the command prints."""
+
+    def render(self, task: Task) -> Text:
+        return Text(
+            f"{human_bytes(int(task.completed))}/{human_bytes(int(task.total or 0))}", style="progress.download"
+        )
+
+
+class Live:
+    """A rich progress bar per file on stderr: upload bytes, then the job's status."""
+
+    def __init__(self, console: Console) -> None:
+        self.progress = Progress(
+            TextColumn("{task.fields[name]}", style="bold"),
+            BarColumn(bar_width=28),
+            _Bytes(),
+            TextColumn("{task.fields[status]}"),
+            console=console,
+        )
+
+    def __enter__(self) -> Live:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.progress.stop()
+
+    def _set(self, entry: Entry, status: str, detail: str = "", **kwargs: Any) -> None:
+        self.progress.update(entry.task, status=_styled(status, detail), **kwargs)
+
+    def added(self, entry: Entry) -> None:
+        entry.task = self.progress.add_task(
+            "", total=max(entry.size, 1), name=entry.path.name, status="[dim]creating job[/]"
+        )
+
+    def sent(self, entry: Entry, done: int) -> None:
+        self._set(entry, "uploading", completed=done)
+
+    def uploaded(self, entry: Entry) -> None:
+        self._set(entry, "uploaded", completed=max(entry.size, 1))
+
+    def changed(self, entry: Entry, job: JobView) -> None:
+        detail = ""
+        if job.status is JobStatus.COMPLETED and job.result:
+            detail = f" {_image(job.result.metadata)}"
+        elif job.error:
+            detail = f" {job.error.code}"
+        self._set(entry, _shown(job.status), detail)
+
+    def refused(self, entry: Entry) -> None:
+        assert entry.error is not None
+        self._set(entry, "refused")
+        self.progress.console.print(f"[red]{entry.path}: {entry.error[0]}: {entry.error[1]}[/]")
+
+
+def progress(as_json: bool) -> Lines | Live:
+    """Bars on a terminal; lines for a pipe or a log; nothing but errors with --json (stdout is the JSON)."""
+    err = Console(stderr=True, highlight=False)
+    return Live(err) if err.is_terminal and not as_json else Lines(quiet=as_json)
+
+
+# ---- the outcome ------------------------------------------------------------------------------------------------
+
+
+def _stdout() -> Console:
+    out = Console(highlight=False)
+    if not out.is_terminal:
+        out.width = 160  # a log or a pipe: wide enough that job ids and messages stay on one line
+    return out
+
+
+def _result(entry: Entry) -> str:
+    job = entry.job
+    if entry.error:
+        return f"{entry.error[0]}: {entry.error[1]}"
+    if job and job.status is JobStatus.COMPLETED and job.result:
+        result = f"{_image(job.result.metadata)}, {len(job.result.outputs)} outputs"
+        text = text_of(job)
+        if text:
+            first = text.splitlines()[0]
+            more = "..." if len(first) > 40 or len(text.splitlines()) > 1 else ""
+            result += f', text: "{first[:40]}{more}"'
+        return result
+    if job and job.error:
+        return _error(job.error)
+    if _shown(entry.status) == "uploaded":
+        return f"uploaded; follow it with: imgpipe status {entry.job_id}"
+    return f"not finished yet; follow it with: imgpipe status --wait {entry.job_id}"
+
+
+def summary(entries: list[Entry], console: Console) -> None:
+    """A table row per file: its job, status and outcome (or how to follow it)."""
+    table = Table()
+    table.add_column("file", overflow="fold")
+    table.add_column("job", no_wrap=True, style="dim")
+    table.add_column("status")
+    table.add_column("result", overflow="fold")
+    for entry in entries:
+        status = "refused" if entry.error else _shown(entry.status)
+        table.add_row(str(entry.path), entry.job_id or "-", _styled(status), _result(entry))
+    console.print(table)
+
+
+def submitted(entries: list[Entry], *, wait: bool, as_json: bool) -> None:
+    """What submit prints last: the JSON of the jobs it created (--json), else the summary table."""
+    if not as_json:
+        summary(entries, _stdout())
+        return
+    report = [
+        {
+            "file": str(e.path),
+            "job_id": e.job_id,
+            "status": e.status,
+            **({"job": e.job.model_dump(mode="json") if e.job else None} if wait else {}),
+        }
+        for e in entries
+        if e.error is None
+    ]
+    click.echo(json.dumps(report, indent=2))
+
+
+def show_job(job: JobView, console: Console) -> None:
+    """The job's file, times, error, image, outputs with their links, text and labels."""
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="dim")
+    table.add_column(overflow="fold")
+    table.add_row("status", _styled(job.status))
+    table.add_row("file", f"{job.filename} ({job.content_type}, {human_bytes(job.size_bytes)})")
+    table.add_row("created", str(job.created_at))
+    table.add_row("updated", str(job.updated_at))
+    if job.error:
+        table.add_row("error", f"[red]{job.error.code}[/]: {job.error.message}")
+    if job.result:
+        meta = job.result.metadata
+        table.add_row("image", f"{meta.format} {meta.mode} {meta.width}x{meta.height}")
+        for output in job.result.outputs:
+            table.add_row(output.name, f"{output.width}x{output.height}  {human_bytes(output.bytes)}  {output.url}")
+        analysis = job.result.analysis
+        text = text_of(job)
+        if analysis and text:
+            table.add_row(f"text ({analysis.engine})", text)
+        elif analysis:
+            table.add_row("text", analysis.skipped_reason or "none found")
+        if analysis and analysis.labels:
+            table.add_row("labels", ", ".join(f"{lab.name} {lab.confidence:.0f}%" for lab in analysis.labels))
+    console.print(table)
+
+
+def status(job_id: str, job: JobView, *, as_json: bool) -> None:
+    """What `imgpipe status` prints: the job as JSON, or a line and its details."""
+    if as_json:
+        click.echo(json.dumps(job.model_dump(mode="json"), indent=2))
+        return
+    click.echo(f"{job_id}: {describe(job)}")
+    show_job(job, Console(highlight=False))
