@@ -595,9 +595,11 @@ def config_reference(write_to: Path | None, check_file: Path | None) -> None:
 def _register_subgroups() -> None:
     from cli.dlq import dlq
     from cli.healthcheck import healthcheck
+    from cli.references import error_reference
 
     cli.add_command(dlq)
     cli.add_command(healthcheck)
+    cli.add_command(error_reference)
 
 
 _register_subgroups()
