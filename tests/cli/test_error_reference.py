@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -10,7 +11,10 @@ from cli.main import cli
 from core.error_reference import END_MARKER, START_MARKER, render_errors, splice_errors
 from core.errors import catalogue
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+REPO = Path(__file__).resolve().parents[2]
+README = REPO / "README.md"
+# A status followed by a code, as the docs write them: "503 `dependency_unavailable`", "`401 invalid_api_key`".
+STATUS_AND_CODE = re.compile(r"\b([45]\d\d)[\s`]+([a-z]+(?:_[a-z]+)+)`")
 
 
 def test_readme_matches_the_catalogue() -> None:
@@ -50,3 +54,13 @@ def test_the_command_writes_and_checks(tmp_path: Path) -> None:
     no_markers = tmp_path / "other.md"
     no_markers.write_text("nothing here\n", encoding="utf-8")
     assert runner.invoke(cli, ["error-reference", "--write", str(no_markers)]).exit_code == 2
+
+
+def test_the_docs_name_only_catalogued_answers() -> None:
+    """Where a document names a status and a code, the API answers with that pair (the runbook once said
+    `503 transient_error`, a code the API never sends)."""
+    answers = {(str(e.http_status), e.code) for e in catalogue()}
+    documents = [README, REPO / "bench" / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    named = [(doc.name, *m.groups()) for doc in documents for m in STATUS_AND_CODE.finditer(doc.read_text("utf-8"))]
+    assert len(named) >= 5, named
+    assert [n for n in named if tuple(n[1:]) not in answers] == []
