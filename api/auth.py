@@ -17,11 +17,11 @@ import anyio
 from starlette.routing import Match, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.errors import INVALID_API_KEY, MISSING_API_KEY, imgpipe_error_response
+from api.errors import imgpipe_error_response
 from core.aws import AwsClients
 from core.config import Settings
-from core.deadline import DependencyUnavailableError, is_unavailable
-from core.errors import AuthError, ImgpipeError
+from core.deadline import is_unavailable
+from core.errors import DependencyUnavailableError, ImgpipeError, InvalidApiKeyError, MissingApiKeyError
 
 log = logging.getLogger(__name__)
 
@@ -77,15 +77,15 @@ class ApiKeys:
             return self._cached
 
     async def check(self, key: str | None) -> str:
-        """The key, if it is one of the accepted keys; AuthError otherwise."""
+        """The key, if it is one of the accepted keys; MissingApiKeyError or InvalidApiKeyError otherwise."""
         if not key:
-            raise AuthError(MISSING_API_KEY.message, code=MISSING_API_KEY.code)
+            raise MissingApiKeyError()
         # Compare against every key in constant time, without stopping at the first match.
         matched = False
         for candidate in await self.current():
             matched |= hmac.compare_digest(key.encode(), candidate.encode())
         if not matched:
-            raise AuthError(INVALID_API_KEY.message, code=INVALID_API_KEY.code)
+            raise InvalidApiKeyError()
         return key
 
 

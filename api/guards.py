@@ -9,8 +9,9 @@ from __future__ import annotations
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import BODY_TOO_LARGE, error_response
+from api.errors import imgpipe_error_response
 from core.deadline import deadline
+from core.errors import BodyTooLargeError
 
 
 class Deadline:
@@ -54,8 +55,8 @@ class BodyLimit:
             return
         length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
         if length is not None and length.isdigit() and int(length) > self.limit:
-            response = error_response(
-                413, BODY_TOO_LARGE.code, body_too_large_message(self.limit), {"max_bytes": self.limit}
+            response = imgpipe_error_response(
+                BodyTooLargeError(body_too_large_message(self.limit), details={"max_bytes": self.limit})
             )
             await response(scope, receive, send)
             return

@@ -169,8 +169,9 @@ def config_reference(write_to: Path | None, check_file: Path | None) -> None:
 def _register_subgroups() -> None:
     from cli.dlq import dlq
     from cli.healthcheck import healthcheck
+    from cli.references import error_reference
 
-    for command in (submit, status, dlq, healthcheck):
+    for command in (submit, status, dlq, healthcheck, error_reference):
         cli.add_command(command)
 
 

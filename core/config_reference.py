@@ -90,11 +90,13 @@ def render_reference(settings_cls: type[BaseModel] = Settings) -> str:
     return _HEADER + "".join(rows)
 
 
-def splice(document: str, reference: str) -> str:
-    """`document` with everything between the two markers replaced by `reference`."""
-    start = document.find(START_MARKER)
-    end = document.find(END_MARKER)
+def splice(document: str, reference: str, markers: tuple[str, str] = (START_MARKER, END_MARKER)) -> str:
+    """`document` with everything between the two markers replaced by `reference` (also used for the error
+    reference, core/error_reference.py, with its own markers)."""
+    start_marker, end_marker = markers
+    start = document.find(start_marker)
+    end = document.find(end_marker)
     if start < 0 or end < 0 or end < start:
-        raise ValueError(f"the markers {START_MARKER} and {END_MARKER} were not found, in that order")
-    head = document[: start + len(START_MARKER)]
+        raise ValueError(f"the markers {start_marker} and {end_marker} were not found, in that order")
+    head = document[: start + len(start_marker)]
     return f"{head}\n{reference}{document[end:]}"

@@ -17,7 +17,7 @@ from typing import Any
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from core.errors import TransientError
+from core.errors import DependencyUnavailableError
 
 _deadline: ContextVar[float | None] = ContextVar("imgpipe_deadline", default=None)
 
@@ -37,12 +37,6 @@ _UNAVAILABLE_CODES = frozenset(
         "ServiceUnavailableException",
     }
 )
-
-
-class DependencyUnavailableError(TransientError):
-    """An AWS dependency did not answer in time or is failing: the client should retry later (HTTP 503)."""
-
-    code = "dependency_unavailable"
 
 
 @contextmanager

@@ -16,18 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from core.errors import RequestError
+from core.errors import IdempotencyKeyReusedError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 WINDOW = timedelta(hours=24)
 ITEM_PREFIX = "idempotency#"
-
-
-class IdempotencyKeyReusedError(RequestError):
-    code = "idempotency_key_reused"
-    http_status = 409
 
 
 def record_id(api_key: str, idempotency_key: str) -> str:
@@ -77,9 +72,6 @@ class IdempotencyStore:
             if old is None:
                 raise
             if old["fingerprint"]["S"] != body_fingerprint:
-                raise IdempotencyKeyReusedError(
-                    "This Idempotency-Key was already used with a different request body in the last 24 hours. "
-                    "Use a new key for a new request.",
-                ) from None
+                raise IdempotencyKeyReusedError() from None
             return str(old["bound_job_id"]["S"])
         return job_id

@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from core.analysis import Analysis
+from core.errors import RetriesExhaustedError, UnsupportedFormatError, UploadExpiredError, job_failure_codes
 
 
 class JobStatus(StrEnum):
@@ -19,12 +20,10 @@ class JobStatus(StrEnum):
     EXPIRED = "expired"
 
 
-# Failure code of a job whose transient errors used up the retry budget. Only this failure can be retried, by
-# redriving its message from the DLQ (`imgpipe dlq redrive`); every other failure is final.
-RETRIES_EXHAUSTED = "processing_retries_exhausted"
-
-# Failure code of a job whose file arrived after its upload window closed: the file is never processed.
-UPLOAD_EXPIRED = "upload_expired"
+# The two failure codes the store and the worker set themselves (the others come from raised JobErrors). Only
+# RETRIES_EXHAUSTED can be retried, by redriving its message from the DLQ; every other failure is final.
+RETRIES_EXHAUSTED = RetriesExhaustedError.code
+UPLOAD_EXPIRED = UploadExpiredError.code
 
 # Stored transitions. processing -> processing is a takeover of a job whose worker died (its lease ran out);
 # failed -> processing is a redrive of a job that failed with RETRIES_EXHAUSTED (the store checks the code).
@@ -48,8 +47,11 @@ def utcnow() -> datetime:
 
 
 class JobErrorInfo(BaseModel):
-    code: str = Field(examples=["unsupported_format"])
-    message: str = Field(examples=["The upload is not an image in an accepted format (PNG, JPEG)."])
+    code: str = Field(
+        examples=[UnsupportedFormatError.code],
+        description="Why the job failed: one of " + ", ".join(f"`{c}`" for c in job_failure_codes()) + ".",
+    )
+    message: str = Field(examples=[UnsupportedFormatError.example])
 
 
 class ImageMetadata(BaseModel):

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from api.errors import INTERNAL_ERROR, RETRY_AFTER_SECONDS, DocumentedError, error_response, responses
+from api.errors import imgpipe_error_response, responses
 from api.readiness import ReadinessProbe
 from api.schemas import HealthResponse
+from core.errors import InternalError, NotReadyError
 
 router = APIRouter(tags=["health"])
-
-NOT_READY = DocumentedError(
-    503,
-    "not_ready",
-    "DynamoDB cannot be reached",
-    "The job table cannot be reached: EndpointConnectionError. Check IMGPIPE_AWS_ENDPOINT_URL, the credentials "
-    "and that the table exists; the probe tries again on its next call.",
-)
 
 
 @router.get(
@@ -24,7 +17,7 @@ NOT_READY = DocumentedError(
     summary="Liveness: the process is up",
     description="Answers without touching any dependency or the route thread pool. No API key.",
     response_model=HealthResponse,
-    responses=responses(INTERNAL_ERROR),
+    responses=responses(InternalError),
 )
 async def healthz() -> HealthResponse:
     return HealthResponse(status="ok")
@@ -36,17 +29,17 @@ async def healthz() -> HealthResponse:
     description="Reads the job table's description, within the request deadline; `503 not_ready` when it cannot. "
     "Concurrent probes share one check and its answer is reused for `readyz_cache_seconds`. No API key.",
     response_model=HealthResponse,
-    responses=responses(NOT_READY, INTERNAL_ERROR),
+    responses=responses(NotReadyError, InternalError),
 )
 async def readyz(request: Request) -> object:
     probe: ReadinessProbe = request.app.state.readiness
     readiness = await probe.check()
     if not readiness.ready:
-        return error_response(
-            503,
-            NOT_READY.code,
-            f"The job table cannot be reached: {readiness.reason}. Check IMGPIPE_AWS_ENDPOINT_URL, the "
-            "credentials and that the table exists; the probe tries again on its next call.",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        # A 503 like every TransientError: imgpipe_error_response adds the Retry-After header.
+        return imgpipe_error_response(
+            NotReadyError(
+                f"The job table cannot be reached: {readiness.reason}. Check IMGPIPE_AWS_ENDPOINT_URL, the "
+                "credentials and that the table exists; the probe tries again on its next call."
+            )
         )
     return HealthResponse(status="ready")

@@ -9,16 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Header, Path, Query, Response, status
 
 from api.deps import ApiKeyDep, ClientsDep, IdempotencyDep, JobStoreDep, SettingsDep
-from api.errors import (
-    BODY_ERRORS,
-    DEPENDENCY_UNAVAILABLE,
-    INTERNAL_ERROR,
-    INVALID_API_KEY,
-    MISSING_API_KEY,
-    VALIDATION_ERROR,
-    DocumentedError,
-    responses,
-)
+from api.errors import BODY_ERRORS, responses
 from api.presign import download_url, upload_post
 from api.schemas import (
     CREATE_JOB_EXAMPLE,
@@ -30,68 +21,43 @@ from api.schemas import (
     ResultView,
 )
 from core.analysis import Analysis
-from core.errors import FileTooLargeError, NotFoundError, RequestError, UnsupportedContentTypeError
+from core.errors import (
+    DependencyUnavailableError,
+    FileTooLargeError,
+    IdempotencyKeyReusedError,
+    InternalError,
+    InvalidApiKeyError,
+    InvalidJobIdError,
+    InvalidRequestError,
+    JobNotFoundError,
+    MissingApiKeyError,
+    UnsupportedContentTypeError,
+)
 from core.idempotency import fingerprint, record_id
 from core.jobs import UPLOAD_EXPIRED, Job, JobErrorInfo, JobStatus, new_job, utcnow
 from core.keys import upload_key
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
-FILE_TOO_LARGE = DocumentedError(
-    413,
-    "file_too_large",
-    "`size_bytes` is over the upload limit",
-    "The file is 31457280 bytes; the limit is 20971520 bytes. Resize or compress it first.",
-    {"max_bytes": 20971520},
-)
-UNSUPPORTED_CONTENT_TYPE = DocumentedError(
-    415,
-    "unsupported_content_type",
-    "`content_type` is not an accepted image type",
-    "Content type 'image/gif' is not accepted; send one of: image/jpeg, image/png.",
-    {"accepted": ["image/jpeg", "image/png"]},
-)
-INVALID_JOB_ID = DocumentedError(
-    400,
-    "invalid_job_id",
-    "the id in the path is not a UUID",
-    "'not-a-uuid' is not a job id (a UUID): use the `job_id` that `POST /v1/jobs` returned.",
-)
-JOB_NOT_FOUND = DocumentedError(
-    404,
-    "job_not_found",
-    "no job has this id",
-    "No job has id 6f1c2a4e-8d5b-4a43-9a3e-2f0f4b1f8c21. Check the id; jobs are deleted 30 days after they "
-    "were created.",
-)
-
-IDEMPOTENCY_KEY_REUSED = DocumentedError(
-    409,
-    "idempotency_key_reused",
-    "the `Idempotency-Key` was used with a different body in the last 24 hours",
-    "This Idempotency-Key was already used with a different request body in the last 24 hours. Use a new key for "
-    "a new request.",
-)
-
 _CREATE_ERRORS = responses(
     *BODY_ERRORS,
-    MISSING_API_KEY,
-    INVALID_API_KEY,
-    FILE_TOO_LARGE,
-    UNSUPPORTED_CONTENT_TYPE,
-    VALIDATION_ERROR,
-    IDEMPOTENCY_KEY_REUSED,
-    INTERNAL_ERROR,
-    DEPENDENCY_UNAVAILABLE,
+    MissingApiKeyError,
+    InvalidApiKeyError,
+    FileTooLargeError,
+    UnsupportedContentTypeError,
+    InvalidRequestError,
+    IdempotencyKeyReusedError,
+    InternalError,
+    DependencyUnavailableError,
 )
 _GET_ERRORS = responses(
-    INVALID_JOB_ID,
-    MISSING_API_KEY,
-    INVALID_API_KEY,
-    JOB_NOT_FOUND,
-    VALIDATION_ERROR,
-    INTERNAL_ERROR,
-    DEPENDENCY_UNAVAILABLE,
+    InvalidJobIdError,
+    MissingApiKeyError,
+    InvalidApiKeyError,
+    JobNotFoundError,
+    InvalidRequestError,
+    InternalError,
+    DependencyUnavailableError,
 )
 
 _CREATE_EXAMPLES = {
@@ -205,16 +171,14 @@ def get_job(
     try:
         canonical = str(uuid.UUID(job_id))
     except ValueError:
-        raise RequestError(
-            f"{job_id!r} is not a job id (a UUID): use the `job_id` that `POST /v1/jobs` returned.",
-            code=INVALID_JOB_ID.code,
+        raise InvalidJobIdError(
+            f"{job_id!r} is not a job id (a UUID): use the `job_id` that `POST /v1/jobs` returned."
         ) from None
     job = store.get(canonical)
     if job is None:
-        raise NotFoundError(
+        raise JobNotFoundError(
             f"No job has id {canonical}. Check the id; jobs are deleted {settings.job_retention_days} days after "
-            "they were created.",
-            code=JOB_NOT_FOUND.code,
+            "they were created."
         )
     return _view(job, clients, include_words=words)
 

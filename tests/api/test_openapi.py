@@ -8,9 +8,12 @@ from typing import Any
 import httpx
 import pytest
 
+from api.errors import example_body
 from cli.stack import LocalStack
+from core.errors import catalogue, job_failure_codes
 
 ERROR_REF = "#/components/schemas/ErrorResponse"
+CATALOGUE = {error.code: error for error in catalogue()}
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +38,10 @@ def test_every_error_response_references_the_error_body(spec: dict[str, Any]) ->
             # One named example per error code, each itself in the error body's shape.
             assert body["examples"], f"{method} {path} {status} has no example"
             for code, example in body["examples"].items():
-                assert example["value"]["error"]["code"] == code
+                # Every example is the catalogue's (core/errors.py), under the status the catalogue gives it.
+                error = CATALOGUE[code]
+                assert (int(status), example["summary"]) == (error.http_status, error.when), (method, path, code)
+                assert example["value"] == example_body(error)
                 assert example["value"]["error"]["message"]
                 assert f"`{code}`" in response["description"]
     # FastAPI's default 422 body (HTTPValidationError) is not what this API sends, so it must not be documented.
@@ -44,6 +50,9 @@ def test_every_error_response_references_the_error_body(spec: dict[str, Any]) ->
 
 def test_the_error_body_schema(spec: dict[str, Any]) -> None:
     schemas = spec["components"]["schemas"]
+    # A failed job's error.code documents the catalogue's job failure codes.
+    job_code = schemas["JobErrorInfo"]["properties"]["code"]["description"]
+    assert all(f"`{code}`" in job_code for code in job_failure_codes()), job_code
     assert schemas["ErrorResponse"]["required"] == ["error"]
     assert schemas["ErrorResponse"]["properties"]["error"] == {"$ref": "#/components/schemas/ErrorDetail"}
     assert set(schemas["ErrorDetail"]["properties"]) == {"code", "message", "details"}
