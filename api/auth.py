@@ -1,91 +1,91 @@
-"""API keys: where they come from (settings, or Secrets Manager re-read at run time) and the check of a request's key.
+"""The check of a request's API key against the key table (core/api_keys.py), and the middleware that runs it.
 
-With `api_keys_secret_id` set, the keys are the secret's JSON list, cached `api_keys_cache_seconds`: rotating keys
-is a `put-secret-value`, honoured within the cache time, no deploy. The check runs in an ASGI middleware, before
-FastAPI reads and parses the body, so an anonymous caller cannot make the API read or parse anything.
+Each API task keeps the keys it read for `api_keys_cache_seconds` (unknown ids too, so a flood of made-up keys costs
+one read per id and period): a revoked key is refused by every task within that time. The check runs in an ASGI
+middleware, before FastAPI reads and parses the body, so an anonymous caller cannot make the API read or parse
+anything; the key it found is handed to the routes in the request's state.
 """
 
 from __future__ import annotations
 
-import asyncio
-import hmac
-import json
 import logging
 import time
+from collections import OrderedDict
 
 import anyio
 from starlette.routing import Match, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import imgpipe_error_response
-from core.aws import AwsClients
+from core.api_keys import DEV_KEY_ID, ApiKey, ApiKeyStore, key_id_of, matches
 from core.config import Settings
 from core.deadline import is_unavailable
-from core.errors import DependencyUnavailableError, ImgpipeError, InvalidApiKeyError, MissingApiKeyError
+from core.errors import (
+    ApiKeyRevokedError,
+    DependencyUnavailableError,
+    ImgpipeError,
+    InvalidApiKeyError,
+    MissingApiKeyError,
+)
 
 log = logging.getLogger(__name__)
 
 API_KEY_HEADER = "X-API-Key"
-# After a failed re-read, the last good keys stay in use and the secret is tried again this much later.
+STATE_KEY = "api_key"
+# After a failed re-read, the last good copy stays in use and the table is tried again this much later.
 _STALE_RETRY_SECONDS = 10.0
+# Bound on cached key ids (found or not), so that made-up ids cannot grow the cache without end.
+_CACHE_SIZE = 10_000
+# Table reads run in threads of their own, never in the route pool, and at most this many at once.
+_READERS = 4
 
 
 class ApiKeys:
-    """The accepted keys. Reads of the secret run one at a time in a thread of their own (never the route pool)."""
+    """The keys this task has read, by id, each until it is due for a re-read."""
 
-    def __init__(self, settings: Settings, clients: AwsClients) -> None:
-        self._static = [k.get_secret_value() for k in settings.api_keys]
-        self._secret_id = settings.api_keys_secret_id
+    def __init__(self, settings: Settings, store: ApiKeyStore) -> None:
+        self._store = store
         self._ttl = float(settings.api_keys_cache_seconds)
-        self._clients = clients
-        self._cached: list[str] | None = None
-        self._fresh_until = 0.0
-        self._lock: asyncio.Lock | None = None
+        self._dev_allowed = settings.environment == "local"
+        self._cache: OrderedDict[str, tuple[ApiKey | None, float]] = OrderedDict()
         self._limiter: anyio.CapacityLimiter | None = None
-        if not self._secret_id and not self._static:
-            raise ValueError("no API keys: set IMGPIPE_API_KEYS_SECRET_ID (or IMGPIPE_API_KEYS)")
 
-    def _read_secret(self) -> list[str]:
-        assert self._secret_id is not None
-        value = self._clients.secretsmanager.get_secret_value(SecretId=self._secret_id)["SecretString"]
-        keys = json.loads(value)
-        if not isinstance(keys, list) or not keys or not all(isinstance(k, str) and k for k in keys):
-            raise ValueError(f"secret {self._secret_id} must hold a non-empty JSON list of strings")
-        return keys
+    async def _lookup(self, key_id: str) -> ApiKey | None:
+        cached = self._cache.get(key_id)
+        if cached is not None and time.monotonic() < cached[1]:
+            return cached[0]
+        if self._limiter is None:  # created on the event loop, at first use
+            self._limiter = anyio.CapacityLimiter(_READERS)
+        try:
+            key = await anyio.to_thread.run_sync(self._store.get, key_id, limiter=self._limiter)
+            fresh_until = time.monotonic() + self._ttl
+        except Exception as exc:
+            if cached is None:
+                if is_unavailable(exc):
+                    raise DependencyUnavailableError("The API keys cannot be read right now.") from exc
+                raise
+            # Better the last good copy than refusing every caller while DynamoDB is down.
+            log.warning("re-reading API key %s failed (%s); keeping the last copy", key_id, type(exc).__name__)
+            key, fresh_until = cached[0], time.monotonic() + min(self._ttl, _STALE_RETRY_SECONDS)
+        self._cache[key_id] = (key, fresh_until)
+        self._cache.move_to_end(key_id)
+        while len(self._cache) > _CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return key
 
-    async def current(self) -> list[str]:
-        if not self._secret_id:
-            return self._static
-        if self._cached is not None and time.monotonic() < self._fresh_until:
-            return self._cached
-        if self._lock is None:  # created on the event loop, at first use
-            self._lock, self._limiter = asyncio.Lock(), anyio.CapacityLimiter(1)
-        async with self._lock:
-            if self._cached is not None and time.monotonic() < self._fresh_until:
-                return self._cached  # another request refreshed it while this one waited
-            try:
-                self._cached = await anyio.to_thread.run_sync(self._read_secret, limiter=self._limiter)
-                self._fresh_until = time.monotonic() + self._ttl
-            except Exception as exc:
-                if self._cached is None:
-                    if is_unavailable(exc):
-                        raise DependencyUnavailableError("The API keys cannot be read right now.") from exc
-                    raise
-                # Better the last good keys than refusing every caller while Secrets Manager is down.
-                log.warning("re-reading API keys failed (%s); keeping the last ones", type(exc).__name__)
-                self._fresh_until = time.monotonic() + min(self._ttl, _STALE_RETRY_SECONDS)
-            return self._cached
-
-    async def check(self, key: str | None) -> str:
-        """The key, if it is one of the accepted keys; MissingApiKeyError or InvalidApiKeyError otherwise."""
-        if not key:
+    async def check(self, token: str | None) -> ApiKey:
+        """The key this token belongs to, if it is valid and not revoked; an AuthError otherwise."""
+        if not token:
             raise MissingApiKeyError()
-        # Compare against every key in constant time, without stopping at the first match.
-        matched = False
-        for candidate in await self.current():
-            matched |= hmac.compare_digest(key.encode(), candidate.encode())
-        if not matched:
+        key_id = key_id_of(token)
+        # Like the FastAPI template's `changethis` check: the published dev key never opens a real deployment.
+        if key_id is None or (key_id == DEV_KEY_ID and not self._dev_allowed):
             raise InvalidApiKeyError()
+        key = await self._lookup(key_id)
+        if key is None or not matches(key, token):
+            raise InvalidApiKeyError()
+        if key.revoked_at is not None:
+            raise ApiKeyRevokedError(f"This API key was revoked at {key.revoked_at.isoformat()}; ask for a new one.")
         return key
 
 
@@ -109,8 +109,9 @@ class RequireApiKey:
             header = API_KEY_HEADER.lower().encode()
             raw = next((v for k, v in scope["headers"] if k == header), None)
             try:
-                await self.keys.check(raw.decode("latin-1") if raw is not None else None)
+                key = await self.keys.check(raw.decode("latin-1") if raw is not None else None)
             except ImgpipeError as exc:
                 await imgpipe_error_response(exc)(scope, receive, send)
                 return
+            scope.setdefault("state", {})[STATE_KEY] = key
         await self.app(scope, receive, send)

@@ -11,7 +11,8 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 
-from api.auth import API_KEY_HEADER, ApiKeys
+from api.auth import API_KEY_HEADER, STATE_KEY
+from core.api_keys import ApiKey
 from core.aws import AwsClients
 from core.config import Settings
 from core.idempotency import IdempotencyStore
@@ -44,11 +45,11 @@ _api_key_header = APIKeyHeader(
 )
 
 
-async def require_api_key(request: Request, key: Annotated[str | None, Security(_api_key_header)]) -> str:
-    """The caller's key. api/auth.RequireApiKey already refused bad keys before the body was read; this declares
-    the header in OpenAPI and hands the key to routes (the check is repeated: the keys are cached, it costs nothing)."""
-    keys: ApiKeys = request.app.state.api_keys
-    return await keys.check(key)
+async def current_key(request: Request, _: Annotated[str | None, Security(_api_key_header)]) -> ApiKey:
+    """The caller's key, as api/auth.RequireApiKey found it before the body was read (the header parameter only
+    declares it in OpenAPI)."""
+    key: ApiKey = getattr(request.state, STATE_KEY)
+    return key
 
 
-ApiKeyDep = Annotated[str, Depends(require_api_key)]
+ApiKeyDep = Annotated[ApiKey, Depends(current_key)]

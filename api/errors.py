@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.deadline import is_unavailable
 from core.errors import (
+    ApiKeyRevokedError,
     BodyTooLargeError,
     DependencyUnavailableError,
     ImgpipeError,
@@ -30,6 +31,7 @@ from core.errors import (
     InvalidBodyError,
     InvalidRequestError,
     MethodNotAllowedError,
+    MissingApiKeyError,
     NotFoundError,
     UnsupportedContentTypeError,
 )
@@ -94,6 +96,8 @@ def responses(*errors: type[ImgpipeError]) -> dict[int | str, dict[str, Any]]:
 
 # Errors any route with a JSON body can answer with (checked before the route runs).
 BODY_ERRORS = (BodyTooLargeError, InvalidBodyError)
+# Every route under /v1 may answer these (api/auth.py).
+AUTH_ERRORS = (MissingApiKeyError, InvalidApiKeyError, ApiKeyRevokedError)
 
 RETRY_AFTER_SECONDS = 5
 

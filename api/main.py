@@ -10,6 +10,7 @@ from api.guards import BodyLimit, Deadline
 from api.pages import install_pages, offered_dev_key
 from api.readiness import ReadinessProbe
 from api.routes import health, jobs, limits
+from core.api_keys import ApiKeyStore
 from core.aws import AwsClients
 from core.config import Settings, get_settings
 from core.idempotency import IdempotencyStore
@@ -55,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         swagger_ui_oauth2_redirect_url=None,
     )
     clients = AwsClients.for_api(settings)
-    api_keys = ApiKeys(settings, clients)
+    api_keys = ApiKeys(settings, ApiKeyStore(clients.dynamodb, settings.api_keys_table))
     app.state.settings = settings
     app.state.clients = clients
     app.state.api_keys = api_keys

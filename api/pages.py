@@ -17,7 +17,8 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.deps import SettingsDep
-from core.config import LOCAL_DEV_API_KEY, Settings
+from core.api_keys import LOCAL_DEV_API_KEY
+from core.config import Settings
 
 STATIC_DIR = Path(__file__).parent / "static"
 DOCS_ASSETS_DIR = Path(fastapi_offline.__file__).parent / "static"
@@ -89,11 +90,8 @@ def results_page() -> FileResponse:
 
 
 def offered_dev_key(settings: Settings) -> str | None:
-    """The key pages may fill in for the user: only on a local stack, and only the published dev key, so a
-    configured secret never leaves the server."""
-    if settings.environment == "local" and any(k.get_secret_value() == LOCAL_DEV_API_KEY for k in settings.api_keys):
-        return LOCAL_DEV_API_KEY
-    return None
+    """The key pages may fill in for the user: the published dev key, which only a local stack seeds and accepts."""
+    return LOCAL_DEV_API_KEY if settings.environment == "local" else None
 
 
 @router.get("/ui/config.json")

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 from bench.common import CpuMeter, header, median, percentile, table
 from cli.stack import LocalStack, start_local_stack
+from core.api_keys import DEV_KEY_ID, LOCAL_DEV_API_KEY
 from core.aws import AwsClients
 from core.config import Settings
 from core.jobs import new_job, utcnow
@@ -84,7 +85,7 @@ class Bench:
         assert stack.api is not None and stack.api.url is not None
         self.stack, self.clients, self.requests = stack, clients, requests
         self.url = stack.api.url
-        self.key = stack.settings.api_keys[0].get_secret_value()
+        self.key = LOCAL_DEV_API_KEY
         # A pool as large as the client count, so the direct calls never wait for a connection.
         db = AwsClients(stack.settings.model_copy(update={"worker_concurrency": clients})).dynamodb
         self.store = JobStore(db, stack.settings.jobs_table)
@@ -125,6 +126,7 @@ class Bench:
         jobs = [
             new_job(
                 job_id=(job_id := str(uuid.uuid4())),
+                owner=DEV_KEY_ID,
                 filename="photo.jpg",
                 content_type="image/jpeg",
                 declared_size=2_000_000,

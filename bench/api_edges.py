@@ -24,6 +24,7 @@ import httpx
 
 from bench.common import header, table
 from cli.stack import start_local_stack
+from core.api_keys import LOCAL_DEV_API_KEY
 from core.config import Settings
 
 MiB = 1024 * 1024
@@ -61,7 +62,7 @@ def main() -> None:
     try:
         assert stack.api is not None and stack.api.url is not None
         url, pid = stack.api.url, stack.api.process.pid
-        key = stack.settings.api_keys[0].get_secret_value()
+        key = LOCAL_DEV_API_KEY
         body = b"x" * (args.mib * MiB)
         rows = []
         for label, headers in (("no key", {}), ("valid key", {"X-API-Key": key})):

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from cli.jobs import EPILOG, status, submit
+from core.api_keys import LOCAL_DEV_API_KEY
 from core.config import Settings, get_settings
 
 
@@ -100,7 +101,7 @@ def dev(port: int, moto_port: int, workers: int) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
     assert stack.api is not None
-    key = stack.settings.api_keys[0].get_secret_value()
+    key = LOCAL_DEV_API_KEY
     url = stack.api.url
     click.secho(
         "\n".join(
@@ -169,9 +170,10 @@ def config_reference(write_to: Path | None, check_file: Path | None) -> None:
 def _register_subgroups() -> None:
     from cli.dlq import dlq
     from cli.healthcheck import healthcheck
+    from cli.keys import keys
     from cli.references import error_reference
 
-    for command in (submit, status, dlq, healthcheck, error_reference):
+    for command in (submit, status, dlq, healthcheck, error_reference, keys):
         cli.add_command(command)
 
 

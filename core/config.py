@@ -6,10 +6,8 @@ import json
 from functools import lru_cache
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-LOCAL_DEV_API_KEY = "imgpipe-local-dev-key"
 
 # Formats the worker can decode, keyed by Pillow's format name, with the MIME type clients declare for them.
 FORMAT_CONTENT_TYPES: dict[str, str] = {
@@ -29,7 +27,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="IMGPIPE_", extra="ignore", frozen=True)
 
     environment: Literal["local", "aws"] = Field(
-        "local", description="`local` allows the built-in dev API key; `aws` refuses it."
+        "local", description="`local` seeds and accepts the published dev API key; `aws` refuses it."
     )
     log_level: str = Field("INFO", description="Python logging level for api and worker.")
 
@@ -56,23 +54,24 @@ class Settings(BaseSettings):
     uploads_bucket: str = Field("imgpipe-uploads", description="Bucket clients upload into.")
     outputs_bucket: str = Field("imgpipe-outputs", description="Bucket the worker writes results into.")
     jobs_table: str = Field("imgpipe-jobs", description="DynamoDB table of jobs (hash key `job_id`).")
+    api_keys_table: str = Field(
+        "imgpipe-api-keys", description="DynamoDB table of API keys (hash key `key_id`), managed with `imgpipe keys`."
+    )
     queue_name: str = Field("imgpipe-uploads", description="SQS queue the EventBridge rule targets.")
     dlq_name: str = Field("imgpipe-uploads-dlq", description="Dead-letter queue of `queue_name`.")
     topic_name: str = Field("imgpipe-job-events", description="SNS topic that receives every job outcome.")
     event_rule_name: str = Field("imgpipe-upload-created", description="EventBridge rule: uploads -> queue.")
 
     # --- API ---------------------------------------------------------------------------------------------
-    api_keys: list[SecretStr] = Field(
-        default_factory=lambda: [SecretStr(LOCAL_DEV_API_KEY)],
-        description="Accepted values of the `X-API-Key` header (JSON list).",
-    )
-    api_keys_secret_id: str | None = Field(
-        None,
-        description="Secrets Manager secret (ARN or name) holding the JSON list of API keys. Set: the API reads it at "
-        "run time (cached `api_keys_cache_seconds`) instead of `api_keys`, so a rotation needs no deploy.",
-    )
     api_keys_cache_seconds: int = Field(
-        300, ge=0, le=3600, description="How long the API keeps the keys read from `api_keys_secret_id`."
+        60,
+        ge=0,
+        le=3600,
+        description="How long an API task keeps a key it read from `api_keys_table`: a revocation is honoured "
+        "within this time.",
+    )
+    default_rate_per_minute: int = Field(
+        600, ge=1, description="Requests per minute of a key created without `--rate`."
     )
     api_deadline_seconds: float = Field(
         8,
@@ -220,15 +219,6 @@ class Settings(BaseSettings):
             return {**data, "analysis_engine": "rekognition"}
         return data
 
-    @model_validator(mode="before")
-    @classmethod
-    def _no_default_keys_outside_local(cls, data: Any) -> Any:
-        # Outside `local` the dev key is never a default: the worker needs no keys at all and the API reads its own
-        # (api_keys or api_keys_secret_id; create_app refuses to start with neither).
-        if isinstance(data, dict) and data.get("environment", "local") != "local" and data.get("api_keys") is None:
-            return {**data, "api_keys": []}
-        return data
-
     @model_validator(mode="after")
     def _deadline_fits_an_attempt(self) -> Settings:
         # A deadline shorter than one attempt's worst case would refuse every AWS call (core/deadline.py).
@@ -238,13 +228,9 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _no_dev_key_outside_local(self) -> Settings:
-        # Like the FastAPI template's `changethis` check: the published dev key must never guard a real deployment.
-        if self.environment != "local":
-            if any(k.get_secret_value() == LOCAL_DEV_API_KEY for k in self.api_keys):
-                raise ValueError("the local dev API key is not allowed when environment is not 'local'")
-            if self.fault_injection_rate:
-                raise ValueError("fault_injection_rate is for local chaos testing only")
+    def _no_chaos_outside_local(self) -> Settings:
+        if self.environment != "local" and self.fault_injection_rate:
+            raise ValueError("fault_injection_rate is for local chaos testing only")
         return self
 
     @property
@@ -258,8 +244,6 @@ class Settings(BaseSettings):
         for name, value in self.model_dump(mode="json").items():
             if value is None:
                 continue
-            if name == "api_keys":
-                value = [k.get_secret_value() for k in self.api_keys]
             env[f"IMGPIPE_{name.upper()}"] = value if isinstance(value, str) else json.dumps(value)
         return env
 

@@ -69,11 +69,17 @@ class MissingApiKeyError(AuthError):
 
 class InvalidApiKeyError(AuthError):
     code = "invalid_api_key"
-    when = "the `X-API-Key` matches no configured key"
+    when = "the `X-API-Key` matches no key of this service"
     example = (
-        "The X-API-Key header does not match any configured API key. Check the key you were given "
+        "The X-API-Key header does not match any API key. Check the key you were given "
         "(the local stack prints its key when it starts)."
     )
+
+
+class ApiKeyRevokedError(AuthError):
+    code = "api_key_revoked"
+    when = "the `X-API-Key` was revoked by the operator (`imgpipe keys revoke`)"
+    example = "This API key was revoked at 2026-11-30T09:12:44+00:00; ask for a new one."
 
 
 class NotFoundError(RequestError):

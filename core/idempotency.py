@@ -2,7 +2,7 @@
 
 A client sends `Idempotency-Key` with a create; a retry with the same key and the same body within 24 hours gets the
 same job back (`201`, `Idempotent-Replayed: true`); the same key with a different body is refused (`409`). Keys are
-scoped to the caller's API key, stored as hashes (never the API key itself) with a fingerprint of the body, in the job
+scoped to the caller's API key id, stored as hashes with a fingerprint of the body, in the job
 table as items of their own: a partition key that is not a UUID, which no job id, upload key or route can reach, and
 removed by the table's TTL (`expires_at`) after the window.
 """
@@ -25,10 +25,9 @@ WINDOW = timedelta(hours=24)
 ITEM_PREFIX = "idempotency#"
 
 
-def record_id(api_key: str, idempotency_key: str) -> str:
-    """The item's key: the caller's scope and their idempotency key, hashed."""
-    caller = hashlib.sha256(api_key.encode()).hexdigest()
-    return ITEM_PREFIX + hashlib.sha256(f"{caller}\n{idempotency_key}".encode()).hexdigest()
+def record_id(key_id: str, idempotency_key: str) -> str:
+    """The item's key: the caller's API key id and their idempotency key, hashed."""
+    return ITEM_PREFIX + hashlib.sha256(f"{key_id}\n{idempotency_key}".encode()).hexdigest()
 
 
 def fingerprint(body: dict[str, Any]) -> str:

@@ -83,6 +83,10 @@ class JobResult(BaseModel):
 class Job(BaseModel):
     job_id: str
     status: JobStatus
+    owner: str | None = Field(
+        None,
+        description="Id of the API key that created the job; only that key sees it. None: made before keys had ids.",
+    )
     filename: str
     content_type: str
     declared_size: int
@@ -119,6 +123,7 @@ class Job(BaseModel):
 def new_job(
     *,
     job_id: str,
+    owner: str,
     filename: str,
     content_type: str,
     declared_size: int,
@@ -132,6 +137,7 @@ def new_job(
     upload_expires_at = (now + upload_window).replace(microsecond=0)
     return Job(
         job_id=job_id,
+        owner=owner,
         status=JobStatus.UPLOAD_PENDING,
         filename=filename,
         content_type=content_type,

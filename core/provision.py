@@ -6,11 +6,13 @@ Production resources come from Terraform; this is the local equivalent and is id
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
+from core.api_keys import DEV_KEY_ID, LOCAL_DEV_API_KEY, LOCAL_DEV_SIGNING_SECRET, ApiKeyStore, KeyExistsError
 from core.aws import AwsClients
 from core.keys import UPLOADS_PREFIX
 from core.store import LEASES_INDEX
@@ -43,6 +45,31 @@ def _create_bucket(clients: AwsClients, name: str) -> None:
     except ClientError as exc:
         if exc.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
             raise
+
+
+def _create_keys_table(clients: AwsClients) -> None:
+    """The API keys' table, and on a local stack its published dev key (never seeded anywhere else)."""
+    s, db = clients.settings, clients.dynamodb
+    try:
+        db.create_table(
+            TableName=s.api_keys_table,
+            AttributeDefinitions=[{"AttributeName": "key_id", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "key_id", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        db.get_waiter("table_exists").wait(TableName=s.api_keys_table, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ResourceInUseException":
+            raise
+    if s.environment == "local":
+        with contextlib.suppress(KeyExistsError):
+            ApiKeyStore(db, s.api_keys_table).create(
+                "local dev key",
+                key_id=DEV_KEY_ID,
+                token=LOCAL_DEV_API_KEY,
+                signing_secret=LOCAL_DEV_SIGNING_SECRET,
+                rate_per_minute=s.default_rate_per_minute,
+            )
 
 
 def provision(clients: AwsClients) -> Provisioned:
@@ -132,6 +159,8 @@ def provision(clients: AwsClients) -> Provisioned:
         # Re-running against a table whose TTL is already on.
         if exc.response["Error"]["Code"] != "ValidationException":
             raise
+
+    _create_keys_table(clients)
 
     topic_arn = sns.create_topic(Name=s.topic_name)["TopicArn"]
     return Provisioned(

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from cli.stack import LocalStack
+from core.api_keys import LOCAL_DEV_API_KEY
 from core.aws import AwsClients
 from core.config import Settings
 from core.store import JobStore
@@ -29,7 +30,7 @@ def clients(stack: LocalStack) -> AwsClients:
 
 @pytest.fixture(scope="session")
 def api_key(stack: LocalStack) -> str:
-    return stack.settings.api_keys[0].get_secret_value()
+    return LOCAL_DEV_API_KEY
 
 
 @pytest.fixture

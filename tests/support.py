@@ -20,6 +20,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from cli.processes import Service, wait_until
 from cli.stack import start_local_stack
+from core.api_keys import DEV_KEY_ID, LOCAL_DEV_API_KEY
 from core.config import Settings
 from core.jobs import Job, JobResult, new_job
 from core.keys import upload_key
@@ -90,7 +91,7 @@ def jpeg_claiming(data: bytes, width: int, height: int) -> bytes:
 def api_client(stack: LocalStack, timeout: float = 30) -> httpx.Client:
     """An HTTP client for the stack's API, authorised with its first API key."""
     assert stack.api is not None and stack.api.url is not None
-    key = stack.settings.api_keys[0].get_secret_value()
+    key = LOCAL_DEV_API_KEY
     return httpx.Client(base_url=stack.api.url, headers={"X-API-Key": key}, timeout=timeout)
 
 
@@ -309,6 +310,7 @@ def pending_job(
     job_id = str(uuid.uuid4())
     job = new_job(
         job_id=job_id,
+        owner=DEV_KEY_ID,
         filename=filename,
         content_type=content_type,
         declared_size=10,

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Header, Path, Query, Response, status
 
 from api.deps import ApiKeyDep, ClientsDep, IdempotencyDep, JobStoreDep, SettingsDep
-from api.errors import BODY_ERRORS, responses
+from api.errors import AUTH_ERRORS, BODY_ERRORS, responses
 from api.presign import download_url, upload_post
 from api.schemas import (
     CREATE_JOB_EXAMPLE,
@@ -26,11 +26,9 @@ from core.errors import (
     FileTooLargeError,
     IdempotencyKeyReusedError,
     InternalError,
-    InvalidApiKeyError,
     InvalidJobIdError,
     InvalidRequestError,
     JobNotFoundError,
-    MissingApiKeyError,
     UnsupportedContentTypeError,
 )
 from core.idempotency import fingerprint, record_id
@@ -41,8 +39,7 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 _CREATE_ERRORS = responses(
     *BODY_ERRORS,
-    MissingApiKeyError,
-    InvalidApiKeyError,
+    *AUTH_ERRORS,
     FileTooLargeError,
     UnsupportedContentTypeError,
     InvalidRequestError,
@@ -52,8 +49,7 @@ _CREATE_ERRORS = responses(
 )
 _GET_ERRORS = responses(
     InvalidJobIdError,
-    MissingApiKeyError,
-    InvalidApiKeyError,
+    *AUTH_ERRORS,
     JobNotFoundError,
     InvalidRequestError,
     InternalError,
@@ -118,10 +114,11 @@ def create_job(
     now = utcnow()
     job_id = str(uuid.uuid4())
     if idempotency_key is not None:
-        record = record_id(api_key, idempotency_key)
+        record = record_id(api_key.key_id, idempotency_key)
         job_id = idempotency.bind(record, fingerprint(body.model_dump(mode="json")), job_id, now)
     job = new_job(
         job_id=job_id,
+        owner=api_key.key_id,
         filename=body.filename,
         content_type=content_type,
         declared_size=body.size_bytes,
@@ -157,7 +154,7 @@ def create_job(
     responses=_GET_ERRORS,
 )
 def get_job(
-    _: ApiKeyDep,
+    api_key: ApiKeyDep,
     settings: SettingsDep,
     clients: ClientsDep,
     store: JobStoreDep,
@@ -175,7 +172,8 @@ def get_job(
             f"{job_id!r} is not a job id (a UUID): use the `job_id` that `POST /v1/jobs` returned."
         ) from None
     job = store.get(canonical)
-    if job is None:
+    # Another key's job answers exactly like a job that does not exist: ids of others' jobs are not confirmed.
+    if job is None or job.owner != api_key.key_id:
         raise JobNotFoundError(
             f"No job has id {canonical}. Check the id; jobs are deleted {settings.job_retention_days} days after "
             "they were created."

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import ApiKeyDep, SettingsDep
-from api.errors import responses
+from api.errors import AUTH_ERRORS, responses
 from api.schemas import UploadLimits
-from core.errors import DependencyUnavailableError, InternalError, InvalidApiKeyError, MissingApiKeyError
+from core.errors import DependencyUnavailableError, InternalError
 
 router = APIRouter(prefix="/v1/limits", tags=["jobs"])
 
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/limits", tags=["jobs"])
     description="The largest file and the content types `POST /v1/jobs` accepts. Also a cheap way to check an "
     "API key: `imgpipe submit` calls it before it uploads anything.",
     response_description="The limits this deployment enforces.",
-    responses=responses(MissingApiKeyError, InvalidApiKeyError, InternalError, DependencyUnavailableError),
+    responses=responses(*AUTH_ERRORS, InternalError, DependencyUnavailableError),
 )
 def get_limits(_: ApiKeyDep, settings: SettingsDep) -> UploadLimits:
     return UploadLimits(

@@ -73,7 +73,7 @@ def test_authenticated_routes_document_the_key_and_401(spec: dict[str, Any]) -> 
         if path.startswith("/v1/"):
             assert op["security"] == [{"APIKeyHeader": []}], f"{method} {path}"
             examples = op["responses"]["401"]["content"]["application/json"]["examples"]
-            assert set(examples) == {"missing_api_key", "invalid_api_key"}
+            assert set(examples) == {"missing_api_key", "invalid_api_key", "api_key_revoked"}
         else:
             assert "security" not in op, f"{method} {path} should need no key"
 

@@ -1,22 +1,10 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import SecretStr, ValidationError
+from pydantic import ValidationError
 
-from core.config import LOCAL_DEV_API_KEY, Settings
+from core.config import Settings
 from core.jobs import TRANSITIONS, JobStatus
-
-
-def test_the_dev_key_is_refused_outside_local(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("IMGPIPE_API_KEYS", raising=False)
-    with pytest.raises(ValidationError, match="local dev API key"):
-        Settings(environment="aws", api_keys=[SecretStr(LOCAL_DEV_API_KEY)])
-    assert Settings(environment="aws", api_keys=[SecretStr("a-real-secret")]).environment == "aws"
-    assert Settings().api_keys[0].get_secret_value() == LOCAL_DEV_API_KEY
-    # Outside local there is no default key: the worker needs none, and the API refuses to start without a source.
-    assert Settings(environment="aws").api_keys == []
-    monkeypatch.setenv("IMGPIPE_ENVIRONMENT", "aws")
-    assert Settings().api_keys == []
 
 
 def test_the_api_deadline_must_fit_one_attempt() -> None:
@@ -29,7 +17,7 @@ def test_settings_survive_the_trip_through_env(monkeypatch: pytest.MonkeyPatch) 
         aws_endpoint_url="http://127.0.0.1:1",
         thumbnail_sizes=[300, 50],
         accepted_formats=["png"],
-        api_keys=[SecretStr("k1"), SecretStr("k2")],
+        api_keys_cache_seconds=5,
         worker_concurrency=3,
     )
     for name, value in original.to_env().items():
@@ -45,14 +33,12 @@ def test_bad_settings_are_refused() -> None:
 
 
 def test_the_analysis_engine_follows_the_environment_unless_chosen(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("IMGPIPE_ENVIRONMENT", "IMGPIPE_ANALYSIS_ENGINE", "IMGPIPE_API_KEYS"):
+    for name in ("IMGPIPE_ENVIRONMENT", "IMGPIPE_ANALYSIS_ENGINE"):
         monkeypatch.delenv(name, raising=False)
-    keys = [SecretStr("a-real-secret")]
     assert Settings().analysis_engine == "local"
-    assert Settings(environment="aws", api_keys=keys).analysis_engine == "rekognition"
-    assert Settings(environment="aws", api_keys=keys, analysis_engine="off").analysis_engine == "off"
+    assert Settings(environment="aws").analysis_engine == "rekognition"
+    assert Settings(environment="aws", analysis_engine="off").analysis_engine == "off"
     monkeypatch.setenv("IMGPIPE_ENVIRONMENT", "aws")
-    monkeypatch.setenv("IMGPIPE_API_KEYS", '["a-real-secret"]')
     assert Settings().analysis_engine == "rekognition"
     monkeypatch.setenv("IMGPIPE_ANALYSIS_ENGINE", "local")
     assert Settings().analysis_engine == "local"

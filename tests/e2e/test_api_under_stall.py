@@ -18,6 +18,7 @@ import pytest
 
 from cli.processes import Service, free_port, start_api, wait_until
 from cli.stack import EMULATOR_CREDENTIALS, LocalStack
+from core.api_keys import LOCAL_DEV_API_KEY
 from core.config import Settings
 from tests.support import api_client, create_job, running_stack
 
@@ -63,7 +64,7 @@ def test_more_requests_than_threads_all_answer_503_during_a_stall(sstack: LocalS
     """80 creates, twice the route thread pool: those that wait for a thread find their deadline spent and are
     refused without calling AWS, so none waits for more than about one deadline."""
     assert sstack.api is not None
-    url, headers = sstack.api.url, {"X-API-Key": sstack.settings.api_keys[0].get_secret_value()}
+    url, headers = sstack.api.url, {"X-API-Key": LOCAL_DEV_API_KEY}
     body = {"filename": "c.png", "content_type": "image/png", "size_bytes": 10}
     with frozen(sstack.moto), ThreadPoolExecutor(max_workers=80) as pool:
         answers = list(
@@ -92,7 +93,7 @@ def test_an_unreachable_dynamodb_gives_503_not_500() -> None:
     nowhere = f"http://127.0.0.1:{free_port()}"  # nothing listens: every connection is refused
     api = start_api({**EMULATOR_CREDENTIALS, **Settings(aws_endpoint_url=nowhere).to_env()})
     try:
-        headers = {"X-API-Key": Settings().api_keys[0].get_secret_value()}
+        headers = {"X-API-Key": LOCAL_DEV_API_KEY}
         created = httpx.post(
             f"{api.url}/v1/jobs",
             json={"filename": "a.png", "content_type": "image/png", "size_bytes": 10},

@@ -16,8 +16,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from cli.processes import start_api, start_worker
+from core.api_keys import LOCAL_DEV_API_KEY
 from core.aws import AwsClients
-from core.config import LOCAL_DEV_API_KEY, Settings
+from core.config import Settings
 from core.store import LEASES_INDEX
 from tests.support import SnsInbox, png, submit, wait_for_job
 from tests.terraform.tf_support import TerraformLocalStack
