@@ -15,6 +15,7 @@ import pytest
 
 from cli.processes import free_port, http_ok, wait_until
 from cli.stack import LocalStack
+from core.api_keys import LOCAL_DEV_API_KEY
 from tests.support import jpeg, png, run_module
 
 
@@ -83,7 +84,7 @@ def test_dev_command_runs_the_stack_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         text = "".join(banner)
         assert f"http://127.0.0.1:{api_port}/docs" in text
         assert f"http://127.0.0.1:{api_port}/ui" in text  # the results page
-        assert "imgpipe-local-dev-key" in text
+        assert LOCAL_DEV_API_KEY in text
         image = tmp_path / "p.png"
         image.write_bytes(png(64, 64))
         env = {**os.environ, "IMGPIPE_API_URL": f"http://127.0.0.1:{api_port}"}

@@ -28,7 +28,7 @@ def test_every_setting_is_in_the_reference() -> None:
         [row] = [r for r in rows if r.startswith(f"| `IMGPIPE_{name.upper()}` |")]
         assert info.description and info.description.split("`")[0].strip()[:20] in row.replace("\\|", "|")
     assert "| `IMGPIPE_MAX_UPLOAD_BYTES` | integer, ≥ 1 | `20971520` |" in reference
-    assert '| `IMGPIPE_API_KEYS` | JSON list of secret string | `["imgpipe-local-dev-key"]` |' in reference
+    assert "| `IMGPIPE_API_KEYS_TABLE` | string | `imgpipe-api-keys` |" in reference
     assert "| `IMGPIPE_ENVIRONMENT` | `local` \\| `aws` | `local` |" in reference
 
 
