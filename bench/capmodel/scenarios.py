@@ -15,8 +15,11 @@ from bench.capmodel.params import Fleet, JobCosts
 from bench.capmodel.sim import JobModel, Result, simulate
 
 IMAGE = "12 MP JPEG 4000x3000 q90"  # a phone photo: the input the scenarios assume (from bench/stage.py)
-# Fargate sizes tried (CPU units, MiB): the deployed 2 GiB per vCPU kept; each holds 4 decoded 12 MP images.
+# Fargate sizes tried (CPU units, MiB): the deployed 2 GiB per vCPU kept.
 SIZES = ((512, 1024), (1024, 2048), (2048, 4096))
+# A task must hold `worker_concurrency` worst-case uploads: bench/memory.py's figures (bench/README.md, "Fargate
+# sizing"): ~110 MiB of worker plus up to ~430 MiB per job in flight (a 100 MP RGBA PNG).
+WORKER_MIB, WORST_JOB_MIB = 110, 430
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,7 @@ def candidates(deployed: Fleet, quick: bool) -> list[Fleet]:
         grid = itertools.product(
             (6.0, 24.0, 96.0), (0, 1, 3), SIZES, (1, 2, 4), (deployed.max_tasks, 10 * deployed.max_tasks)
         )
-    return [
+    fleets = [
         deployed.but(
             backlog_per_task_target=target,
             min_tasks=low,
@@ -115,6 +118,7 @@ def candidates(deployed: Fleet, quick: bool) -> list[Fleet]:
         )
         for target, low, (cpu, mem), conc, high in grid
     ]
+    return [f for f in fleets if f.worker_memory >= WORKER_MIB + f.worker_concurrency * WORST_JOB_MIB]
 
 
 def recommend(
