@@ -53,6 +53,7 @@ class Fleet:
     scale_out_cooldown: float
     scale_in_cooldown: float
     from_zero_step: int  # tasks the scale-from-zero step policy adds (only when min_tasks == 0)
+    from_zero_cooldown: float  # seconds, the step policy's own cooldown
     from_zero_period: int  # seconds, its alarm's metric period
     from_zero_evaluation_periods: int
     cpu_architecture: str
@@ -150,6 +151,7 @@ def read_fleet(terraform: Path = REPO / "terraform") -> Fleet:
         scale_out_cooldown=float(evaluate(config["scale_out_cooldown"], names)),
         scale_in_cooldown=float(evaluate(config["scale_in_cooldown"], names)),
         from_zero_step=int(evaluate(step["step_adjustment"][0]["scaling_adjustment"], names)),
+        from_zero_cooldown=float(evaluate(step["cooldown"], names)),
         from_zero_period=max(periods),
         from_zero_evaluation_periods=int(evaluate(alarm["evaluation_periods"], names)),
         cpu_architecture=str(values["cpu_architecture"]),

@@ -66,6 +66,7 @@ class Scaler:
     running: list[int] = field(default_factory=list)
     last_out: float = -math.inf
     last_in: float = -math.inf
+    last_step: float = -math.inf
 
     def evaluate(self, now: float) -> None:
         """One CloudWatch period: the policies see the datapoints up to the previous minute."""
@@ -85,8 +86,8 @@ class Scaler:
         n_zero = f.from_zero_evaluation_periods
         if f.min_tasks == 0 and len(seen_v) >= n_zero:
             alarm = all(v > 0 and r == 0 for v, r in zip(seen_v[-n_zero:], seen_r[-n_zero:], strict=True))
-            if alarm and now - self.last_out >= f.scale_out_cooldown and self.desired < f.max_tasks:
-                self.desired, self.last_out = min(f.max_tasks, self.desired + f.from_zero_step), now
+            if alarm and now - self.last_step >= f.from_zero_cooldown and self.desired < f.max_tasks:
+                self.desired, self.last_step = min(f.max_tasks, self.desired + f.from_zero_step), now
 
 
 def simulate(
