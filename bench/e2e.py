@@ -1,6 +1,9 @@
 """Issue 6, target 4: orchestration overhead through the whole local stack, analysis off.
 
-    PYTHONPATH=. .venv/bin/python bench/e2e.py [--latency-jobs 40] [--jobs 500] [--quick]
+    PYTHONPATH=. .venv/bin/python bench/e2e.py [--latency-jobs 40] [--jobs 500] [--quick] [--trace-out FILE]
+
+--trace-out writes the measured per-job times (one at a time), the backlog drain rate and the live run's arrivals
+and completions as JSON: bench/capacity.py replays them to validate its model.
 
 The stack is the one `imgpipe dev` runs (cli.stack.start_local_stack: moto server, API, one worker process at the
 default IMGPIPE_WORKER_CONCURRENCY), with IMGPIPE_ANALYSIS_ENGINE=off. Inputs are 1 MP photo-like JPEGs.
@@ -23,6 +26,7 @@ that is the overhead being measured, so the machine's other load is printed with
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -116,7 +120,7 @@ def standalone_rate(items: list[bytes], settings: Settings) -> tuple[float, floa
         return len(items) / (time.perf_counter() - started), (time.process_time() - cpu) / len(items)
 
 
-def latency(stack: LocalStack, client: Client, images: list[bytes], jobs: int) -> None:
+def latency(stack: LocalStack, client: Client, images: list[bytes], jobs: int, trace: dict[str, Any]) -> None:
     settings = stack.settings
     for data in images[:2]:  # warm: the worker's first job loads codecs; the API's first request builds clients
         created = client.create(data)
@@ -134,6 +138,7 @@ def latency(stack: LocalStack, client: Client, images: list[bytes], jobs: int) -
         e2e.append(finished - started)
         stage.append(stage_seconds(data, settings))
     worker_cpu = sum(v for name, v in meter.stop().items() if name.startswith("worker")) / jobs
+    trace.update(isolated_seconds=e2e, stage_seconds=stage, worker_cpu_seconds=worker_cpu)
     ms = 1000
     rows = [
         ["end to end (upload start -> completed)", *(v * ms for v in _stats(e2e)), median(e2e) / median(stage)],
@@ -153,7 +158,7 @@ def _stats(values: list[float]) -> list[float]:
     return [percentile(values, 50), percentile(values, 95), percentile(values, 99), max(values)]
 
 
-def throughput(stack: LocalStack, client: Client, images: list[bytes], jobs: int) -> None:
+def throughput(stack: LocalStack, client: Client, images: list[bytes], jobs: int, trace: dict[str, Any]) -> None:
     settings = stack.settings
     items = [images[i % len(images)] for i in range(jobs)]
     before, stage_cpu_before = standalone_rate(items, settings)
@@ -181,6 +186,7 @@ def throughput(stack: LocalStack, client: Client, images: list[bytes], jobs: int
     live_rate = len(items) / (max(done_by_job) - min(starts))
     latencies = _stats([d - s for d, s in zip(done_by_job, starts, strict=True)])[:3]
     after, stage_cpu_after = standalone_rate(items, settings)
+    trace.update(backlog_rate=backlog_rate, arrivals=starts, completions=done_by_job)
     standalone, stage_cpu = (before + after) / 2, (stage_cpu_before + stage_cpu_after) / 2
 
     rows: list[list[object]] = [
@@ -222,6 +228,7 @@ def main() -> None:
     parser.add_argument("--latency-jobs", type=int, default=40)
     parser.add_argument("--jobs", type=int, default=500, help="jobs per throughput run")
     parser.add_argument("--quick", action="store_true", help="8 latency jobs, 40 throughput jobs")
+    parser.add_argument("--trace-out", help="write per-job times and the live run's arrivals/completions (JSON)")
     args = parser.parse_args()
     if args.quick:
         args.latency_jobs, args.jobs = 8, 40
@@ -230,8 +237,11 @@ def main() -> None:
     stack = start_local_stack(Settings(analysis_engine="off"), workers=1)
     try:
         client = Client(stack)
-        latency(stack, client, images, args.latency_jobs)
-        throughput(stack, client, images, args.jobs)
+        trace: dict[str, Any] = {"worker_concurrency": stack.settings.worker_concurrency, "load": os.getloadavg()[0]}
+        latency(stack, client, images, args.latency_jobs, trace)
+        throughput(stack, client, images, args.jobs, trace)
+        if args.trace_out:
+            Path(args.trace_out).write_text(json.dumps(trace, indent=1) + "\n")
     finally:
         stack.stop()
 

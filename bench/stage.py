@@ -1,6 +1,9 @@
 """Issue 6, target 1: the image stage per image, naive vs the product (and pyvips), with SSIM of every output.
 
-    PYTHONPATH=. .venv/bin/python bench/stage.py [--rounds 9] [--no-tuning] [--quick]
+    PYTHONPATH=. .venv/bin/python bench/stage.py [--rounds 9] [--no-tuning] [--quick] [--json-out FILE]
+
+--json-out writes the product's median CPU ms and output bytes per input: bench/capacity.py reads its per-image
+costs from the committed bench/results/stage.json.
 
 All implementations run in this one process, interleaved round by round on the same bytes, so machine noise
 (2 shared cores) hits them alike; the figures that matter are the ratios to `naive` in the same table.
@@ -22,9 +25,13 @@ from __future__ import annotations
 import argparse
 import functools
 import io
+import json
 import math
 import os
+import platform
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("VIPS_CONCURRENCY", "1")
@@ -290,6 +297,7 @@ def main() -> None:
     parser.add_argument("--no-tuning", action="store_true", help="skip the one-knob-at-a-time tables")
     parser.add_argument("--tuning-only", action="store_true", help="only the tuning tables")
     parser.add_argument("--quick", action="store_true", help="1 MP JPEG only, 1 round, no tuning (a smoke run)")
+    parser.add_argument("--json-out", help="write the product's CPU ms and output bytes per input to this file")
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.no_tuning = 1, True
@@ -315,9 +323,20 @@ def main() -> None:
     if pyvips is not None:
         impls["pyvips (effort 0)"] = vips
         impls["pyvips (effort 4)"] = lambda d: vips(d, effort=4)
+    results: dict[str, dict[str, float]] = {}
     if not args.tuning_only:
         for title, data in inputs.items():
-            compare(title, data, impls, args.rounds)
+            cpu = compare(title, data, impls, args.rounds)["product"]
+            out = product(data)
+            results[title] = {
+                "cpu_ms": cpu * 1000,
+                "input_bytes": len(data),
+                "output_bytes": sum(map(len, out.values())),
+            }
+    if args.json_out:
+        meta = {"measured": time.strftime("%Y-%m-%d"), "rounds": args.rounds, "machine": platform.machine()}
+        meta["nproc"], meta["loadavg"] = os.cpu_count() or 0, os.getloadavg()[0]
+        Path(args.json_out).write_text(json.dumps({**meta, "product": results}, indent=1) + "\n")
     if not args.no_tuning:
         tuning("12 MP JPEG", inputs["12 MP JPEG 4000x3000 q90"], max(5, args.rounds // 2 + 1))
         tuning("12 MP PNG", inputs["12 MP PNG 4000x3000 RGB"], max(3, args.rounds // 3))

@@ -1,0 +1,115 @@
+"""bench/capacity.py: its parameters follow Terraform, its simulation queues and scales as the deployed policies do,
+and its --quick run writes a picture and a cost per scenario (figures are not asserted)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench.capmodel import profiles
+from bench.capmodel.params import read_fleet
+from bench.capmodel.sim import JobModel, simulate
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _set_default(path: Path, variable: str, value: str) -> None:
+    text = path.read_text()
+    pattern = rf'(variable "{variable}" \{{.*?default\s*=\s*)[^\n]+'
+    changed, count = re.subn(pattern, rf"\g<1>{value}", text, count=1, flags=re.S)
+    assert count == 1, f"no default for {variable} in {path}"
+    path.write_text(changed)
+
+
+@pytest.fixture
+def terraform_copy(tmp_path: Path) -> Path:
+    copy = tmp_path / "terraform"
+    shutil.copytree(ROOT / "terraform", copy, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"))
+    return copy
+
+
+def test_model_reads_the_settings_terraform_deploys(terraform_copy: Path) -> None:
+    before = read_fleet(terraform_copy)
+    prod, module = terraform_copy / "envs/prod/variables.tf", terraform_copy / "modules/service/variables.tf"
+    _set_default(prod, "worker_max_capacity", "37")
+    _set_default(prod, "avg_processing_seconds", "2.5")  # the backlog target is 60 / 2.5 * concurrency
+    _set_default(prod, "worker_min_capacity", "0")
+    _set_default(module, "worker_scale_out_cooldown_seconds", "45")  # not set by envs/prod: the module's counts
+    _set_default(module, "worker_cpu", "2048")
+    after = read_fleet(terraform_copy)
+    assert (after.max_tasks, after.min_tasks, after.scale_out_cooldown, after.worker_cpu) == (37, 0, 45, 2048)
+    assert after.backlog_per_task_target == 60 / 2.5 * before.worker_concurrency
+    assert after.backlog_per_task_target == 2 * before.backlog_per_task_target
+
+
+def test_a_root_argument_wins_over_the_module_default(terraform_copy: Path) -> None:
+    """envs/prod passes its own worker_concurrency: the module's default is not what is deployed."""
+    before = read_fleet(terraform_copy)
+    _set_default(terraform_copy / "modules/service/variables.tf", "worker_concurrency", "7")
+    assert read_fleet(terraform_copy).worker_concurrency == before.worker_concurrency
+    _set_default(terraform_copy / "envs/prod/variables.tf", "worker_concurrency", "7")
+    assert read_fleet(terraform_copy).worker_concurrency == 7
+
+
+def test_a_changed_target_formula_changes_the_model(terraform_copy: Path) -> None:
+    main = terraform_copy / "modules/service/main.tf"
+    text = main.read_text()
+    formula = "var.acceptable_latency_seconds / var.avg_processing_seconds * var.worker_concurrency"
+    assert formula in text
+    main.write_text(text.replace(formula, f"{formula} * 3"))
+    assert read_fleet(terraform_copy).backlog_per_task_target == 3 * read_fleet().backlog_per_task_target
+
+
+def test_one_fixed_task_serves_a_queue_first_in_first_out() -> None:
+    fleet = read_fleet().but(worker_cpu=1024, worker_concurrency=1, min_tasks=1, max_tasks=1)
+    result = simulate(fleet, JobModel(cpu_s=1.0, io_s=0.0, event_delay_s=0.0), np.zeros(100), dt=1.0)
+    assert sorted(result.latencies.round(6)) == list(range(1, 101))
+    assert result.backlog.max() > 0
+
+
+def test_from_zero_the_step_policy_starts_a_task_then_target_tracking_scales_out() -> None:
+    fleet = read_fleet().but(min_tasks=0, max_tasks=10)
+    result = simulate(fleet, JobModel(cpu_s=0.5, io_s=0.0), profiles.burst(6000, 300), dt=5.0)
+    assert result.running[0] == 0
+    first = int(np.argmax(result.running > 0))
+    assert first >= 1  # no task before the alarm has seen a period with messages and none running
+    assert result.running.max() > 1 and result.desired.max() <= 10
+    assert result.running[-1] == 0 and not np.isnan(result.latencies).any()
+
+
+def test_a_trace_csv_needs_known_columns(tmp_path: Path) -> None:
+    good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
+    good.write_text("minute,count\n0,3\n2,1\n")
+    assert list(profiles.from_csv(good)) == pytest.approx([0, 20, 40, 140])
+    bad.write_text("when\n1\n")
+    with pytest.raises(ValueError, match="expected columns"):
+        profiles.from_csv(bad)
+
+
+def test_quick_run_writes_a_picture_and_a_cost_per_scenario(tmp_path: Path) -> None:
+    trace = tmp_path / "uploads.csv"
+    trace.write_text("offset_seconds\n" + "".join(f"{i * 0.5}\n" for i in range(300)))
+    out = tmp_path / "figures"
+    result = subprocess.run(
+        [sys.executable, "bench/capacity.py", "--quick", "--out", str(out), "--trace", str(trace)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    costs = re.findall(r"^(.+): \$(\d+\.\d+) per 1,000 images .* -> (\S+\.png)$", result.stdout, flags=re.M)
+    assert len(costs) == 4, result.stdout  # three quick profiles and the trace
+    for _, dollars, png in costs:
+        assert float(dollars) > 0 and Path(png).parent == out and Path(png).read_bytes()[:4] == b"\x89PNG"
+    assert "| scenario | images | peak backlog |" in re.sub(r" +", " ", result.stdout)
+    assert "## Recommendations" in result.stdout and "## Validation:" in result.stdout
