@@ -266,5 +266,5 @@ class Settings(BaseSettings):
 
 @lru_cache
 def get_settings() -> Settings:
-    """The process-wide settings; FastAPI routes get them through a dependency that tests can override."""
+    """The process-wide settings, read from the environment once; routes get their app's instead (api/deps.py)."""
     return Settings()

@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from core.analysis import Analysis, TextLine, TextWord
 from core.aws import AwsClients
 from core.config import Settings
 from tests.support import photo
 from tests.text_images import FONTS_HINT, find_fonts, regular_fonts, render_text
-from worker.analysis import Analysis, SourceImage, TextLine, TextWord, analyze
+from worker.analysis import SourceImage, analyze
 
 pytest.importorskip("rapidocr", reason="the local OCR engine needs the `ocr` extra (rapidocr, onnxruntime)")
 pytest.importorskip("onnxruntime", reason="the local OCR engine needs the `ocr` extra (rapidocr, onnxruntime)")
