@@ -32,7 +32,6 @@ os.environ.setdefault("VIPS_CONCURRENCY", "1")
 from PIL import Image, ImageOps
 
 from bench.common import (
-    encode,
     header,
     interleaved,
     median,
@@ -44,6 +43,7 @@ from bench.common import (
     table,
 )
 from core.config import Settings
+from harness.images import encode
 from worker.stages.image import process_image
 from worker.stages.thumbnails import fitted_size, flatten, normalize_mode, upright
 from worker.stages.validate import decode

@@ -6,7 +6,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
 from core.analysis import BoundingBox, DominantColor
-from tests.support import photo
+from harness.images import photo
 from worker.analysis.properties import pixel_properties, simplified_color
 
 

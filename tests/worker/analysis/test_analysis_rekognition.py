@@ -19,8 +19,8 @@ from core.analysis import Analysis, analysis_view
 from core.aws import AwsClients
 from core.config import MiB, Settings
 from core.errors import AnalysisInvalidImageError, JobError, TransientError
+from harness.images import encode, photo
 from tests.rekognition_responses import DETECT_LABELS, DETECT_TEXT
-from tests.support import encode, photo
 from worker.analysis import SourceImage, analyze
 from worker.analysis import rekognition as rek
 
