@@ -1,4 +1,5 @@
-"""FastAPI dependencies, each exported as an Annotated alias so a route's signature reads as its needs.
+"""FastAPI dependencies, each exported as an Annotated alias so a route's signature reads as its needs. They read
+what create_app put on the app (its settings, not core.config.get_settings: tests build apps with their own).
 
 They are `async def` because they do no I/O: FastAPI runs sync dependencies in the route thread pool, which a
 stalled AWS dependency can fill.
@@ -19,26 +20,26 @@ from core.idempotency import IdempotencyStore
 from core.store import JobStore
 
 
-async def get_settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-async def get_clients(request: Request) -> AwsClients:
+async def _clients(request: Request) -> AwsClients:
     return request.app.state.clients  # type: ignore[no-any-return]
 
 
-async def get_job_store(request: Request) -> JobStore:
+async def _job_store(request: Request) -> JobStore:
     return request.app.state.job_store  # type: ignore[no-any-return]
 
 
-async def get_idempotency_store(request: Request) -> IdempotencyStore:
+async def _idempotency_store(request: Request) -> IdempotencyStore:
     return request.app.state.idempotency  # type: ignore[no-any-return]
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-ClientsDep = Annotated[AwsClients, Depends(get_clients)]
-JobStoreDep = Annotated[JobStore, Depends(get_job_store)]
-IdempotencyDep = Annotated[IdempotencyStore, Depends(get_idempotency_store)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
+ClientsDep = Annotated[AwsClients, Depends(_clients)]
+JobStoreDep = Annotated[JobStore, Depends(_job_store)]
+IdempotencyDep = Annotated[IdempotencyStore, Depends(_idempotency_store)]
 
 _api_key_header = APIKeyHeader(
     name=API_KEY_HEADER, auto_error=False, description="Your API key (the local stack prints its key at start)."

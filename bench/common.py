@@ -22,6 +22,8 @@ import numpy as np
 import PIL
 from PIL import Image, ImageDraw, ImageFilter, features
 
+from harness.images import encode
+
 GENERATOR_VERSION = 2
 CACHE = Path(tempfile.gettempdir()) / f"imgpipe-bench-v{GENERATOR_VERSION}"
 
@@ -77,12 +79,6 @@ def photo(width: int, height: int, seed: int = 1) -> Image.Image:
     del pixels
     # Optics and demosaicing soften the finest detail of a real photo.
     return image.filter(ImageFilter.GaussianBlur(0.6))
-
-
-def encode(image: Image.Image, fmt: str, **options: object) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, fmt, **options)
-    return buffer.getvalue()
 
 
 def jpeg_bytes(image: Image.Image, *, orientation: int | None = None, quality: int = 90) -> bytes:

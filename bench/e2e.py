@@ -42,7 +42,8 @@ from core.aws import AwsClients
 from core.config import Settings
 from core.jobs import JobStatus
 from core.store import JobStore
-from tests.support import api_client, create_job, queue_settled
+from harness.jobs import api_client, create_job
+from harness.queues import queue_settled
 from worker.stages.image import process_image
 
 # 1155 x 866 = 1.0 MP, 4:3.

@@ -25,7 +25,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.common import CACHE, cached, encode, header, photo, photo_jpeg, photo_png, table
+from bench.common import CACHE, cached, header, photo, photo_jpeg, photo_png, table
+from harness.images import encode
 
 MiB = 1024 * 1024
 

@@ -4,7 +4,7 @@
                                  [--verbose] [--check]
 
 Images are drawn with Pillow from the TrueType fonts that the `test` extra's font packages ship (Source Sans Pro,
-Source Serif Pro, Caladea, Lato; regular and bold, see tests/text_images.py): several sizes, colours, noise, blur and
+Source Serif Pro, Caladea, Lato; regular and bold, see harness/text_images.py): several sizes, colours, noise, blur and
 slight rotation, and a couple of 12 MP photo-like images with signs on them. Every drawn word is the ground truth.
 `--check` exits 1 when small-image recall < 0.97 or their median best-of-`--repeat` latency > 100 ms (the best
 of a few calls is what the machine does when nothing else competes for its cores; the first call is shown too).
@@ -28,7 +28,7 @@ if __package__ in (None, ""):  # run as a file: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.config import Settings
-from tests.text_images import FONTS_HINT, draw_lines, find_fonts, render_text
+from harness.text_images import FONTS_HINT, draw_lines, find_fonts, render_text
 from worker.analysis.local import analyze_local, ocr_engine
 
 _VOCABULARY_TEXT = (
@@ -100,7 +100,7 @@ def small_samples(count: int, fonts: list[Path], rng: random.Random) -> list[Sam
 
 
 def photo(width: int, height: int, seed: int) -> Image.Image:
-    """Photo-like content (gradient, blobs, noise), like tests/support.photo, at any size."""
+    """Photo-like content (gradient, blobs, noise), like harness.images.photo, at any size."""
     rng = random.Random(seed)
     base = Image.linear_gradient("L").resize((width, height)).convert("RGB")
     draw = ImageDraw.Draw(base)

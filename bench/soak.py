@@ -47,17 +47,10 @@ from typing import Any
 from cli.stack import start_local_stack
 from core.aws import AwsClients
 from core.config import Settings
-from tests.support import (
-    TERMINAL,
-    SnsInbox,
-    api_client,
-    jpeg,
-    png,
-    queue_every_event_twice,
-    queue_settled,
-    submit,
-    wait_settled,
-)
+from core.jobs import TERMINAL
+from harness.images import jpeg, png
+from harness.jobs import api_client, submit
+from harness.queues import SnsInbox, queue_every_event_twice, queue_settled, wait_settled
 
 # scenario -> (max_receive_count, default fault rate, default seconds between kills)
 SCENARIOS = {"mixed": (8, 0.05, 10.0), "kill-last": (1, 0.0, 5.0), "crash-budget": (2, 0.0, 5.0)}

@@ -39,7 +39,6 @@ os.environ.setdefault("VIPS_CONCURRENCY", "1")
 from PIL import Image, ImageOps
 
 from bench.common import (
-    encode,
     header,
     interleaved,
     median,
@@ -51,6 +50,7 @@ from bench.common import (
     table,
 )
 from core.config import Settings
+from harness.images import encode
 from worker.imaging import flatten_on_white, normalize_mode, swaps_sides, upright, upright_size
 from worker.stages.image import process_image
 from worker.stages.thumbnails import fitted_size

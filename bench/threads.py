@@ -27,8 +27,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from bench.common import cached, encode, header, jpeg_bytes, median, photo, table
+from bench.common import cached, header, jpeg_bytes, median, photo, table
 from core.config import Settings
+from harness.images import encode
 from worker.stages.image import process_image
 
 SETTINGS = Settings()

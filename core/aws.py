@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import random
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import boto3
+import botocore.session
+from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import EndpointConnectionError
 
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager.client import SecretsManagerClient
     from mypy_boto3_sns.client import SNSClient
     from mypy_boto3_sqs.client import SQSClient
+    from mypy_boto3_sts.client import STSClient
 
 
 class AwsClients:
@@ -31,8 +34,11 @@ class AwsClients:
         stalled dependency answers a client in seconds; the worker keeps patient defaults (it has no one waiting)."""
         self.settings = settings
         self.api = api
-        # A session of our own: the default session is not thread-safe to create clients from.
-        self._session = boto3.session.Session(region_name=settings.aws_region)
+        # A session of our own: the default session is not thread-safe to create clients from. boto3's Session sets
+        # its region and boto3's handlers on it; clients come from its create_client (what boto3's Session.client
+        # calls), which takes any service name, where the stubs' Session.client takes only literal ones.
+        self._session = botocore.session.get_session()
+        boto3.session.Session(botocore_session=self._session, region_name=settings.aws_region)
 
     @classmethod
     def for_api(cls, settings: Settings) -> AwsClients:
@@ -49,9 +55,37 @@ class AwsClients:
         }
         return Config(**(options | extra))
 
-    def client(self, service: str, *, endpoint_url: str | None = None, **config: Any) -> Any:
-        client = self._session.client(
-            service,  # type: ignore[call-overload]
+    # One overload per service used here, so each property's client is typed by its mypy_boto3 stubs.
+    @overload
+    def client(self, service: Literal["s3"], *, endpoint_url: str | None = None, **config: Any) -> S3Client: ...
+    @overload
+    def client(
+        self, service: Literal["dynamodb"], *, endpoint_url: str | None = None, **config: Any
+    ) -> DynamoDBClient: ...
+    @overload
+    def client(
+        self, service: Literal["secretsmanager"], *, endpoint_url: str | None = None, **config: Any
+    ) -> SecretsManagerClient: ...
+    @overload
+    def client(self, service: Literal["sqs"], *, endpoint_url: str | None = None, **config: Any) -> SQSClient: ...
+    @overload
+    def client(self, service: Literal["sns"], *, endpoint_url: str | None = None, **config: Any) -> SNSClient: ...
+    @overload
+    def client(
+        self, service: Literal["events"], *, endpoint_url: str | None = None, **config: Any
+    ) -> EventBridgeClient: ...
+    @overload
+    def client(
+        self, service: Literal["rekognition"], *, endpoint_url: str | None = None, **config: Any
+    ) -> RekognitionClient: ...
+    @overload
+    def client(self, service: Literal["sts"], *, endpoint_url: str | None = None, **config: Any) -> STSClient: ...
+    @overload
+    def client(self, service: str, *, endpoint_url: str | None = None, **config: Any) -> BaseClient: ...
+
+    def client(self, service: str, *, endpoint_url: str | None = None, **config: Any) -> BaseClient:
+        client = self._session.create_client(
+            service,
             endpoint_url=endpoint_url or self.settings.aws_endpoint_url,
             config=self._config(**config),
         )
@@ -71,10 +105,9 @@ class AwsClients:
     def _s3(self, endpoint_url: str | None) -> S3Client:
         # SigV4 is required: this boto3 otherwise produces SigV2 URLs. Path-style for emulators' plain hosts.
         addressing = "path" if (endpoint_url or self.settings.aws_endpoint_url) else "virtual"
-        client: S3Client = self.client(
+        return self.client(
             "s3", endpoint_url=endpoint_url, signature_version="s3v4", s3={"addressing_style": addressing}
         )
-        return client
 
     @cached_property
     def s3(self) -> S3Client:
@@ -87,29 +120,29 @@ class AwsClients:
 
     @cached_property
     def dynamodb(self) -> DynamoDBClient:
-        return self.client("dynamodb")  # type: ignore[no-any-return]
+        return self.client("dynamodb")
 
     @cached_property
     def secretsmanager(self) -> SecretsManagerClient:
-        return self.client("secretsmanager")  # type: ignore[no-any-return]
+        return self.client("secretsmanager")
 
     @cached_property
     def sqs(self) -> SQSClient:
         # Long polls hold the connection for up to 20 s: the read timeout must outlast them.
-        return self.client("sqs", read_timeout=self.settings.queue_wait_seconds + 15)  # type: ignore[no-any-return]
+        return self.client("sqs", read_timeout=self.settings.queue_wait_seconds + 15)
 
     @cached_property
     def sns(self) -> SNSClient:
-        return self.client("sns")  # type: ignore[no-any-return]
+        return self.client("sns")
 
     @cached_property
     def events(self) -> EventBridgeClient:
-        return self.client("events")  # type: ignore[no-any-return]
+        return self.client("events")
 
     @cached_property
     def rekognition(self) -> RekognitionClient:
         # Concurrent calls are capped by worker.analysis (a semaphore); the pool only has to cover that cap.
-        return self.client(  # type: ignore[no-any-return]
+        return self.client(
             "rekognition",
             max_pool_connections=max(10, self.settings.rekognition_max_concurrency),
         )

@@ -171,13 +171,13 @@ class Settings(BaseSettings):
     )
     ocr_det_model: Literal["tiny", "small"] = Field(
         "tiny",
-        description="Local OCR: PP-OCRv6 text detection model. `tiny` costs ~1/9 of `small`'s CPU per pixel at the "
-        "same word recall in bench/ocr_accuracy.py.",
+        description="Local OCR: PP-OCRv6 text detection model. `tiny`: far less CPU than `small` for the same word "
+        "recall (figures: bench/README.md, Text analysis).",
     )
     ocr_rec_model: Literal["tiny", "small"] = Field(
         "tiny",
-        description="Local OCR: PP-OCRv6 text recognition model. `tiny`: ~65 ms per small text image, word recall "
-        "0.984 in bench/ocr_accuracy.py; `small`: ~2.4x the time, recall 0.997, 18,710 characters (tiny: 6,904).",
+        description="Local OCR: PP-OCRv6 text recognition model. `tiny` is the fast one; `small` is slower, a little "
+        "more accurate and knows more characters (figures: bench/README.md, Text analysis).",
     )
     ocr_max_side: int = Field(
         1280, ge=320, le=4096, description="Local OCR: text detection runs on the image scaled to this longest side."
@@ -186,8 +186,8 @@ class Settings(BaseSettings):
         1,
         ge=1,
         le=64,
-        description="Local OCR: onnxruntime threads per call (calls are serialised per process). 1 measured fastest "
-        "on a busy 2-core worker; more helps only on otherwise idle cores.",
+        description="Local OCR: onnxruntime threads per call (calls are serialised per process). 1: more were no "
+        "faster on a 2-core worker, for more CPU (figures: bench/README.md, Text analysis).",
     )
     ocr_cache_dir: str | None = Field(
         None,
@@ -250,5 +250,5 @@ class Settings(BaseSettings):
 
 @lru_cache
 def get_settings() -> Settings:
-    """The process-wide settings; FastAPI routes get them through a dependency that tests can override."""
+    """The process-wide settings, read from the environment once; routes get their app's instead (api/deps.py)."""
     return Settings()

@@ -29,7 +29,5 @@ def from_item(item: dict[str, Any]) -> Job:
     for field in _JSON_FIELDS:
         if field in data:
             data[field] = json.loads(data[field])
-    for k, v in data.items():
-        if not isinstance(v, str | dict | list) and v is not None and hasattr(v, "as_integer_ratio"):
-            data[k] = int(v)
+    # Numbers come back as Decimal; the model's int fields take whole ones (pydantic refuses a fraction).
     return Job.model_validate(data)

@@ -12,8 +12,10 @@ from core.api_keys import LOCAL_DEV_API_KEY
 from core.aws import AwsClients
 from core.config import Settings
 from core.store import JobStore
-from tests.support import SnsInbox, api_client, running_stack
-from tests.text_images import FONTS_HINT, regular_fonts
+from harness.jobs import api_client
+from harness.queues import SnsInbox
+from harness.text_images import FONTS_HINT, regular_fonts
+from tests.support import running_stack
 
 
 @pytest.fixture(scope="session")

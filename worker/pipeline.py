@@ -230,8 +230,8 @@ class JobProcessor:
         s3, s = self.clients.s3, self.settings
         with log_context(stage="fetch"), timed(durations, "fetch"):
             try:
-                # One request, not HEAD + GET (18 -> 8 ms per job on moto): the size is checked from the response
-                # headers before the body is read.
+                # One request, not HEAD + GET (bench/README.md, Orchestration): the size is checked from the
+                # response headers before the body is read.
                 obj = s3.get_object(Bucket=event.bucket, Key=event.key)
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
@@ -268,8 +268,8 @@ class JobProcessor:
             def put(r: Rendition, out: OutputFile) -> None:
                 s3.put_object(Bucket=s.outputs_bucket, Key=out.key, Body=r.data, ContentType=r.content_type)
 
-            # Concurrently: the PUTs are independent round trips (on moto, 42 -> 33 ms per 1 MP job; more on S3, where
-            # each PUT waits tens of ms). All must succeed before the result is recorded; the first failure is raised.
+            # Concurrently: the PUTs are independent round trips (bench/README.md, Orchestration). All must succeed
+            # before the result is recorded; the first failure is raised.
             list(self._uploads.map(put, outcome.renditions, outputs))
         return JobResult(metadata=outcome.metadata, outputs=outputs, analysis=stored_analysis(analysis))
 

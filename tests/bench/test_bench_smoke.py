@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -26,3 +27,14 @@ def test_memory_bench_quick_prints_its_table() -> None:
     row = next(line for line in lines if line.startswith("| 12 MP JPEG 4000x3000 | product "))
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert int(cells[7]) > 0 and cells[-1] == "-"  # a peak RSS was measured, and the stage raised nothing
+
+
+def test_the_benchmarks_import_nothing_from_tests() -> None:
+    """bench/ runs without the test suite: what both use lives in harness/."""
+    offenders = []
+    for script in sorted((ROOT / "bench").glob("*.py")):
+        for node in ast.walk(ast.parse(script.read_text())):
+            modules = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            modules += [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            offenders += [f"{script.name}: {m}" for m in modules if m == "tests" or m.startswith("tests.")]
+    assert offenders == []

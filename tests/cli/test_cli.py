@@ -16,7 +16,8 @@ import pytest
 from cli.processes import free_port, http_ok, wait_until
 from cli.stack import LocalStack
 from core.api_keys import LOCAL_DEV_API_KEY
-from tests.support import jpeg, png, run_module
+from harness.images import jpeg, png
+from tests.support import run_module
 
 
 def _imgpipe(stack: LocalStack, *args: str, key: str | None = None) -> subprocess.CompletedProcess[str]:

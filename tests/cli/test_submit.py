@@ -13,7 +13,8 @@ import pytest
 from cli.client import ApiClient, plan_file, sniff_content_type, upload
 from cli.stack import LocalStack
 from core.aws import AwsClients
-from tests.support import jpeg, png, run_module
+from harness.images import jpeg, png
+from tests.support import run_module
 
 ACCEPTED = ["image/jpeg", "image/png"]
 MiB = 1024 * 1024

@@ -15,14 +15,9 @@ from cli.processes import Service
 from cli.stack import LocalStack
 from core.aws import AwsClients
 from core.config import Settings
-from tests.support import (
-    SnsInbox,
-    StartWorker,
-    api_client,
-    fault_env,
-    running_stack,
-    short_visibility_settings,
-)
+from harness.jobs import api_client
+from harness.queues import SnsInbox
+from tests.support import StartWorker, fault_env, running_stack, short_visibility_settings
 
 
 @pytest.fixture(scope="module")

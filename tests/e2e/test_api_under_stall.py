@@ -20,7 +20,8 @@ from cli.processes import Service, free_port, start_api, wait_until
 from cli.stack import EMULATOR_CREDENTIALS, LocalStack
 from core.api_keys import LOCAL_DEV_API_KEY
 from core.config import Settings
-from tests.support import api_client, create_job, running_stack
+from harness.jobs import api_client, create_job
+from tests.support import running_stack
 
 HANG = 40.0  # far beyond the API's 8 s deadline even on two busy cores, far below the ~180 s of the hang
 PROBE = 10.0  # a load balancer's health check gives up well before this

@@ -18,21 +18,10 @@ import httpx
 from cli.processes import wait_until
 from cli.stack import LocalStack
 from core.aws import AwsClients
-from tests.support import (
-    SnsInbox,
-    StartWorker,
-    create_job,
-    dlq_depth,
-    job_item,
-    job_outputs,
-    jobs_queue_settled,
-    jpeg,
-    png,
-    post_upload,
-    queue_every_event_twice,
-    submit,
-    wait_for_job,
-)
+from harness.images import jpeg, png
+from harness.jobs import create_job, post_upload, submit, wait_for_job
+from harness.queues import SnsInbox, queue_every_event_twice
+from tests.support import StartWorker, dlq_depth, job_item, job_outputs, jobs_queue_settled
 
 JOBS = 20  # at the 19-29 % duplicate rate measured before the fix, P(no duplicate in 20 jobs) < 0.4 %
 

@@ -11,18 +11,10 @@ from PIL import Image
 from cli.stack import LocalStack
 from core.aws import AwsClients
 from core.keys import upload_key
-from tests.support import (
-    SnsInbox,
-    cut_jpeg,
-    job_item,
-    job_outputs,
-    jpeg,
-    jpeg_claiming,
-    png,
-    submit,
-    wait_for_job,
-    wait_settled,
-)
+from harness.images import jpeg, png
+from harness.jobs import submit, wait_for_job
+from harness.queues import SnsInbox, wait_settled
+from tests.support import cut_jpeg, job_item, job_outputs, jpeg_claiming
 
 
 def test_png_and_jpeg_complete_with_thumbnails(

@@ -18,8 +18,10 @@ from core.config import Settings
 from core.jobs import JobStatus
 from core.keys import upload_key
 from core.store import JobStore
+from harness.images import png
+from harness.jobs import api_client, submit, wait_for_job
 from tests.rekognition_responses import DETECT_LABELS, DETECT_TEXT
-from tests.support import api_client, job_outputs, png, running_stack, submit, wait_for_job
+from tests.support import job_outputs, running_stack
 from worker.events import UploadEvent
 from worker.pipeline import Delivery, JobProcessor
 

@@ -18,21 +18,18 @@ from cli.processes import wait_until
 from cli.stack import LocalStack
 from core.aws import AwsClients
 from core.keys import upload_key
+from harness.images import encode, jpeg, png
+from harness.jobs import submit, wait_for_job
+from harness.queues import SnsInbox
 from tests.support import (
     MAX_RECEIVES,
     FakeEcsAgent,
-    SnsInbox,
     StartWorker,
     dlq_depth,
-    encode,
     job_item,
     job_outputs,
     jobs_queue_settled,
-    jpeg,
-    png,
     run_imgpipe,
-    submit,
-    wait_for_job,
 )
 
 

@@ -15,18 +15,10 @@ from cli.processes import wait_until
 from cli.stack import LocalStack
 from core.aws import AwsClients
 from core.config import Settings
-from tests.support import (
-    MAX_RECEIVES,
-    SnsInbox,
-    StartWorker,
-    dlq_depth,
-    job_item,
-    png,
-    run_imgpipe,
-    short_visibility_settings,
-    submit,
-    wait_for_job,
-)
+from harness.images import png
+from harness.jobs import submit, wait_for_job
+from harness.queues import SnsInbox
+from tests.support import MAX_RECEIVES, StartWorker, dlq_depth, job_item, run_imgpipe, short_visibility_settings
 
 # Fault rules (see tests/faults/sitecustomize.py). The complete write is the only UpdateItem naming "completed"; a
 # claim is the only one that adds to `attempts`.

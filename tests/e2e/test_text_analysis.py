@@ -11,8 +11,9 @@ import pytest
 from PIL import Image
 
 from cli.stack import LocalStack
-from tests.support import api_client, encode, photo, submit, wait_for_job
-from tests.text_images import regular_fonts, render_text
+from harness.images import encode, photo
+from harness.jobs import api_client, submit, wait_for_job
+from harness.text_images import regular_fonts, render_text
 
 LINES = [["Invoice", "Total", "42.50"], ["Thank", "you", "for", "visiting"]]
 WORDS = [w for line in LINES for w in line]

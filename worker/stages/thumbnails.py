@@ -27,20 +27,17 @@ def _encode(image: Image.Image, fmt: str, **options: object) -> bytes:
     return buffer.getvalue()
 
 
-# The choices below were measured with bench/stage.py (CPU time, same process, interleaved; SSIM vs the naive
-# path = full decode + LANCZOS from the full image per size). See bench/README.md for the tables.
+# The choices below were measured with bench/stage.py (CPU time and SSIM against the naive path); the figures are in
+# bench/README.md's tuning table, where they are measured again.
 #
-# WebP method 0: on a 12 MP JPEG the stage costs 0.70x of method 4 (Pillow's default) for +6% WebP bytes and an
-# SSIM vs the unencoded pixels of 0.952 instead of 0.957 (encoder loss, invisible at q80). Methods 1-2 cost more for
-# the same quality; 6 costs 1.8x.
+# WebP method 0: much cheaper than method 4 (Pillow's default) for a few % more bytes and an invisible loss at q80.
 _WEBP_METHOD = 0
 # Each step first reduce()s by an integer factor (a cheap box filter) as long as LANCZOS is left at least this
-# ratio. 1.5 turns a 12 MP PNG's 4000 -> 1024 into 2x box + 1.95x LANCZOS, like the JPEG path's DCT 1/2 decode
-# (-8% CPU on a 12 MP PNG, 1024 thumbnail SSIM 0.990 vs naive); 1.0 is faster still but drops the 512/128
-# thumbnails' SSIM below 0.97; 2.0 and 3.0 resample the full 12 MP.
+# ratio. 1.5 turns a 12 MP PNG's 4000 -> 1024 into 2x box + 1.95x LANCZOS, like the JPEG path's DCT 1/2 decode;
+# 1.0 is cheaper but softens the 512/128 thumbnails; 2.0 and 3.0 resample the full 12 MP.
 _REDUCING_GAP = 1.5
-# LANCZOS for every step: BICUBIC on the first step saves ~10% on a 12 MP JPEG but softens the 1024 thumbnail
-# (SSIM 0.978); HAMMING saves ~19% but 0.967. Later steps are on small images: no saving worth any quality.
+# LANCZOS for every step: BICUBIC or HAMMING on the first step is a little cheaper but softens the 1024 thumbnail.
+# Later steps are on small images: no saving worth any quality.
 _RESAMPLE = Image.Resampling.LANCZOS
 
 
@@ -68,8 +65,9 @@ def _first_step(image: Image.Image, target: tuple[int, int]) -> Image.Image:
     integer reduction runs in bands of rows, so no second full-size image is ever held.
 
     Whole-image, a mode conversion (palette, grey+alpha, 16-bit) and Pillow's premultiplied-alpha copy of RGBA each
-    hold a second full-size buffer: 785 MiB peak for a 100 MP RGBA PNG, which fits in a 0.4 MB upload. In bands it
-    is the decoded image plus a few MiB. JPEGs rarely get here: draft decoding already left less than 2x to go.
+    hold a second full-size buffer, hundreds of MiB more for a 100 MP RGBA PNG, which fits in a 0.4 MB upload
+    (bench/README.md, Memory). In bands it is the decoded image plus a few MiB. JPEGs rarely get here: draft
+    decoding already left less than 2x to go.
     """
     width, height = image.size
     fx = int(width / target[0] / _REDUCING_GAP) or 1

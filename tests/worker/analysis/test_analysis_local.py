@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from core.analysis import Analysis, TextLine, TextWord
 from core.aws import AwsClients
 from core.config import Settings
-from tests.support import photo
-from tests.text_images import FONTS_HINT, find_fonts, regular_fonts, render_text
-from worker.analysis import Analysis, SourceImage, TextLine, TextWord, analyze
+from harness.images import photo
+from harness.text_images import FONTS_HINT, find_fonts, regular_fonts, render_text
+from worker.analysis import SourceImage, analyze
 
 pytest.importorskip("rapidocr", reason="the local OCR engine needs the `ocr` extra (rapidocr, onnxruntime)")
 pytest.importorskip("onnxruntime", reason="the local OCR engine needs the `ocr` extra (rapidocr, onnxruntime)")
@@ -114,7 +115,7 @@ def test_works_with_a_read_only_home(tmp_path: Path) -> None:
         f"""
         import os
         from PIL import Image
-        from tests.text_images import render_text, find_fonts
+        from harness.text_images import render_text, find_fonts
         from core.config import Settings
         from worker.analysis.local import analyze_local
         settings = Settings(analysis_engine="local", ocr_cache_dir={str(cache)!r})

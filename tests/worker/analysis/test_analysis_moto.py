@@ -9,7 +9,7 @@ import pytest
 from cli.processes import Service, start_moto
 from core.aws import AwsClients
 from core.config import Settings
-from tests.support import encode, photo
+from harness.images import encode, photo
 from worker.analysis import SourceImage, analyze
 
 EMULATOR_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
-from tests.support import photo
-from worker.analysis import BoundingBox, DominantColor
+from core.analysis import BoundingBox, DominantColor
+from harness.images import photo
 from worker.analysis.properties import pixel_properties, simplified_color
 
 

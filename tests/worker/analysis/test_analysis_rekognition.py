@@ -15,12 +15,13 @@ import pytest
 from botocore.stub import ANY, Stubber
 from PIL import Image
 
+from core.analysis import Analysis
 from core.aws import AwsClients
 from core.config import MiB, Settings
 from core.errors import AnalysisInvalidImageError, JobError, TransientError
+from harness.images import encode, photo
 from tests.rekognition_responses import DETECT_LABELS, DETECT_TEXT
-from tests.support import encode, photo
-from worker.analysis import Analysis, SourceImage, analyze
+from worker.analysis import SourceImage, analyze
 from worker.analysis import rekognition as rek
 
 EMULATOR_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}

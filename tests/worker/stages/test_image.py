@@ -12,7 +12,7 @@ from PIL import Image
 from core.config import Settings
 from core.errors import CorruptImageError, EmptyUploadError, ImageTooLargeError, UnsupportedFormatError
 from core.formats import sniff_format
-from tests.support import encode, jpeg, photo, png
+from harness.images import encode, jpeg, photo, png
 from worker.stages.image import process_image
 from worker.stages.validate import decode
 

@@ -9,7 +9,8 @@ from PIL import Image
 
 from core.config import Settings
 from core.errors import CorruptImageError
-from tests.support import cut_jpeg, encode, jpeg, jpeg_claiming, photo
+from harness.images import encode, jpeg, photo
+from tests.support import cut_jpeg, jpeg_claiming
 from worker.stages.image import process_image
 
 SETTINGS = Settings()

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from core.config import Settings
-from tests.support import encode, jpeg, photo
+from harness.images import encode, jpeg, photo
 from worker.imaging import normalize_mode
 from worker.stages import thumbnails
 from worker.stages.image import process_image

@@ -1,0 +1,42 @@
+"""Generated images: quick photo-like content in each format, so codecs and resizers do real work."""
+
+from __future__ import annotations
+
+import io
+import random
+from typing import Any
+
+from PIL import Image, ImageDraw, ImageFilter
+
+
+def photo(width: int, height: int, mode: str = "RGB", seed: int = 1) -> Image.Image:
+    """Photo-like content (gradients, shapes, noise), not flat colour, so encoders and resizers do real work."""
+    rng = random.Random(seed)
+    base = Image.linear_gradient("L").resize((width, height)).convert("RGB")
+    draw = ImageDraw.Draw(base)
+    for _ in range(12):
+        x, y = rng.randrange(width), rng.randrange(height)
+        r = rng.randrange(max(2, min(width, height) // 8)) + 1
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=(rng.randrange(256), rng.randrange(256), rng.randrange(256)))
+    noise = Image.effect_noise((width, height), 24).convert("RGB")
+    image = Image.blend(base, noise, 0.15).filter(ImageFilter.SMOOTH)
+    return image.convert(mode) if mode != "RGB" else image
+
+
+def encode(image: Image.Image, fmt: str, **options: Any) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def jpeg(width: int = 640, height: int = 480, *, orientation: int | None = None, **options: Any) -> bytes:
+    image = photo(width, height)
+    if orientation is not None:
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        options["exif"] = exif.tobytes()
+    return encode(image, "JPEG", quality=90, **options)
+
+
+def png(width: int = 640, height: int = 480, mode: str = "RGB") -> bytes:
+    return encode(photo(width, height, mode), "PNG")
