@@ -20,8 +20,9 @@ from core.keys import upload_key
 from core.store import JobStore
 from tests.rekognition_responses import DETECT_LABELS, DETECT_TEXT
 from tests.support import api_client, job_outputs, png, running_stack, submit, wait_for_job
+from worker.delivery import Delivery
 from worker.events import UploadEvent
-from worker.pipeline import Delivery, JobProcessor
+from worker.pipeline import JobProcessor
 
 
 @pytest.fixture(scope="module")
