@@ -64,7 +64,7 @@ def _uploaded_job(api: httpx.Client, stack: LocalStack, clients: AwsClients) -> 
     job_id = submit(api, png(320, 240), "image/png")
     key = upload_key(job_id)
     head = clients.s3.head_object(Bucket=stack.settings.uploads_bucket, Key=key)
-    return job_id, UploadEvent(stack.settings.uploads_bucket, key, head["ContentLength"], head["ETag"], None)
+    return job_id, UploadEvent(stack.settings.uploads_bucket, key, head["ETag"])
 
 
 @pytest.mark.parametrize("code", ["InvalidImageFormatException", "ImageTooLargeException"])
