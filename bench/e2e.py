@@ -227,13 +227,10 @@ def main() -> None:
         args.latency_jobs, args.jobs = 8, 40
     header("Orchestration overhead: the whole local stack vs the image stage alone")
     images = inputs(8)
-    stack = start_local_stack(Settings(analysis_engine="off"), workers=1)
-    try:
+    with start_local_stack(Settings(analysis_engine="off"), workers=1) as stack:
         client = Client(stack)
         latency(stack, client, images, args.latency_jobs)
         throughput(stack, client, images, args.jobs)
-    finally:
-        stack.stop()
 
 
 if __name__ == "__main__":

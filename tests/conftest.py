@@ -7,11 +7,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from cli.stack import LocalStack
+from cli.stack import LocalStack, start_local_stack
 from core.aws import AwsClients
 from core.config import Settings
 from core.store import JobStore
-from tests.support import SnsInbox, api_client, running_stack
+from tests.support import SnsInbox, api_client
 from tests.text_images import FONTS_HINT, regular_fonts
 
 
@@ -19,7 +19,8 @@ from tests.text_images import FONTS_HINT, regular_fonts
 def stack() -> Iterator[LocalStack]:
     # Analysis off: OCR on every job made tests/e2e ~65% slower on 2 cores. Text extraction is tested on stacks of
     # its own (tests/e2e/test_text_analysis.py, tests/e2e/test_rekognition_pipeline.py).
-    yield from running_stack(Settings(analysis_engine="off"))
+    with start_local_stack(Settings(analysis_engine="off")) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="session")
@@ -55,4 +56,5 @@ def ocr_stack() -> Iterator[LocalStack]:
     pytest.importorskip("rapidocr", reason="the local OCR engine needs the `ocr` extra: pip install -e '.[ocr]'")
     if not regular_fonts():
         pytest.skip(f"no fonts to draw text with: {FONTS_HINT}")
-    yield from running_stack(Settings(analysis_engine="local"))
+    with start_local_stack(Settings(analysis_engine="local")) as stack:
+        yield stack

@@ -10,7 +10,7 @@ import random
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -19,7 +19,6 @@ import httpx
 from PIL import Image, ImageDraw, ImageFilter
 
 from cli.processes import Service, wait_until
-from cli.stack import start_local_stack
 from core.config import Settings
 from core.jobs import Job, JobResult, new_job
 from core.keys import upload_key
@@ -241,15 +240,6 @@ class FakeEcsAgent:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
-
-
-def running_stack(settings: Settings, *, workers: int = 1) -> Iterator[LocalStack]:
-    """A local stack for a fixture (`yield from running_stack(...)`), stopped when the fixture ends."""
-    stack = start_local_stack(settings, workers=workers)
-    try:
-        yield stack
-    finally:
-        stack.stop()
 
 
 def short_visibility_settings(**overrides: Any) -> Settings:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from cli.processes import Service
-from cli.stack import LocalStack
+from cli.stack import LocalStack, start_local_stack
 from core.aws import AwsClients
 from core.config import Settings
 from tests.support import (
@@ -20,7 +20,6 @@ from tests.support import (
     StartWorker,
     api_client,
     fault_env,
-    running_stack,
     short_visibility_settings,
 )
 
@@ -32,7 +31,8 @@ def rstack_settings() -> Settings:
 
 @pytest.fixture(scope="module")
 def rstack(rstack_settings: Settings) -> Iterator[LocalStack]:
-    yield from running_stack(rstack_settings, workers=0)
+    with start_local_stack(rstack_settings, workers=0) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="module")

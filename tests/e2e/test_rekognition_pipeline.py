@@ -12,14 +12,14 @@ import httpx
 import pytest
 from botocore.stub import ANY, Stubber
 
-from cli.stack import LocalStack
+from cli.stack import LocalStack, start_local_stack
 from core.aws import AwsClients
 from core.config import Settings
 from core.jobs import JobStatus
 from core.keys import upload_key
 from core.store import JobStore
 from tests.rekognition_responses import DETECT_LABELS, DETECT_TEXT
-from tests.support import api_client, job_outputs, png, running_stack, submit, wait_for_job
+from tests.support import api_client, job_outputs, png, submit, wait_for_job
 from worker.delivery import Delivery
 from worker.events import UploadEvent
 from worker.pipeline import JobProcessor
@@ -27,7 +27,8 @@ from worker.pipeline import JobProcessor
 
 @pytest.fixture(scope="module")
 def rek_stack() -> Iterator[LocalStack]:
-    yield from running_stack(Settings(analysis_engine="rekognition", retry_base_seconds=1), workers=0)
+    with start_local_stack(Settings(analysis_engine="rekognition", retry_base_seconds=1), workers=0) as stack:
+        yield stack
 
 
 @pytest.fixture
