@@ -155,8 +155,7 @@ def main() -> None:
     if args.quick:
         args.requests, args.rounds = 200, 1
     header(f"API under {args.clients} concurrent clients vs the emulator's DynamoDB")
-    stack = start_local_stack(Settings(analysis_engine="off"), workers=0)
-    try:
+    with start_local_stack(Settings(analysis_engine="off"), workers=0) as stack:
         bench = Bench(stack, args.clients, args.requests)
         # Puts before gets (the gets read what the puts made); the pairs alternate which goes first.
         pairs = [("POST /v1/jobs", bench.api_post, "put_item", bench.db_put)]
@@ -205,8 +204,6 @@ def main() -> None:
             title=f"{args.clients} concurrent clients, {args.requests} requests per operation, median of "
             f"{args.rounds} rounds",
         )
-    finally:
-        stack.stop()
 
 
 if __name__ == "__main__":

@@ -58,8 +58,7 @@ def main() -> None:
     parser.add_argument("--probes", type=int, default=45)
     args = parser.parse_args()
     header("API at the edges: large bodies and a stalled DynamoDB")
-    stack = start_local_stack(Settings(analysis_engine="off"), workers=0)
-    try:
+    with start_local_stack(Settings(analysis_engine="off"), workers=0) as stack:
         assert stack.api is not None and stack.api.url is not None
         url, pid = stack.api.url, stack.api.process.pid
         key = LOCAL_DEV_API_KEY
@@ -108,8 +107,6 @@ def main() -> None:
         finally:
             os.kill(stack.moto.process.pid, signal.SIGCONT)
         table(["request during the stall", "answer", "seconds"], stall)
-    finally:
-        stack.stop()
 
 
 if __name__ == "__main__":

@@ -235,16 +235,13 @@ def main() -> None:
         args.latency_jobs, args.jobs = 8, 40
     header("Orchestration overhead: the whole local stack vs the image stage alone")
     images = inputs(8)
-    stack = start_local_stack(Settings(analysis_engine="off"), workers=1)
-    try:
+    with start_local_stack(Settings(analysis_engine="off"), workers=1) as stack:
         client = Client(stack)
         trace: dict[str, Any] = {"worker_concurrency": stack.settings.worker_concurrency, "load": os.getloadavg()[0]}
         latency(stack, client, images, args.latency_jobs, trace)
         throughput(stack, client, images, args.jobs, trace)
         if args.trace_out:
             Path(args.trace_out).write_text(json.dumps(trace, indent=1) + "\n")
-    finally:
-        stack.stop()
 
 
 if __name__ == "__main__":

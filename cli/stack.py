@@ -1,10 +1,14 @@
-"""The local stack: moto server + provisioned resources + API + worker(s), all real processes on 127.0.0.1."""
+"""The local stack: moto server + provisioned resources + API + worker(s), all real processes on 127.0.0.1.
+
+`with start_local_stack(...) as stack:` stops every process it started when the block ends, however it ends.
+"""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
 
 from cli.processes import Service, start_api, start_moto, start_worker
 from core.aws import AwsClients
@@ -55,6 +59,14 @@ class LocalStack:
             self.api.stop()
         self.moto.stop()
 
+    def __enter__(self) -> LocalStack:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()
+
 
 def start_local_stack(
     settings: Settings | None = None,
@@ -73,9 +85,12 @@ def start_local_stack(
         # A short long-poll so Ctrl-C and test teardown stop workers in about a second (production keeps 20 s).
         local["queue_wait_seconds"] = 1
     settings = base.model_copy(update=local)
-    stack = LocalStack(settings=settings, moto=moto, provisioned=Provisioned("", "", "", "", ""))
     try:
-        stack.provisioned = provision(AwsClients(settings))
+        stack = LocalStack(settings=settings, moto=moto, provisioned=provision(AwsClients(settings)))
+    except BaseException:
+        moto.stop()
+        raise
+    try:
         stack.api = start_api(stack.env, api_port, quiet=quiet)
         for _ in range(workers):
             stack.add_worker(quiet=quiet)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from cli.stack import LocalStack
+from cli.stack import LocalStack, start_local_stack
 from core.api_keys import LOCAL_DEV_API_KEY
 from core.aws import AwsClients
 from core.config import Settings
@@ -15,14 +15,14 @@ from core.store import JobStore
 from harness.jobs import api_client
 from harness.queues import SnsInbox
 from harness.text_images import FONTS_HINT, regular_fonts
-from tests.support import running_stack
 
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[LocalStack]:
     # Analysis off: OCR on every job made tests/e2e ~65% slower on 2 cores. Text extraction is tested on stacks of
     # its own (tests/e2e/test_text_analysis.py, tests/e2e/test_rekognition_pipeline.py).
-    yield from running_stack(Settings(analysis_engine="off"))
+    with start_local_stack(Settings(analysis_engine="off")) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="session")
@@ -58,4 +58,5 @@ def ocr_stack() -> Iterator[LocalStack]:
     pytest.importorskip("rapidocr", reason="the local OCR engine needs the `ocr` extra: pip install -e '.[ocr]'")
     if not regular_fonts():
         pytest.skip(f"no fonts to draw text with: {FONTS_HINT}")
-    yield from running_stack(Settings(analysis_engine="local"))
+    with start_local_stack(Settings(analysis_engine="local")) as stack:
+        yield stack

@@ -8,13 +8,12 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from cli.processes import Service
-from cli.stack import start_local_stack
 from core.api_keys import DEV_KEY_ID
 from core.config import Settings
 from core.jobs import Job, JobResult, new_job
@@ -90,15 +89,6 @@ class FakeEcsAgent:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
-
-
-def running_stack(settings: Settings, *, workers: int = 1) -> Iterator[LocalStack]:
-    """A local stack for a fixture (`yield from running_stack(...)`), stopped when the fixture ends."""
-    stack = start_local_stack(settings, workers=workers)
-    try:
-        yield stack
-    finally:
-        stack.stop()
 
 
 def short_visibility_settings(**overrides: Any) -> Settings:

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.config import Settings
+from worker.delivery import DONE, Delivery, Disposition, Processor, backoff_seconds
 from worker.events import MalformedEventError, parse_message
-from worker.pipeline import DONE, LEASE_MARGIN_SECONDS, Delivery, Disposition, JobProcessor, backoff_seconds
 from worker.protection import ScaleInProtection
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ class Consumer:
         settings: Settings,
         sqs: SQSClient,
         queue_url: str,
-        processor: JobProcessor,
+        processor: Processor,
         protection: ScaleInProtection | None = None,
     ) -> None:
         self.settings = settings
@@ -177,10 +177,8 @@ class Consumer:
     # --- long jobs -----------------------------------------------------------------------------------------
 
     def _keep_alive(self, stop: threading.Event) -> None:
-        """Every third of the visibility timeout, extend every in-flight message and the lease of its job.
-
-        The lease is extended after the message and ends a margin before it, as at the claim (Delivery.lease_seconds).
-        """
+        """Every third of the visibility timeout, extend every in-flight message, then (the processor's heartbeat)
+        the lease of its job."""
         timeout = self.settings.visibility_timeout_seconds
         while not stop.wait(max(1.0, timeout / 3)):
             with self._lock:
@@ -192,10 +190,7 @@ class Consumer:
                     self.sqs.change_message_visibility(
                         QueueUrl=self.queue_url, ReceiptHandle=receipt, VisibilityTimeout=timeout
                     )
-                    job = delivery.owned
-                    lease = timeout - LEASE_MARGIN_SECONDS
-                    if job is not None and not self.processor.store.extend_lease(job, lease_seconds=lease):
-                        log.warning("job %s: lease lost to another attempt", job.job_id)
+                    self.processor.heartbeat(delivery, timeout)
                 except Exception:
                     log.warning("could not extend a message's visibility", exc_info=True)
 

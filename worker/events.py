@@ -17,15 +17,8 @@ class MalformedEventError(ValueError):
 class UploadEvent:
     bucket: str
     key: str
-    size: int | None
     etag: str | None
-    version_id: str | None
     uploaded_at: datetime | None = None
-
-    @property
-    def dedupe_key(self) -> str:
-        """Identity of one upload: bucket + key + etag/version (event ids are not unique on moto)."""
-        return f"{self.bucket}/{self.key}@{self.version_id or self.etag or ''}"
 
 
 def _event_time(value: object) -> datetime | None:
@@ -52,15 +45,12 @@ def _from_eventbridge(body: dict[str, Any]) -> list[UploadEvent]:
         raise MalformedEventError("Object Created event without bucket name or object key")
     # AWS spells it `etag`, moto `eTag`.
     etag = obj.get("etag", obj.get("eTag"))
-    size = obj.get("size")
     return [
         UploadEvent(
             bucket=bucket,
             # Keys may arrive URL-encoded (spaces as '+'); ours never contain '+' or '%', so decoding is safe.
             key=unquote_plus(key),
-            size=int(size) if isinstance(size, int | str) and str(size).isdigit() else None,
             etag=str(etag).strip('"') if etag else None,
-            version_id=obj.get("version-id"),
             uploaded_at=_event_time(body.get("time")),
         )
     ]
@@ -81,9 +71,7 @@ def _from_s3_notification(body: dict[str, Any]) -> list[UploadEvent]:
             UploadEvent(
                 bucket=bucket,
                 key=unquote_plus(obj["key"]),
-                size=obj.get("size"),
                 etag=obj.get("eTag", obj.get("etag")),
-                version_id=obj.get("versionId"),
                 uploaded_at=_event_time(record.get("eventTime")),
             )
         )

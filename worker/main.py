@@ -23,7 +23,8 @@ from worker.sweeper import Sweeper
 log = logging.getLogger(__name__)
 
 
-def build_consumer(settings: Settings) -> Consumer:
+def build_worker(settings: Settings) -> tuple[Consumer, JobProcessor]:
+    """The consumer and the pipeline it feeds, wired from settings."""
     clients = AwsClients(settings)
     # A finished job's publish stays with its writer as long as a message stays hidden: that long, a duplicate
     # delivery waits for the writer's publish instead of sending its own.
@@ -32,7 +33,8 @@ def build_consumer(settings: Settings) -> Consumer:
     # Long enough to cover a job and its drain; renewed while busy, so it only matters if the worker dies.
     minutes = max(1, math.ceil((settings.visibility_timeout_seconds + settings.drain_seconds) / 60))
     protection = ScaleInProtection(os.environ.get("ECS_AGENT_URI"), expires_minutes=minutes)
-    return Consumer(settings, clients.sqs, clients.queue_url(settings.queue_name), processor, protection)
+    consumer = Consumer(settings, clients.sqs, clients.queue_url(settings.queue_name), processor, protection)
+    return consumer, processor
 
 
 def run(settings: Settings) -> int:
@@ -50,8 +52,7 @@ def run(settings: Settings) -> int:
     except OcrUnavailableError as exc:
         log.error("%s", exc)
         return 2
-    consumer = build_consumer(settings)
-    processor = consumer.processor
+    consumer, processor = build_worker(settings)
     sweeper = Sweeper(settings, processor.store, processor._notify, processor.clients.s3)
     threading.Thread(target=sweeper.run, args=(stop,), name="sweeper", daemon=True).start()
     log.info(
@@ -62,4 +63,5 @@ def run(settings: Settings) -> int:
     if not drained:
         # Job threads still running past the deadline: exit now rather than wait for them at interpreter exit.
         os._exit(3)
+    processor.close()
     return 0

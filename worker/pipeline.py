@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import logging
-import math
-import random
-import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 
 from botocore.exceptions import ClientError
 
@@ -29,6 +25,7 @@ from core.logs import log_context
 from core.metrics import Stopwatch, emit_job, timed
 from core.store import JobStore
 from worker.analysis import SourceImage, analyze, stored_analysis
+from worker.delivery import DONE, LEASE_MARGIN_SECONDS, Delivery, Disposition, backoff_seconds
 from worker.events import UploadEvent
 from worker.stages.image import process_image
 from worker.stages.publish import publish_outcome
@@ -37,42 +34,9 @@ from worker.stages.thumbnails import Rendition
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Disposition:
-    """What to do with the message: delete it, or let it come back after `retry_after` seconds."""
-
-    delete: bool
-    retry_after: int = 0
-
-
-DONE = Disposition(delete=True)
-
-# A lease ends this long before its message can reappear, so that the redelivery after a crash always finds it
-# expired (and claims at once) despite clock skew, the receive's latency and whole-second lease times.
-LEASE_MARGIN_SECONDS = 2
-
-
-@dataclass
-class Delivery:
-    """One receipt of a message, as the consumer sees it; the pipeline records the job it owns for heartbeats."""
-
-    receive_count: int = 1
-    owned: Job | None = None
-    # Wall clock when the receive returned: the message is hidden until about this + the visibility timeout.
-    received_at: float = field(default_factory=time.time)
-
-    def lease_seconds(self, visibility_timeout: int) -> int:
-        """A lease aligned with the message's visibility: it ends LEASE_MARGIN_SECONDS before the message returns."""
-        return max(1, int(self.received_at + visibility_timeout - LEASE_MARGIN_SECONDS - time.time()))
-
-
-def backoff_seconds(receive_count: int, base: int, cap: int) -> int:
-    """Exponential backoff with full jitter, in whole seconds (SQS visibility granularity)."""
-    ceiling = min(cap, base * 2 ** max(0, receive_count - 1))
-    return max(1, math.ceil(random.uniform(ceiling / 2, ceiling)))
-
-
 class JobProcessor:
+    """The pipeline side of the consumer's contract (worker.delivery.Processor): handles events, owns job leases."""
+
     def __init__(self, clients: AwsClients, store: JobStore, topic_arn: str) -> None:
         self.clients = clients
         self.settings = clients.settings
@@ -101,6 +65,17 @@ class JobProcessor:
                     return self._process(job, event, delivery)
                 finally:
                     delivery.owned = None
+
+    def heartbeat(self, delivery: Delivery, seconds: int) -> None:
+        """The message was hidden for another `seconds`: extend the lease of the job this delivery owns, to end a
+        margin before the message can reappear, as at the claim (Delivery.lease_seconds)."""
+        job = delivery.owned
+        if job is not None and not self.store.extend_lease(job, lease_seconds=seconds - LEASE_MARGIN_SECONDS):
+            log.warning("job %s: lease lost to another attempt", job.job_id)
+
+    def close(self) -> None:
+        """Stop the output-upload threads; call once no job runs any more (after the consumer's drain)."""
+        self._uploads.shutdown(wait=True)
 
     def _not_claimed(self, job_id: str, event: UploadEvent) -> Disposition:
         """A duplicate, stale, replaced or late delivery: never a second result, but publish an outcome that was

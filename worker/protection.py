@@ -24,10 +24,12 @@ PROTECTION_FAILURES_METRIC = "TaskProtectionFailures"
 
 
 class ScaleInProtection:
-    def __init__(self, agent_uri: str | None, *, expires_minutes: int) -> None:
+    def __init__(self, agent_uri: str | None, *, expires_minutes: int, client: httpx.Client | None = None) -> None:
+        """`client`: the HTTP client that calls the agent (tests pass one with a mock transport)."""
         # ECS injects ECS_AGENT_URI into every task's containers; elsewhere there is nothing to protect.
         self._url = f"{agent_uri.rstrip('/')}/task-protection/v1/state" if agent_uri else None
         self._expires_minutes = expires_minutes
+        self._http = client  # made at the first call when not given: outside ECS there is none
         self._protected = False
         self._set_at = 0.0
         self._lock = threading.Lock()
@@ -48,7 +50,8 @@ class ScaleInProtection:
             if busy:
                 body["ExpiresInMinutes"] = self._expires_minutes
             try:
-                response = httpx.put(self._url, json=body, timeout=5)
+                self._http = self._http or httpx.Client()
+                response = self._http.put(self._url, json=body, timeout=5)
                 response.raise_for_status()
                 if "failure" in response.json() or "error" in response.json():
                     raise ValueError(response.text[:300])

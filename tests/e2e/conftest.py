@@ -12,12 +12,12 @@ import httpx
 import pytest
 
 from cli.processes import Service
-from cli.stack import LocalStack
+from cli.stack import LocalStack, start_local_stack
 from core.aws import AwsClients
 from core.config import Settings
 from harness.jobs import api_client
 from harness.queues import SnsInbox
-from tests.support import StartWorker, fault_env, running_stack, short_visibility_settings
+from tests.support import StartWorker, fault_env, short_visibility_settings
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,8 @@ def rstack_settings() -> Settings:
 
 @pytest.fixture(scope="module")
 def rstack(rstack_settings: Settings) -> Iterator[LocalStack]:
-    yield from running_stack(rstack_settings, workers=0)
+    with start_local_stack(rstack_settings, workers=0) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="module")

@@ -17,11 +17,10 @@ import httpx
 import pytest
 
 from cli.processes import Service, free_port, start_api, wait_until
-from cli.stack import EMULATOR_CREDENTIALS, LocalStack
+from cli.stack import EMULATOR_CREDENTIALS, LocalStack, start_local_stack
 from core.api_keys import LOCAL_DEV_API_KEY
 from core.config import Settings
 from harness.jobs import api_client, create_job
-from tests.support import running_stack
 
 HANG = 40.0  # far beyond the API's 8 s deadline even on two busy cores, far below the ~180 s of the hang
 PROBE = 10.0  # a load balancer's health check gives up well before this
@@ -30,7 +29,8 @@ PROBE = 10.0  # a load balancer's health check gives up well before this
 @pytest.fixture(scope="module")
 def sstack() -> Iterator[LocalStack]:
     # readyz_cache_seconds=0: every probe after the freeze sees the stall (concurrent ones still share a check).
-    yield from running_stack(Settings(analysis_engine="off", readyz_cache_seconds=0), workers=0)
+    with start_local_stack(Settings(analysis_engine="off", readyz_cache_seconds=0), workers=0) as stack:
+        yield stack
 
 
 @contextmanager

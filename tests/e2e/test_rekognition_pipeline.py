@@ -12,7 +12,7 @@ import httpx
 import pytest
 from botocore.stub import ANY, Stubber
 
-from cli.stack import LocalStack
+from cli.stack import LocalStack, start_local_stack
 from core.aws import AwsClients
 from core.config import Settings
 from core.jobs import JobStatus
@@ -21,14 +21,16 @@ from core.store import JobStore
 from harness.images import png
 from harness.jobs import api_client, submit, wait_for_job
 from tests.rekognition_responses import DETECT_LABELS, DETECT_TEXT
-from tests.support import job_outputs, running_stack
+from tests.support import job_outputs
+from worker.delivery import Delivery
 from worker.events import UploadEvent
-from worker.pipeline import Delivery, JobProcessor
+from worker.pipeline import JobProcessor
 
 
 @pytest.fixture(scope="module")
 def rek_stack() -> Iterator[LocalStack]:
-    yield from running_stack(Settings(analysis_engine="rekognition", retry_base_seconds=1), workers=0)
+    with start_local_stack(Settings(analysis_engine="rekognition", retry_base_seconds=1), workers=0) as stack:
+        yield stack
 
 
 @pytest.fixture
@@ -65,7 +67,7 @@ def _uploaded_job(api: httpx.Client, stack: LocalStack, clients: AwsClients) -> 
     job_id = submit(api, png(320, 240), "image/png")
     key = upload_key(job_id)
     head = clients.s3.head_object(Bucket=stack.settings.uploads_bucket, Key=key)
-    return job_id, UploadEvent(stack.settings.uploads_bucket, key, head["ContentLength"], head["ETag"], None)
+    return job_id, UploadEvent(stack.settings.uploads_bucket, key, head["ETag"])
 
 
 @pytest.mark.parametrize("code", ["InvalidImageFormatException", "ImageTooLargeException"])

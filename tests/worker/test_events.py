@@ -23,16 +23,13 @@ def _eventbridge(obj: dict[str, object], detail_type: str = "Object Created") ->
 
 def test_aws_spelling() -> None:
     body = _eventbridge({"key": "uploads/a/source", "size": 5, "etag": "b1946ac92492d2347c6235b4d2611184"})
-    assert parse_message(body) == [
-        UploadEvent("uploads", "uploads/a/source", 5, "b1946ac92492d2347c6235b4d2611184", None)
-    ]
+    assert parse_message(body) == [UploadEvent("uploads", "uploads/a/source", "b1946ac92492d2347c6235b4d2611184")]
 
 
-def test_moto_spelling_and_version_id() -> None:
+def test_moto_spelling() -> None:
     body = _eventbridge({"key": "uploads/a/source", "size": 5, "eTag": '"abc"', "version-id": "v1"})
     [event] = parse_message(body)
-    assert (event.etag, event.version_id) == ("abc", "v1")
-    assert event.dedupe_key == "uploads/uploads/a/source@v1"
+    assert event.etag == "abc"
 
 
 def test_url_encoded_keys_are_decoded() -> None:
@@ -52,7 +49,7 @@ def test_s3_notification_records() -> None:
             ]
         }
     )
-    assert parse_message(body) == [UploadEvent("b", "uploads/x+y", 3, "e", None)]
+    assert parse_message(body) == [UploadEvent("b", "uploads/x+y", "e")]
 
 
 def test_events_we_do_not_act_on() -> None:

@@ -1,4 +1,4 @@
-"""Scale-in protection against a local fake of the ECS agent endpoint."""
+"""Scale-in protection against a local fake of the ECS agent endpoint (over HTTP) or a mock transport."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from core.metrics import NAMESPACE
@@ -30,20 +31,22 @@ def test_protects_while_busy_and_releases_when_idle(agent: FakeEcsAgent) -> None
 
 
 def test_agent_errors_are_survived_and_retried(caplog: pytest.LogCaptureFixture) -> None:
-    failing = FakeEcsAgent(fail=True)
-    try:
-        protection = ScaleInProtection(failing.uri, expires_minutes=5)
-        protection.update(busy=True)  # logged, not raised: a job must never fail for this
-        assert "could not set scale-in protection" in caplog.text
-    finally:
-        failing.close()
-    working = FakeEcsAgent()
-    try:
-        protection._url = f"{working.uri}/task-protection/v1/state"  # the agent is back
-        protection.update(busy=True)
-        assert working.states == [{"ProtectionEnabled": True, "ExpiresInMinutes": 5}]
-    finally:
-        working.close()
+    up = False
+    states: list[dict[str, object]] = []
+
+    def agent(request: httpx.Request) -> httpx.Response:
+        if not up:
+            return httpx.Response(503, json={"error": {"Code": "ServerException", "Message": "agent restarting"}})
+        states.append(json.loads(request.content))
+        return httpx.Response(200, json={"protection": {"ProtectionEnabled": True}})
+
+    client = httpx.Client(transport=httpx.MockTransport(agent))
+    protection = ScaleInProtection("http://agent/api/task", expires_minutes=5, client=client)
+    protection.update(busy=True)  # logged, not raised: a job must never fail for this
+    assert "could not set scale-in protection" in caplog.text
+    up = True  # the agent is back
+    protection.update(busy=True)
+    assert states == [{"ProtectionEnabled": True, "ExpiresInMinutes": 5}]
 
 
 def test_a_refused_call_is_an_error_and_a_counted_metric(

@@ -1,0 +1,252 @@
+"""The SQS loop in-process, against a fake queue and a fake pipeline: slot accounting, settling each message as the
+pipeline says, the keepalive, shutdown. The same behaviour through real processes: tests/e2e/test_reliability.py."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, cast
+
+import httpx
+
+from cli.processes import wait_until
+from core.config import Settings
+from tests.worker.fake_sqs import FakeSqs, upload_body
+from worker.consumer import Consumer
+from worker.delivery import DONE, Delivery, Disposition
+from worker.events import UploadEvent
+from worker.protection import ScaleInProtection
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.client import SQSClient
+
+VISIBILITY = 10  # the least the settings allow: a keepalive tick every 3.3 s
+Behaviour = Callable[[UploadEvent, Delivery], Disposition]
+
+
+class FakeProcessor:
+    """Stands in for the pipeline (worker.delivery.Processor): runs `behaviour` for each event, records its calls."""
+
+    def __init__(self, behaviour: Behaviour = lambda event, delivery: DONE) -> None:
+        self.behaviour = behaviour
+        self.handled: list[str] = []  # keys
+        self.heartbeats: list[tuple[Delivery, int]] = []
+        self.running = 0
+        self.most_running = 0
+        self._lock = threading.Lock()
+
+    def handle(self, event: UploadEvent, delivery: Delivery) -> Disposition:
+        with self._lock:
+            self.handled.append(event.key)
+            self.running += 1
+            self.most_running = max(self.most_running, self.running)
+        try:
+            return self.behaviour(event, delivery)
+        finally:
+            with self._lock:
+                self.running -= 1
+
+    def heartbeat(self, delivery: Delivery, seconds: int) -> None:
+        self.heartbeats.append((delivery, seconds))
+
+
+def gated(gate: threading.Event) -> Behaviour:
+    """A job that runs until `gate` is set, then is done."""
+
+    def behaviour(event: UploadEvent, delivery: Delivery) -> Disposition:
+        assert gate.wait(30), "the test never let the job finish"
+        return DONE
+
+    return behaviour
+
+
+def consumer(
+    sqs: FakeSqs, processor: FakeProcessor, protection: ScaleInProtection | None = None, **settings: Any
+) -> Consumer:
+    values: dict[str, Any] = {
+        "queue_wait_seconds": 1,
+        "visibility_timeout_seconds": VISIBILITY,
+        "analysis_engine": "off",
+        **settings,
+    }
+    return Consumer(Settings(**values), cast("SQSClient", sqs), "queue-url", processor, protection)
+
+
+class Run:
+    """A consumer's run() on a thread of its own; stop() stops it and returns what run() returned."""
+
+    def __init__(self, consumer: Consumer, sqs: FakeSqs) -> None:
+        self.sqs = sqs
+        self.stopping = threading.Event()
+        self._result: list[bool] = []
+        self._thread = threading.Thread(target=lambda: self._result.append(consumer.run(self.stopping)), daemon=True)
+
+    def start(self) -> Run:
+        self._thread.start()
+        return self
+
+    def stop(self) -> bool:
+        self.stopping.set()
+        self.sqs.close()
+        self._thread.join(timeout=60)
+        assert not self._thread.is_alive(), "the consumer did not stop"
+        return self._result[0]
+
+    @property
+    def stopped(self) -> bool:
+        return bool(self._result)
+
+
+@contextmanager
+def running(consumer: Consumer, sqs: FakeSqs) -> Iterator[Run]:
+    run = Run(consumer, sqs).start()
+    try:
+        yield run
+    finally:
+        if not run.stopped:
+            run.stop()
+
+
+def test_never_holds_more_messages_than_it_has_slots() -> None:
+    sqs, gate = FakeSqs(), threading.Event()
+    for n in range(5):
+        sqs.send(upload_body(f"uploads/job-{n}/source"))
+    processor = FakeProcessor(gated(gate))
+    with running(consumer(sqs, processor, worker_concurrency=2), sqs):
+        wait_until(lambda: processor.running == 2, timeout=30, what="two jobs running")
+        gate.set()
+        wait_until(lambda: len(sqs.deleted) == 5, timeout=30, what="every message done")
+    assert sqs.max_held == 2  # both slots used, never a third message received while they were taken
+    assert processor.most_running == 2
+
+
+def test_each_receive_asks_for_the_free_slots_only() -> None:
+    sqs, gate = FakeSqs(), threading.Event()
+    sqs.send(upload_body("uploads/job-1/source"))
+    processor = FakeProcessor(gated(gate))
+    with running(consumer(sqs, processor, worker_concurrency=3), sqs):
+        wait_until(lambda: processor.running == 1, timeout=30, what="the job running")
+        wait_until(lambda: sqs.asked[-1] == 2, timeout=30, what="a receive for the two free slots")
+        gate.set()
+        wait_until(lambda: sqs.deleted == ["m1"], timeout=30, what="the message done")
+        # The job's slot is back, and so are the slots a receive took but got no message for.
+        wait_until(lambda: sqs.asked[-1] == 3, timeout=30, what="a receive for all three slots")
+    assert sqs.asked[0] == 3
+
+
+def test_a_failure_returns_the_message_after_a_backoff_and_frees_its_slot() -> None:
+    """E.g. the claim's DynamoDB call failed: the message is not deleted but comes back later, its delay growing with
+    its receive count; the slot goes to the next message."""
+    sqs = FakeSqs()
+    sqs.send(upload_body("uploads/failing/source"), previous_receives=2)  # this is its third receive
+    sqs.send(upload_body("uploads/fine/source"))
+
+    def behaviour(event: UploadEvent, delivery: Delivery) -> Disposition:
+        if event.key == "uploads/failing/source":
+            raise ConnectionError("could not reach DynamoDB to claim the job")
+        return DONE
+
+    processor = FakeProcessor(behaviour)
+    with running(consumer(sqs, processor, worker_concurrency=1, retry_base_seconds=2), sqs):
+        wait_until(lambda: sqs.deleted == ["m2"], timeout=30, what="the next message done")
+    [delay] = sqs.visibility_of("m1")
+    assert 4 <= delay <= 8  # full jitter over [base * 2^(3-1) / 2, base * 2^(3-1)]
+    assert "m1" not in sqs.deleted
+
+
+def test_the_pipelines_retry_delay_is_the_messages_visibility() -> None:
+    """E.g. the job is held by another worker's lease: the message comes back when that lease ends."""
+    sqs = FakeSqs()
+    sqs.send(upload_body("uploads/held/source"))
+    processor = FakeProcessor(lambda event, delivery: Disposition(delete=False, retry_after=37))
+    with running(consumer(sqs, processor), sqs):
+        wait_until(lambda: sqs.visibility_of("m1") == [37], timeout=30, what="the message's visibility set")
+    assert sqs.deleted == []
+
+
+def test_an_unreadable_message_is_deleted_without_reaching_the_pipeline() -> None:
+    sqs = FakeSqs()
+    sqs.send("not json")
+    processor = FakeProcessor()
+    with running(consumer(sqs, processor), sqs):
+        wait_until(lambda: sqs.deleted == ["m1"], timeout=30, what="the message dropped")
+    assert processor.handled == []
+
+
+def test_while_a_job_runs_its_message_stays_hidden_and_its_lease_is_renewed() -> None:
+    sqs = FakeSqs()
+    sqs.send(upload_body("uploads/long/source"))
+    extended_first: list[bool] = []
+
+    def long_job(event: UploadEvent, delivery: Delivery) -> Disposition:
+        wait_until(lambda: bool(processor.heartbeats), timeout=30, what="a keepalive tick")
+        extended = sqs.visibility_of("m1")
+        extended_first.append(bool(extended) and set(extended) == {VISIBILITY})
+        return DONE
+
+    processor = FakeProcessor(long_job)
+    with running(consumer(sqs, processor), sqs):
+        wait_until(lambda: sqs.deleted == ["m1"], timeout=30, what="the message done")
+    assert extended_first == [True]  # the message for a whole visibility timeout, then the lease
+    delivery, seconds = processor.heartbeats[0]
+    assert seconds == VISIBILITY and delivery.receive_count == 1
+
+
+def test_messages_received_while_stopping_are_returned_at_once() -> None:
+    sqs = FakeSqs()
+    sqs.send(upload_body("uploads/a/source"))
+    processor = FakeProcessor()
+    run = Run(consumer(sqs, processor), sqs)
+    sqs.on_receive = lambda batch: run.stopping.set()  # SIGTERM arrives while the receive is under way
+    run.start()
+    wait_until(lambda: bool(sqs.asked), timeout=30, what="a receive")
+    assert run.stop() is True
+    assert sqs.visibility_of("m1") == [0]  # visible again now, not after the visibility timeout
+    assert processor.handled == []
+
+
+def test_stopping_finishes_the_job_in_hand() -> None:
+    sqs, gate = FakeSqs(), threading.Event()
+    sqs.send(upload_body("uploads/a/source"))
+    processor = FakeProcessor(gated(gate))
+    with running(consumer(sqs, processor), sqs) as run:
+        wait_until(lambda: processor.running == 1, timeout=30, what="the job running")
+        run.stopping.set()
+        gate.set()
+        assert run.stop() is True
+    assert sqs.deleted == ["m1"]
+
+
+def test_a_job_past_the_drain_deadline_is_left_to_redelivery() -> None:
+    sqs, gate = FakeSqs(), threading.Event()
+    sqs.send(upload_body("uploads/a/source"))
+    processor = FakeProcessor(gated(gate))
+    try:
+        with running(consumer(sqs, processor, drain_seconds=1), sqs) as run:
+            wait_until(lambda: processor.running == 1, timeout=30, what="the job running")
+            assert run.stop() is False
+        assert sqs.deleted == []  # its message reappears after its visibility timeout
+    finally:
+        gate.set()
+
+
+def test_a_busy_worker_is_protected_from_scale_in_until_it_stops() -> None:
+    states: list[bool] = []
+
+    def agent(request: httpx.Request) -> httpx.Response:
+        states.append(httpx.Response(200, content=request.content).json()["ProtectionEnabled"])
+        return httpx.Response(200, json={"protection": {"ProtectionEnabled": states[-1]}})
+
+    client = httpx.Client(transport=httpx.MockTransport(agent))
+    protection = ScaleInProtection("http://agent/api/task", expires_minutes=5, client=client)
+    sqs, gate = FakeSqs(), threading.Event()
+    sqs.send(upload_body("uploads/a/source"))
+    processor = FakeProcessor(gated(gate))
+    with running(consumer(sqs, processor, protection), sqs) as run:
+        wait_until(lambda: processor.running == 1, timeout=30, what="the job running")
+        assert states == [True]
+        gate.set()
+        wait_until(lambda: sqs.deleted == ["m1"], timeout=30, what="the message done")
+        run.stop()
+    assert states[-1] is False

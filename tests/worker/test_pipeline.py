@@ -1,0 +1,186 @@
+"""The pipeline in-process, on moto's in-process mock of S3, DynamoDB and SNS: what it tells the consumer to do with a
+message, and the job lease it keeps. The same through worker processes: tests/e2e/test_reliability.py."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from botocore.exceptions import EndpointConnectionError
+from moto import mock_aws
+
+from core.aws import AwsClients
+from core.config import Settings
+from core.jobs import RETRIES_EXHAUSTED, Job, JobStatus
+from core.provision import provision
+from core.store import JobStore
+from harness.images import png
+from harness.queues import SnsInbox
+from tests.support import pending_job
+from worker.delivery import DONE, LEASE_MARGIN_SECONDS, Delivery
+from worker.events import UploadEvent
+from worker.pipeline import JobProcessor
+
+VISIBILITY = 30
+MAX_RECEIVES = 3
+
+
+@dataclass
+class Pipeline:
+    processor: JobProcessor
+    store: JobStore
+    clients: AwsClients
+    outcomes: SnsInbox
+
+    def upload(self) -> tuple[Job, UploadEvent]:
+        """A job whose file is in the uploads bucket, and the event S3 sends for it."""
+        job = pending_job(self.store)
+        bucket = self.clients.settings.uploads_bucket
+        put = self.clients.s3.put_object(Bucket=bucket, Key=job.upload_key, Body=png(64, 48))
+        return job, UploadEvent(bucket, job.upload_key, put["ETag"].strip('"'))
+
+    def job(self, job_id: str) -> Job:
+        job = self.store.get(job_id)
+        assert job is not None
+        return job
+
+    def break_output_uploads(self) -> None:
+        """Every PutObject fails as an unreachable endpoint would, after botocore's retries (here one attempt)."""
+
+        def unreachable(**_: Any) -> None:
+            raise EndpointConnectionError(endpoint_url="https://s3.amazonaws.com")
+
+        self.clients.s3.meta.events.register("before-call.s3.PutObject", unreachable, unique_id=BROKEN)
+
+
+BROKEN = "test-pipeline-unreachable"
+
+
+SETTINGS = Settings(
+    aws_endpoint_url=None,
+    aws_max_attempts=1,
+    analysis_engine="off",
+    visibility_timeout_seconds=VISIBILITY,
+    max_receive_count=MAX_RECEIVES,
+    retry_base_seconds=2,
+)
+
+
+@pytest.fixture(scope="module")
+def aws() -> Iterator[tuple[AwsClients, str]]:
+    """One in-process AWS for the module (each test has jobs of its own): clients for it, and its outcome topic."""
+    with mock_aws():
+        clients = AwsClients(SETTINGS)
+        yield clients, provision(clients).topic_arn
+
+
+@pytest.fixture
+def pipeline(aws: tuple[AwsClients, str]) -> Iterator[Pipeline]:
+    clients, topic_arn = aws
+    store = JobStore(clients.dynamodb, SETTINGS.jobs_table, publish_claim_seconds=VISIBILITY)
+    processor = JobProcessor(clients, store, topic_arn)
+    try:
+        yield Pipeline(processor, store, clients, SnsInbox(clients.sqs, clients.sns, topic_arn))
+    finally:
+        processor.close()
+        clients.s3.meta.events.unregister("before-call.s3.PutObject", unique_id=BROKEN)
+
+
+def test_a_claimed_job_completes_and_its_message_is_done(pipeline: Pipeline) -> None:
+    job, event = pipeline.upload()
+    assert pipeline.processor.handle(event, Delivery()) == DONE
+    finished = pipeline.job(job.job_id)
+    assert finished.status is JobStatus.COMPLETED and finished.notified
+    [message] = pipeline.outcomes.for_job(job.job_id)
+    assert message["body"]["status"] == "completed"
+
+
+def test_a_job_held_by_another_attempt_is_retried_when_its_lease_ends_not_dropped(pipeline: Pipeline) -> None:
+    job, event = pipeline.upload()
+    held = pipeline.store.claim(job.job_id, etag=event.etag, lease_seconds=20)  # another worker's live lease
+    assert held is not None and held.lease_until is not None
+
+    before = int(time.time())
+    disposition = pipeline.processor.handle(event, Delivery())
+    after = int(time.time())
+
+    assert not disposition.delete  # that worker may die: this may be the last delivery left
+    assert held.lease_until - after + 1 <= disposition.retry_after <= held.lease_until - before + 1  # just after it
+    after = pipeline.job(job.job_id)
+    assert (after.status, after.attempts, after.lease_until) == (JobStatus.PROCESSING, 1, held.lease_until)
+
+
+def test_a_transient_failure_releases_the_job_and_retries_after_a_backoff(pipeline: Pipeline) -> None:
+    job, event = pipeline.upload()
+    pipeline.break_output_uploads()
+
+    disposition = pipeline.processor.handle(event, Delivery(receive_count=1))
+
+    assert not disposition.delete and 1 <= disposition.retry_after <= 2  # retry_base_seconds, with jitter
+    after = pipeline.job(job.job_id)
+    assert after.status is JobStatus.PROCESSING and not after.notified
+    assert after.lease_until is not None and after.lease_until < time.time()  # the next delivery claims at once
+
+
+def test_on_the_last_receive_a_failure_fails_the_job_with_its_code(pipeline: Pipeline) -> None:
+    job, event = pipeline.upload()
+    pipeline.break_output_uploads()
+
+    disposition = pipeline.processor.handle(event, Delivery(receive_count=MAX_RECEIVES))
+
+    # Left for SQS to dead-letter on its next receive, where `imgpipe dlq redrive` finds it.
+    assert not disposition.delete and disposition.retry_after == 0
+    failed = pipeline.job(job.job_id)
+    assert failed.status is JobStatus.FAILED and failed.error is not None
+    assert failed.error.code == RETRIES_EXHAUSTED and "3 times" in failed.error.message
+    [message] = pipeline.outcomes.for_job(job.job_id)
+    assert message["body"]["status"] == "failed"
+
+
+def test_a_heartbeat_extends_the_lease_of_the_job_the_delivery_owns(pipeline: Pipeline) -> None:
+    job, event = pipeline.upload()
+    owned = pipeline.store.claim(job.job_id, etag=event.etag, lease_seconds=5)
+    assert owned is not None
+
+    before = int(time.time())
+    pipeline.processor.heartbeat(Delivery(owned=owned), VISIBILITY)
+    lease = pipeline.job(job.job_id).lease_until
+    assert lease is not None
+    # Ends a margin before the message, just hidden for another VISIBILITY seconds, can reappear.
+    assert before + VISIBILITY - LEASE_MARGIN_SECONDS <= lease <= int(time.time()) + VISIBILITY - LEASE_MARGIN_SECONDS
+
+
+def test_a_heartbeat_without_a_claimed_job_touches_nothing(pipeline: Pipeline) -> None:
+    job, _ = pipeline.upload()
+    pipeline.processor.heartbeat(Delivery(), VISIBILITY)  # e.g. between receive and claim
+    assert pipeline.job(job.job_id) == job
+
+
+def test_a_heartbeat_never_extends_a_lease_another_attempt_took(
+    pipeline: Pipeline, caplog: pytest.LogCaptureFixture
+) -> None:
+    job, event = pipeline.upload()
+    long_ago = datetime.now(UTC) - timedelta(minutes=5)
+    stale = pipeline.store.claim(job.job_id, etag=event.etag, lease_seconds=10, now=long_ago)
+    current = pipeline.store.claim(job.job_id, etag=event.etag, lease_seconds=10)  # its lease had run out
+    assert stale is not None and current is not None and current.attempts == 2
+
+    with caplog.at_level(logging.WARNING, logger="worker.pipeline"):
+        pipeline.processor.heartbeat(Delivery(owned=stale), VISIBILITY)
+
+    assert pipeline.job(job.job_id).lease_until == current.lease_until
+    assert "lease lost to another attempt" in caplog.text
+
+
+def test_close_stops_the_output_upload_threads(pipeline: Pipeline) -> None:
+    _, event = pipeline.upload()
+    assert pipeline.processor.handle(event, Delivery()) == DONE
+    assert any(t.name.startswith("put") for t in threading.enumerate())
+    pipeline.processor.close()
+    assert not any(t.name.startswith("put") for t in threading.enumerate())

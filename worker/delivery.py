@@ -1,0 +1,66 @@
+"""The contract between the SQS consumer and the pipeline: one receipt of a message (Delivery), what to do with it
+afterwards (Disposition), and the retry backoff both sides use.
+
+The consumer owns the message (receive, visibility, delete); the pipeline owns the job (claim, lease, outcome). The
+consumer asks a Processor to handle each event of a message and, while it runs, to renew the lease of the job that
+delivery owns (heartbeat); it never touches the job store itself.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from core.jobs import Job
+    from worker.events import UploadEvent
+
+
+@dataclass(frozen=True)
+class Disposition:
+    """What to do with the message: delete it, or let it come back after `retry_after` seconds."""
+
+    delete: bool
+    retry_after: int = 0
+
+
+DONE = Disposition(delete=True)
+
+# A lease ends this long before its message can reappear, so that the redelivery after a crash always finds it
+# expired (and claims at once) despite clock skew, the receive's latency and whole-second lease times.
+LEASE_MARGIN_SECONDS = 2
+
+
+@dataclass
+class Delivery:
+    """One receipt of a message, as the consumer sees it; the pipeline records the job it owns for heartbeats."""
+
+    receive_count: int = 1
+    owned: Job | None = None
+    # Wall clock when the receive returned: the message is hidden until about this + the visibility timeout.
+    received_at: float = field(default_factory=time.time)
+
+    def lease_seconds(self, visibility_timeout: int) -> int:
+        """A lease aligned with the message's visibility: it ends LEASE_MARGIN_SECONDS before the message returns."""
+        return max(1, int(self.received_at + visibility_timeout - LEASE_MARGIN_SECONDS - time.time()))
+
+
+def backoff_seconds(receive_count: int, base: int, cap: int) -> int:
+    """Exponential backoff with full jitter, in whole seconds (SQS visibility granularity)."""
+    ceiling = min(cap, base * 2 ** max(0, receive_count - 1))
+    return max(1, math.ceil(random.uniform(ceiling / 2, ceiling)))
+
+
+class Processor(Protocol):
+    """What the consumer needs from the pipeline (worker.pipeline.JobProcessor)."""
+
+    def handle(self, event: UploadEvent, delivery: Delivery) -> Disposition:
+        """Process one upload event of `delivery`'s message; what to do with the message afterwards."""
+        ...
+
+    def heartbeat(self, delivery: Delivery, seconds: int) -> None:
+        """The message was just hidden for another `seconds`: keep the lease of the job it owns (if any) alive."""
+        ...
