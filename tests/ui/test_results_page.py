@@ -101,12 +101,18 @@ def test_text_read_by_the_real_engine_is_shown_with_its_boxes(
 
 def test_failures_are_explained_on_the_page(page: Any, stack: LocalStack, tmp_path: Path) -> None:
     open_page(page, stack)
+    created = []
+    page.on("request", lambda r: created.append(r.url) if r.method == "POST" else None)
     fake = tmp_path / "notes.png"
     fake.write_text("this is text, whatever its name says\n")
     page.set_input_files("#file-input", str(fake))
-    failed = page.locator('article.job[data-status="failed"]')
-    failed.wait_for(timeout=60_000)
-    assert failed.locator(".error-code").inner_text() == "unsupported_format"
+    # Refused by its bytes before any job or upload, as the worker would have refused it after.
+    refused = page.locator('article.job[data-status="refused"]')
+    refused.wait_for()
+    assert refused.locator(".error-code").inner_text() == "unsupported_format"
+    assert "notes.png is not a JPEG or PNG image" in refused.locator(".error-message").inner_text()
+    assert created == []
+    refused.locator(".job-close").click()
 
     page.locator("#api-key").fill("not-the-key")
     page.locator('#key-status[data-kind="error"]').wait_for()
