@@ -145,6 +145,51 @@ JOB_VIEW_EXAMPLE: dict[str, Any] = {
 }
 
 
+# The same job as each engine reports it, so the docs show what this deployment's worker writes (api/main.py
+# picks one by `analysis_engine`): the local engine reads text only and computes properties from the pixels.
+JOB_VIEW_EXAMPLES: dict[str, dict[str, Any]] = {
+    "rekognition": JOB_VIEW_EXAMPLE,
+    "local": {
+        **JOB_VIEW_EXAMPLE,
+        "result": {
+            **JOB_VIEW_EXAMPLE["result"],
+            "analysis": {
+                **JOB_VIEW_EXAMPLE["result"]["analysis"],
+                "engine": "local",
+                "labels": [],
+                "labels_note": "The local engine has no label classifier; labels come only from the rekognition "
+                "engine.",
+                "properties": {
+                    **JOB_VIEW_EXAMPLE["result"]["analysis"]["properties"],
+                    "dominant_colors": [
+                        {
+                            "red": 250,
+                            "green": 250,
+                            "blue": 245,
+                            "hex": "#fafaf5",
+                            "simplified_color": "white",
+                            "css_color": None,
+                            "pixel_percent": 58.1,
+                        }
+                    ],
+                    "source": "pixels",
+                },
+                "model_version": "rapidocr 3.10.0, PP-OCRv6 tiny detection, tiny recognition",
+                "image_sent": None,
+                "duration_ms": 96.0,
+            },
+        },
+    },
+    "off": {
+        **JOB_VIEW_EXAMPLE,
+        "result": {
+            **JOB_VIEW_EXAMPLE["result"],
+            "analysis": Analysis(engine="off", skipped_reason="analysis_engine is off").model_dump(mode="json"),
+        },
+    },
+}
+
+
 class CreateJobRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from api.main import create_app
+from api.schemas import JobView
 from cli.stack import LocalStack
 from core.config import Settings
 
@@ -70,6 +71,37 @@ def test_no_key_is_offered_but_the_published_dev_key_on_a_local_stack(settings: 
     assert config["default_api_key"] is None
     assert "imgpipe-local-dev-key" not in spec["info"]["description"]
     assert "a-real-secret" not in str(config) and "a-local-secret" not in str(spec)
+
+
+def test_every_success_response_in_the_docs_says_what_it_carries(anonymous: httpx.Client) -> None:
+    spec = anonymous.get("/openapi.json").json()
+    vague = [
+        f"{method.upper()} {path} {code}"
+        for path, operations in spec["paths"].items()
+        for method, operation in operations.items()
+        for code, response in operation["responses"].items()
+        if code.startswith("2") and response["description"] == "Successful Response"
+    ]
+    assert vague == []
+    ready = spec["paths"]["/readyz"]["get"]["responses"]["200"]
+    assert ready["content"]["application/json"]["example"] == {"status": "ready"}
+
+
+@pytest.mark.parametrize("engine", ["local", "rekognition", "off"])
+def test_the_job_example_in_the_docs_shows_this_deployments_engine(engine: str) -> None:
+    with TestClient(create_app(Settings(analysis_engine=engine))) as client:
+        spec = client.get("/openapi.json").json()
+    (example,) = spec["components"]["schemas"]["JobView"]["examples"]
+    assert example["result"]["analysis"]["engine"] == engine
+    assert JobView.model_validate(example).job_id  # a job as the API would answer it
+    if engine == "local":  # no label classifier offline: the example must not promise labels
+        assert example["result"]["analysis"]["labels"] == []
+
+
+def test_the_local_stack_docs_show_its_engine(anonymous: httpx.Client, stack: LocalStack) -> None:
+    spec = anonymous.get("/openapi.json").json()
+    engine = spec["components"]["schemas"]["JobView"]["examples"][0]["result"]["analysis"]["engine"]
+    assert engine == stack.settings.analysis_engine
 
 
 def test_unknown_paths_and_methods_get_the_error_body(anonymous: httpx.Client) -> None:
