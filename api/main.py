@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 
 from api.auth import ApiKeys, RequireApiKey
@@ -10,6 +12,7 @@ from api.guards import BodyLimit, Deadline
 from api.pages import install_pages, offered_dev_key
 from api.readiness import ReadinessProbe
 from api.routes import health, jobs, limits
+from api.schemas import JOB_VIEW_EXAMPLES
 from core.api_keys import ApiKeyStore
 from core.aws import AwsClients
 from core.config import Settings, get_settings
@@ -37,6 +40,19 @@ To upload a real file and see its results without writing code, open the [result
 def _local_key_hint(settings: Settings) -> str:
     key = offered_dev_key(settings)
     return f" (this local stack's is `{key}`)" if key else ""
+
+
+def _show_this_deployments_engine(app: FastAPI, settings: Settings) -> None:
+    """The job example in the docs carries the analysis this deployment's worker writes (same settings), not
+    always Rekognition's."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        spec = build()  # cached by FastAPI after the first call; setting the example again is idempotent
+        spec["components"]["schemas"]["JobView"]["examples"] = [JOB_VIEW_EXAMPLES[settings.analysis_engine]]
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -73,4 +89,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(jobs.router)
     app.include_router(limits.router)
     install_pages(app)
+    _show_this_deployments_engine(app, settings)
     return app

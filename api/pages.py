@@ -7,13 +7,14 @@ HTML/JS/CSS from `api/static/`: it calls the same public API as any client, with
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
 import fastapi_offline
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from api.deps import SettingsDep
@@ -32,7 +33,15 @@ SWAGGER_UI_PARAMETERS: dict[str, Any] = {
     "defaultModelsExpandDepth": 0,  # the schemas are shown with each route; the list at the bottom is noise
     "tryItOutEnabled": False,
     "validatorUrl": None,  # else Swagger UI sends the spec's URL to validator.swagger.io for a badge
+    # The key typed in Authorize survives a reload (Swagger UI keeps it in the browser's localStorage), as the
+    # results page's key survives one in sessionStorage.
+    "persistAuthorization": True,
 }
+
+# ReDoc's bundle draws its "API docs by Redocly" logo from this URL, with no option to turn it off. The bundle is
+# served with the URL replaced by an image that fails to load at once, which ReDoc answers by showing no logo.
+_REDOC_CDN_LOGO = b"https://cdn.redoc.ly/redoc/logo-mini.svg"
+REDOC_JS_URL = f"{DOCS_ASSETS_URL}/redoc.offline.js"
 
 # The results page runs only its own script and style; images and uploads go to presigned S3 links, whose host
 # depends on the deployment (AWS, moto, LocalStack), hence http:/https: for img-src and connect-src.
@@ -78,10 +87,20 @@ def redoc(request: Request) -> HTMLResponse:
     return get_redoc_html(
         openapi_url=f"{root}{openapi_url}",
         title=f"{request.app.title} API - ReDoc",
-        redoc_js_url=f"{root}{DOCS_ASSETS_URL}/redoc.standalone.js",
+        redoc_js_url=f"{root}{REDOC_JS_URL}",
         redoc_favicon_url=f"{root}{UI_ASSETS_URL}/favicon.svg",
         with_google_fonts=False,
     )
+
+
+@functools.cache
+def _offline_redoc_bundle() -> bytes:
+    return (DOCS_ASSETS_DIR / "redoc.standalone.js").read_bytes().replace(_REDOC_CDN_LOGO, b"data:,")
+
+
+@router.get(REDOC_JS_URL)
+def redoc_bundle() -> Response:
+    return Response(_offline_redoc_bundle(), media_type="text/javascript", headers={"Cache-Control": "max-age=3600"})
 
 
 @router.api_route("/ui", methods=["GET", "HEAD"])

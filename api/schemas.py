@@ -7,6 +7,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 # The answers about jobs live in core, so that the CLI reads them with the same models; re-exported for the routes.
+from core.analysis import Analysis
+from core.views import JOB_VIEW_EXAMPLE
 from core.views import AnalysisView as AnalysisView
 from core.views import CreateJobResponse as CreateJobResponse
 from core.views import JobView as JobView
@@ -16,6 +18,51 @@ from core.views import UploadInstructions as UploadInstructions
 from core.views import UploadLimits as UploadLimits
 
 CREATE_JOB_EXAMPLE: dict[str, Any] = {"filename": "holiday.jpg", "content_type": "image/jpeg", "size_bytes": 2481152}
+
+
+# The same job as each engine reports it, so the docs show what this deployment's worker writes (api/main.py
+# picks one by `analysis_engine`): the local engine reads text only and computes properties from the pixels.
+JOB_VIEW_EXAMPLES: dict[str, dict[str, Any]] = {
+    "rekognition": JOB_VIEW_EXAMPLE,
+    "local": {
+        **JOB_VIEW_EXAMPLE,
+        "result": {
+            **JOB_VIEW_EXAMPLE["result"],
+            "analysis": {
+                **JOB_VIEW_EXAMPLE["result"]["analysis"],
+                "engine": "local",
+                "labels": [],
+                "labels_note": "The local engine has no label classifier; labels come only from the rekognition "
+                "engine.",
+                "properties": {
+                    **JOB_VIEW_EXAMPLE["result"]["analysis"]["properties"],
+                    "dominant_colors": [
+                        {
+                            "red": 250,
+                            "green": 250,
+                            "blue": 245,
+                            "hex": "#fafaf5",
+                            "simplified_color": "white",
+                            "css_color": None,
+                            "pixel_percent": 58.1,
+                        }
+                    ],
+                    "source": "pixels",
+                },
+                "model_version": "rapidocr 3.10.0, PP-OCRv6 tiny detection, tiny recognition",
+                "image_sent": None,
+                "duration_ms": 96.0,
+            },
+        },
+    },
+    "off": {
+        **JOB_VIEW_EXAMPLE,
+        "result": {
+            **JOB_VIEW_EXAMPLE["result"],
+            "analysis": Analysis(engine="off", skipped_reason="analysis_engine is off").model_dump(mode="json"),
+        },
+    },
+}
 
 
 class CreateJobRequest(BaseModel):

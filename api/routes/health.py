@@ -17,6 +17,7 @@ router = APIRouter(tags=["health"])
     summary="Liveness: the process is up",
     description="Answers without touching any dependency or the route thread pool. No API key.",
     response_model=HealthResponse,
+    response_description='The process is up and serving requests: `{"status": "ok"}`.',
     responses=responses(InternalError),
 )
 async def healthz() -> HealthResponse:
@@ -29,7 +30,11 @@ async def healthz() -> HealthResponse:
     description="Reads the job table's description, within the request deadline; `503 not_ready` when it cannot. "
     "Concurrent probes share one check and its answer is reused for `readyz_cache_seconds`. No API key.",
     response_model=HealthResponse,
-    responses=responses(NotReadyError, InternalError),
+    response_description='The job table answered: this instance can take jobs, `{"status": "ready"}`.',
+    responses={
+        200: {"content": {"application/json": {"example": {"status": "ready"}}}},
+        **responses(NotReadyError, InternalError),
+    },
 )
 async def readyz(request: Request) -> object:
     probe: ReadinessProbe = request.app.state.readiness

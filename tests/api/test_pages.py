@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from api.schemas import JobView
 from cli.stack import LocalStack
 from core.api_keys import LOCAL_DEV_API_KEY
 from core.config import Settings
@@ -61,6 +62,37 @@ def test_no_key_is_offered_outside_a_local_stack() -> None:
         spec = client.get("/openapi.json").json()
     assert config["default_api_key"] is None
     assert LOCAL_DEV_API_KEY not in spec["info"]["description"]
+
+
+def test_every_success_response_in_the_docs_says_what_it_carries(anonymous: httpx.Client) -> None:
+    spec = anonymous.get("/openapi.json").json()
+    vague = [
+        f"{method.upper()} {path} {code}"
+        for path, operations in spec["paths"].items()
+        for method, operation in operations.items()
+        for code, response in operation["responses"].items()
+        if code.startswith("2") and response["description"] == "Successful Response"
+    ]
+    assert vague == []
+    ready = spec["paths"]["/readyz"]["get"]["responses"]["200"]
+    assert ready["content"]["application/json"]["example"] == {"status": "ready"}
+
+
+@pytest.mark.parametrize("engine", ["local", "rekognition", "off"])
+def test_the_job_example_in_the_docs_shows_this_deployments_engine(engine: str) -> None:
+    with TestClient(create_app(Settings(analysis_engine=engine))) as client:
+        spec = client.get("/openapi.json").json()
+    (example,) = spec["components"]["schemas"]["JobView"]["examples"]
+    assert example["result"]["analysis"]["engine"] == engine
+    assert JobView.model_validate(example).job_id  # a job as the API would answer it
+    if engine == "local":  # no label classifier offline: the example must not promise labels
+        assert example["result"]["analysis"]["labels"] == []
+
+
+def test_the_local_stack_docs_show_its_engine(anonymous: httpx.Client, stack: LocalStack) -> None:
+    spec = anonymous.get("/openapi.json").json()
+    engine = spec["components"]["schemas"]["JobView"]["examples"][0]["result"]["analysis"]["engine"]
+    assert engine == stack.settings.analysis_engine
 
 
 def test_unknown_paths_and_methods_get_the_error_body(anonymous: httpx.Client) -> None:

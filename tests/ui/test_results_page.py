@@ -2,95 +2,24 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from PIL import Image, ImageDraw, ImageFont
 
 from cli.stack import LocalStack
 from harness.images import jpeg
-
-TEXT_LINES = ["OPEN 24 HOURS", "Fresh coffee", "imgpipe"]
-
-
-_SIZE = (900, 500)
-
-
-def _draw_sign() -> tuple[Image.Image, list[tuple[int, int, int, int]]]:
-    """A sign: big dark text on a light background. Returns the image and each line's pixel box."""
-    image = Image.new("RGB", _SIZE, (250, 246, 238))
-    draw = ImageDraw.Draw(image)
-    draw.rectangle((30, 30, 870, 470), outline=(30, 60, 120), width=6)
-    boxes = []
-    for i, line in enumerate(TEXT_LINES):
-        font = ImageFont.load_default(size=64 - i * 12)
-        position = (80, 90 + i * 120)
-        draw.text(position, line, font=font, fill=(20, 30, 60))
-        boxes.append(tuple(int(v) for v in draw.textbbox(position, line, font=font)))
-    return image, boxes  # type: ignore[return-value]
-
-
-def _sign(path: Path) -> Path:
-    buffer = io.BytesIO()
-    _draw_sign()[0].save(buffer, "PNG")
-    path.write_bytes(buffer.getvalue())
-    return path
-
-
-def _analysis() -> dict[str, Any]:
-    """The analysis an OCR engine would report for the sign, in the worker's own model (so a change of shape
-    breaks this test): a box per line from the drawn text, a box per word by share of characters."""
-    from core.analysis import Analysis, BoundingBox, TextLine, TextWord
-
-    width, height = _SIZE
-    lines, words = [], []
-    for i, (text, (x0, y0, x1, y1)) in enumerate(zip(TEXT_LINES, _draw_sign()[1], strict=True)):
-        box = BoundingBox.from_points([(x0 - 4, y0 - 4), (x1 + 4, y1 + 4)], width, height)
-        lines.append(TextLine(text=text, confidence=99.1 - i, box=box))
-        start = 0
-        for word in text.split():
-            offset = text.index(word, start)
-            left = x0 + (x1 - x0) * offset / len(text)
-            right = x0 + (x1 - x0) * (offset + len(word)) / len(text)
-            words.append(
-                TextWord(
-                    text=word,
-                    confidence=97.5,
-                    box=BoundingBox.from_points([(left, y0), (right, y1)], width, height),
-                    line=i,
-                )
-            )
-            start = offset + len(word)
-    return Analysis(engine="local", full_text="\n".join(TEXT_LINES), lines=lines, words=words).model_dump(mode="json")
-
-
-def _open(page: Any, stack: LocalStack) -> None:
-    assert stack.api is not None
-    page.goto(f"{stack.api.url}/")
-    assert page.url.endswith("/ui")
-    page.locator('#key-status[data-kind="ok"]').wait_for()
-
-
-def _wait_for_images(page: Any, selector: str) -> None:
-    page.wait_for_function(
-        """(selector) => {
-            const images = [...document.querySelectorAll(selector)];
-            return images.length > 0 && images.every((i) => i.complete && i.naturalWidth > 0);
-        }""",
-        arg=selector,
-    )
+from tests.ui.results import TEXT_LINES, open_page, sign, sign_analysis, wait_for_images, with_sign_analysis
 
 
 def test_upload_from_the_page_and_see_the_results(
     page: Any, stack: LocalStack, api_key: str, artifacts: Path, tmp_path: Path
 ) -> None:
-    _open(page, stack)
+    open_page(page, stack)
     assert page.locator("#api-key").input_value() == api_key  # prefilled: this is the local stack
 
-    page.set_input_files("#file-input", str(_sign(tmp_path / "sign.png")))
+    page.set_input_files("#file-input", str(sign(tmp_path / "sign.png")))
     card = page.locator("article.job").first
     card.and_(page.locator('[data-status="completed"]')).wait_for(timeout=60_000)
 
@@ -99,7 +28,7 @@ def test_upload_from_the_page_and_see_the_results(
     job = httpx.get(f"{stack.api.url}/v1/jobs/{job_id}", headers={"X-API-Key": api_key}).json()
     assert job["status"] == "completed"
 
-    _wait_for_images(page, "article.job img.thumb")
+    wait_for_images(page, "article.job img.thumb")
     thumbs = card.locator("img.thumb")
     assert thumbs.count() == len(job["result"]["outputs"])
     sizes = thumbs.evaluate_all("(images) => images.map((i) => [i.dataset.name, i.naturalWidth, i.naturalHeight])")
@@ -119,22 +48,13 @@ def test_upload_from_the_page_and_see_the_results(
 def test_extracted_text_is_listed_and_boxed_over_the_image(
     page: Any, stack: LocalStack, artifacts: Path, tmp_path: Path
 ) -> None:
-    analysis = _analysis()
-
-    def with_analysis(route: Any) -> None:
-        # The local stack runs with analysis off: add a known analysis to the real job the page polls.
-        response = route.fetch()
-        job = response.json()
-        if job.get("result"):
-            job["result"]["analysis"] = analysis
-        route.fulfill(response=response, json=job)
-
-    page.route("**/v1/jobs/*", with_analysis)
-    _open(page, stack)
-    page.set_input_files("#file-input", str(_sign(tmp_path / "sign.png")))
+    analysis = sign_analysis()
+    with_sign_analysis(page)
+    open_page(page, stack)
+    page.set_input_files("#file-input", str(sign(tmp_path / "sign.png")))
     card = page.locator('article.job[data-status="completed"]')
     card.wait_for(timeout=60_000)
-    _wait_for_images(page, "article.job img.preview-img")
+    wait_for_images(page, "article.job img.preview-img")
 
     assert card.locator(".full-text").inner_text() == "\n".join(TEXT_LINES)
     listed = card.locator(".text-lines .line-text").all_inner_texts()
@@ -165,11 +85,11 @@ def test_text_read_by_the_real_engine_is_shown_with_its_boxes(
     lines = [["Fresh", "coffee"], ["Open", "daily"]]
     sign = tmp_path / "menu.png"
     render_text(lines, regular_fonts()[0], 48, background=(250, 246, 238), ink=(20, 30, 60)).save(sign)
-    _open(page, ocr_stack)
+    open_page(page, ocr_stack)
     page.set_input_files("#file-input", str(sign))
     card = page.locator('article.job[data-status="completed"]')
     card.wait_for(timeout=120_000)  # the first job also loads the OCR models
-    _wait_for_images(page, "article.job img.preview-img")
+    wait_for_images(page, "article.job img.preview-img")
 
     assert card.locator(".text-lines .line-text").all_inner_texts() == [" ".join(line) for line in lines]
     assert "local engine" in card.locator(".text-note").inner_text()
@@ -180,13 +100,19 @@ def test_text_read_by_the_real_engine_is_shown_with_its_boxes(
 
 
 def test_failures_are_explained_on_the_page(page: Any, stack: LocalStack, tmp_path: Path) -> None:
-    _open(page, stack)
+    open_page(page, stack)
+    created = []
+    page.on("request", lambda r: created.append(r.url) if r.method == "POST" else None)
     fake = tmp_path / "notes.png"
     fake.write_text("this is text, whatever its name says\n")
     page.set_input_files("#file-input", str(fake))
-    failed = page.locator('article.job[data-status="failed"]')
-    failed.wait_for(timeout=60_000)
-    assert failed.locator(".error-code").inner_text() == "unsupported_format"
+    # Refused by its bytes before any job or upload, as the worker would have refused it after.
+    refused = page.locator('article.job[data-status="refused"]')
+    refused.wait_for()
+    assert refused.locator(".error-code").inner_text() == "unsupported_format"
+    assert "notes.png is not a JPEG or PNG image" in refused.locator(".error-message").inner_text()
+    assert created == []
+    refused.locator(".job-close").click()
 
     page.locator("#api-key").fill("not-the-key")
     page.locator('#key-status[data-kind="error"]').wait_for()
