@@ -11,24 +11,18 @@ variable "name" {
 
 variable "data_plane" {
   type = object({
-    uploads_bucket_name        = string
     uploads_bucket_arn         = string
     uploads_prefix             = string
-    outputs_bucket_name        = string
     outputs_bucket_arn         = string
     outputs_prefix             = string
-    jobs_table_name            = string
     jobs_table_arn             = string
     queue_name                 = string
     queue_arn                  = string
-    dlq_name                   = string
-    topic_name                 = string
     topic_arn                  = string
-    event_rule_name            = string
     visibility_timeout_seconds = number
-    max_receive_count          = number
+    service_env                = map(string)
   })
-  description = "The data plane the services use: pass the data-plane module's `resources` output."
+  description = "The data plane the services use: pass the data-plane module's `resources` output. Its `service_env` (IMGPIPE_* names of the buckets, table, queues, topic and rule, the queue's retry contract) reaches both containers as is."
 }
 
 variable "image_tag" {

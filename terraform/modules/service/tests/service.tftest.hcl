@@ -133,6 +133,13 @@ run "containers_are_hardened" {
   }
 
   assert {
+    condition = alltrue([for td in aws_ecs_task_definition.this : alltrue([
+      for k, v in var.data_plane.service_env : contains(jsondecode(td.container_definitions)[0].environment, { name = k, value = v })
+    ])])
+    error_message = "Both containers get the data plane's service_env unchanged (its names, its retry contract)."
+  }
+
+  assert {
     condition     = jsondecode(aws_ecs_task_definition.this["api"].container_definitions)[0].healthCheck.command == ["CMD", "imgpipe", "healthcheck", "api"] && jsondecode(aws_ecs_task_definition.this["worker"].container_definitions)[0].healthCheck.command == ["CMD", "imgpipe", "healthcheck", "worker"]
     error_message = "Container health checks run `imgpipe healthcheck api|worker`."
   }
