@@ -69,9 +69,4 @@ locals {
   # Backlog per task the worker fleet keeps: a task clears worker_concurrency / avg_processing_seconds messages per
   # second, so a backlog of B messages per task waits B * avg_processing_seconds / worker_concurrency seconds.
   backlog_per_task_target = var.acceptable_latency_seconds / var.avg_processing_seconds * var.worker_concurrency
-
-  create_vpc         = var.vpc_id == null
-  vpc_id             = local.create_vpc ? aws_vpc.this[0].id : var.vpc_id
-  public_subnet_ids  = local.create_vpc ? aws_subnet.public[*].id : var.public_subnet_ids
-  private_subnet_ids = local.create_vpc ? aws_subnet.private[*].id : var.private_subnet_ids
 }

@@ -35,57 +35,33 @@ variable "image_tag" {
   }
 }
 
-# --- network ------------------------------------------------------------------------------------------------
+# --- network (the network module's outputs) ------------------------------------------------------------------
 
 variable "vpc_id" {
   type        = string
-  description = "Existing VPC to deploy into, with public_subnet_ids and private_subnet_ids. null: the module creates a VPC (vpc_cidr, availability_zones)."
-  default     = null
+  description = "VPC of the load balancer and the tasks' security groups: the network module's `vpc_id` output."
 }
 
 variable "public_subnet_ids" {
   type        = list(string)
-  description = "Subnets of the internet-facing load balancer, in at least two AZs. Only with vpc_id."
-  default     = []
+  description = "Subnets of the internet-facing load balancer, in at least two AZs: the network module's `public_subnet_ids`."
+  nullable    = false
+
+  validation {
+    condition     = length(var.public_subnet_ids) >= 2
+    error_message = "Give at least two public_subnet_ids (the load balancer needs two AZs)."
+  }
 }
 
 variable "private_subnet_ids" {
   type        = list(string)
-  description = "Subnets of the tasks; they need a route to AWS APIs (NAT or VPC endpoints). Only with vpc_id."
-  default     = []
+  description = "Subnets of the tasks, with a route to AWS APIs (NAT or VPC endpoints): the network module's `private_subnet_ids`."
+  nullable    = false
 
   validation {
-    condition     = var.vpc_id == null || (length(var.private_subnet_ids) >= 1 && length(var.public_subnet_ids) >= 2)
-    error_message = "With vpc_id, give at least two public_subnet_ids (the load balancer needs two AZs) and at least one private_subnet_id."
+    condition     = length(var.private_subnet_ids) >= 1
+    error_message = "Give at least one private_subnet_id."
   }
-}
-
-variable "vpc_cidr" {
-  type        = string
-  description = "CIDR of the VPC the module creates when vpc_id is null; split into /20 public and private subnets (8 of each at most)."
-  default     = "10.40.0.0/16"
-
-  validation {
-    condition     = can(cidrhost(var.vpc_cidr, 0)) && tonumber(split("/", var.vpc_cidr)[1]) <= 16
-    error_message = "vpc_cidr must be a valid CIDR block of /16 or larger."
-  }
-}
-
-variable "availability_zones" {
-  type        = list(string)
-  description = "Zones of the created VPC (one public and one private subnet each), e.g. [\"eu-west-1a\", \"eu-west-1b\"]. Named, not looked up, so subnets never move when the region's zone list changes. Only without vpc_id."
-  default     = []
-
-  validation {
-    condition     = var.vpc_id != null || (length(var.availability_zones) >= 2 && length(var.availability_zones) <= 8)
-    error_message = "Without vpc_id, give 2 to 8 availability_zones (the load balancer needs two)."
-  }
-}
-
-variable "single_nat_gateway" {
-  type        = bool
-  description = "One NAT gateway for all private subnets (cheaper) instead of one per AZ (survives an AZ outage)."
-  default     = true
 }
 
 # --- load balancer ------------------------------------------------------------------------------------------

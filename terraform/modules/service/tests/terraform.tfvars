@@ -1,7 +1,10 @@
 # Inputs shared by every *.tftest.hcl here (terraform test reads this file for all of them).
-name               = "imgpipe"
-image_tag          = "0123abc"
-availability_zones = ["eu-west-1a", "eu-west-1b"]
+name      = "imgpipe"
+image_tag = "0123abc"
+# The network module's outputs.
+vpc_id             = "vpc-0123456789abcdef0"
+public_subnet_ids  = ["subnet-0a0000000000000a1", "subnet-0b0000000000000b1"]
+private_subnet_ids = ["subnet-0a0000000000000a2", "subnet-0b0000000000000b2"]
 certificate_arn    = "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
 data_plane = {
   uploads_bucket_arn         = "arn:aws:s3:::imgpipe-uploads-123456789012"
