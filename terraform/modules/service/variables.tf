@@ -23,6 +23,7 @@ variable "data_plane" {
     service_env                = map(string)
   })
   description = "The data plane the services use: pass the data-plane module's `resources` output. Its `service_env` (IMGPIPE_* names of the buckets, table, queues, topic and rule, the queue's retry contract) reaches both containers as is."
+  nullable    = false
 }
 
 variable "image_tag" {
@@ -86,6 +87,7 @@ variable "alb_ingress_cidrs" {
   type        = list(string)
   description = "IPv4 ranges allowed to reach the load balancer on 80/443."
   default     = ["0.0.0.0/0"]
+  nullable    = false
 }
 
 variable "alb_deletion_protection" {
@@ -367,4 +369,5 @@ variable "tags" {
   type        = map(string)
   description = "Tags added to every resource (on top of the provider's default_tags)."
   default     = {}
+  nullable    = false
 }
