@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -32,6 +33,28 @@ def test_root_validates(terraform: Terraform, root: str) -> None:
     result = json.loads(proc.stdout)
     assert result["valid"], json.dumps(result["diagnostics"], indent=2)
     assert result["warning_count"] == 0, json.dumps(result["diagnostics"], indent=2)
+
+
+# A variable block as `terraform fmt` writes it (test_terraform_is_formatted): its top-level attributes indented
+# two spaces, its closing brace alone at the start of a line.
+VARIABLE = re.compile(r'^variable "(?P<name>[^"]+)" \{\n(?P<body>.*?)^\}', re.MULTILINE | re.DOTALL)
+COLLECTION_TYPE = re.compile(r"^  type\s*=\s*(list|map|set|object|tuple)\(", re.MULTILINE)
+
+
+def test_collection_variables_are_not_nullable() -> None:
+    """A list, map, set or object input is never null unless null is its documented "none" (default = null): a
+    caller passing null gets the default, so module code needs no null checks on it."""
+    checked, nullable = 0, []
+    for path in sorted(TERRAFORM_SOURCE.glob("*/*/variables.tf")):
+        for var in VARIABLE.finditer(path.read_text()):
+            body = var["body"]
+            if not COLLECTION_TYPE.search(body) or re.search(r"^  default\s*=\s*null$", body, re.MULTILINE):
+                continue
+            checked += 1
+            if not re.search(r"^  nullable\s*=\s*false$", body, re.MULTILINE):
+                nullable.append(f"{path.relative_to(TERRAFORM_SOURCE)}: {var['name']}")
+    assert checked, "no collection variable found: has the layout of terraform/ changed?"
+    assert not nullable, f"collection variables without `nullable = false`: {nullable}"
 
 
 def _checkov() -> str:

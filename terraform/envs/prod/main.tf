@@ -1,4 +1,4 @@
-# Production: the data plane and the Fargate services in one account and region. Thin on purpose: decisions
+# Production: the data plane, the network and the Fargate services in one account and region. Thin on purpose: decisions
 # live in the modules, this file only wires them and names things.
 
 provider "aws" {
@@ -54,6 +54,17 @@ module "data_plane" {
   max_receive_count          = var.max_receive_count
 }
 
+# A VPC of its own, or the one given (vpc_id and its subnets), passed through.
+module "network" {
+  source = "../../modules/network"
+
+  name               = var.name
+  vpc_id             = var.vpc_id
+  availability_zones = local.availability_zones
+  public_subnet_ids  = var.public_subnet_ids
+  private_subnet_ids = var.private_subnet_ids
+}
+
 module "service" {
   source = "../../modules/service"
 
@@ -62,10 +73,9 @@ module "service" {
   image_tag                  = var.image_tag
   certificate_arn            = var.certificate_arn
   api_keys_secret_arn        = var.api_keys_secret_arn
-  vpc_id                     = var.vpc_id
-  availability_zones         = local.availability_zones
-  public_subnet_ids          = var.public_subnet_ids
-  private_subnet_ids         = var.private_subnet_ids
+  vpc_id                     = module.network.vpc_id
+  public_subnet_ids          = module.network.public_subnet_ids
+  private_subnet_ids         = module.network.private_subnet_ids
   drain_seconds              = var.drain_seconds
   worker_concurrency         = var.worker_concurrency
   worker_min_capacity        = var.worker_min_capacity

@@ -22,6 +22,7 @@ variable "certificate_arn" {
 variable "cors_allowed_origins" {
   type        = list(string)
   description = "Origins of the web pages allowed to upload to and download from the buckets directly: at least the API's public origin (e.g. [\"https://imgpipe.example.com\"]), whose /ui results page uploads from the browser."
+  nullable    = false
 }
 
 variable "api_keys_secret_arn" {
@@ -46,18 +47,21 @@ variable "availability_zones" {
   type        = list(string)
   description = "Zones of the VPC created when vpc_id is null (at least two), e.g. [\"eu-west-1a\", \"eu-west-1b\"]; empty: the region's first two. Fargate runs in most zones, not all (e.g. not in use1-az3): name them if the first two include such a zone."
   default     = []
+  nullable    = false
 }
 
 variable "public_subnet_ids" {
   type        = list(string)
   description = "Load balancer subnets in vpc_id (at least two AZs)."
   default     = []
+  nullable    = false
 }
 
 variable "private_subnet_ids" {
   type        = list(string)
   description = "Task subnets in vpc_id (with a route to AWS APIs)."
   default     = []
+  nullable    = false
 }
 
 variable "visibility_timeout_seconds" {

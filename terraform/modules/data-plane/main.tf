@@ -33,6 +33,21 @@ locals {
   # the source queue or redriven messages expire early. 14 days is the SQS maximum.
   dlq_message_retention_seconds = 1209600
 
+  # The app's settings (core/config.py reads IMGPIPE_*) that name this module's resources or repeat the queue's
+  # retry contract: decided here once, merged by the service module and envs/local with their own.
+  service_env = {
+    IMGPIPE_AWS_REGION                 = data.aws_region.current.name
+    IMGPIPE_UPLOADS_BUCKET             = aws_s3_bucket.this["uploads"].bucket
+    IMGPIPE_OUTPUTS_BUCKET             = aws_s3_bucket.this["outputs"].bucket
+    IMGPIPE_JOBS_TABLE                 = aws_dynamodb_table.jobs.name
+    IMGPIPE_QUEUE_NAME                 = aws_sqs_queue.jobs.name
+    IMGPIPE_DLQ_NAME                   = aws_sqs_queue.dlq.name
+    IMGPIPE_TOPIC_NAME                 = aws_sns_topic.job_events.name
+    IMGPIPE_EVENT_RULE_NAME            = aws_cloudwatch_event_rule.upload_created.name
+    IMGPIPE_VISIBILITY_TIMEOUT_SECONDS = tostring(var.visibility_timeout_seconds)
+    IMGPIPE_MAX_RECEIVE_COUNT          = tostring(var.max_receive_count)
+  }
+
   buckets = {
     uploads = { name = local.uploads_bucket, prefix = local.uploads_prefix, days = var.uploads_expiration_days }
     outputs = { name = local.outputs_bucket, prefix = local.outputs_prefix, days = var.outputs_expiration_days }

@@ -96,38 +96,21 @@ output "event_rule_arn" {
 output "resources" {
   description = "Everything the service module needs about the data plane, as one object (its `data_plane` variable)."
   value = {
-    uploads_bucket_name = aws_s3_bucket.this["uploads"].bucket
-    uploads_bucket_arn  = aws_s3_bucket.this["uploads"].arn
-    uploads_prefix      = local.uploads_prefix
-    outputs_bucket_name = aws_s3_bucket.this["outputs"].bucket
-    outputs_bucket_arn  = aws_s3_bucket.this["outputs"].arn
-    outputs_prefix      = local.outputs_prefix
-    jobs_table_name     = aws_dynamodb_table.jobs.name
-    jobs_table_arn      = aws_dynamodb_table.jobs.arn
-    queue_name          = aws_sqs_queue.jobs.name
-    queue_arn           = aws_sqs_queue.jobs.arn
-    dlq_name            = aws_sqs_queue.dlq.name
-    topic_name          = aws_sns_topic.job_events.name
-    topic_arn           = aws_sns_topic.job_events.arn
-    event_rule_name     = aws_cloudwatch_event_rule.upload_created.name
-    # The queue's retry contract, which the worker's settings must repeat.
+    uploads_bucket_arn = aws_s3_bucket.this["uploads"].arn
+    uploads_prefix     = local.uploads_prefix
+    outputs_bucket_arn = aws_s3_bucket.this["outputs"].arn
+    outputs_prefix     = local.outputs_prefix
+    jobs_table_arn     = aws_dynamodb_table.jobs.arn
+    queue_name         = aws_sqs_queue.jobs.name
+    queue_arn          = aws_sqs_queue.jobs.arn
+    topic_arn          = aws_sns_topic.job_events.arn
+    # The worker's drain must end within the queue's visibility timeout (the service module validates it).
     visibility_timeout_seconds = var.visibility_timeout_seconds
-    max_receive_count          = var.max_receive_count
+    service_env                = local.service_env
   }
 }
 
 output "service_env" {
-  description = "The app's IMGPIPE_* settings this module decides: resource names and the queue's retry contract. Roots add the rest."
-  value = {
-    IMGPIPE_AWS_REGION                 = data.aws_region.current.name
-    IMGPIPE_UPLOADS_BUCKET             = aws_s3_bucket.this["uploads"].bucket
-    IMGPIPE_OUTPUTS_BUCKET             = aws_s3_bucket.this["outputs"].bucket
-    IMGPIPE_JOBS_TABLE                 = aws_dynamodb_table.jobs.name
-    IMGPIPE_QUEUE_NAME                 = aws_sqs_queue.jobs.name
-    IMGPIPE_DLQ_NAME                   = aws_sqs_queue.dlq.name
-    IMGPIPE_TOPIC_NAME                 = aws_sns_topic.job_events.name
-    IMGPIPE_EVENT_RULE_NAME            = aws_cloudwatch_event_rule.upload_created.name
-    IMGPIPE_VISIBILITY_TIMEOUT_SECONDS = tostring(var.visibility_timeout_seconds)
-    IMGPIPE_MAX_RECEIVE_COUNT          = tostring(var.max_receive_count)
-  }
+  description = "The app's IMGPIPE_* settings this module decides: resource names and the queue's retry contract. Roots and the service module add the rest."
+  value       = local.service_env
 }

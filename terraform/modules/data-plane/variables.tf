@@ -43,6 +43,7 @@ variable "cors_allowed_origins" {
   type        = list(string)
   description = "Origins of the web pages that upload with presigned POSTs (uploads bucket) and fetch results (outputs bucket): at least the API's own public origin, whose /ui page does both. Empty: no CORS rules, browsers cannot upload."
   default     = []
+  nullable    = false
 }
 
 variable "uploads_expiration_days" {
@@ -149,4 +150,5 @@ variable "tags" {
   type        = map(string)
   description = "Tags added to every resource (on top of the provider's default_tags)."
   default     = {}
+  nullable    = false
 }

@@ -76,6 +76,7 @@ variable "tags" {
   type        = map(string)
   description = "Tags of every resource."
   default     = {}
+  nullable    = false
 }
 
 # Thresholds. Each alarm fires when its metric is strictly above the threshold (HealthyHostCount: below one).
@@ -128,6 +129,7 @@ variable "operator_error_codes" {
   type        = list(string)
   description = "Job error codes that need an operator whenever they occur (one alarm each on Jobs{Status=failed,ErrorCode=code}), unlike bad input (corrupt_image, unsupported_format, ...), which only counts towards the failed share."
   default     = ["processing_retries_exhausted", "upload_missing", "analysis_invalid_image"]
+  nullable    = false
 
   validation {
     condition     = length(distinct(var.operator_error_codes)) == length(var.operator_error_codes) && alltrue([for c in var.operator_error_codes : can(regex("^[a-z0-9_]+$", c))])

@@ -5,7 +5,7 @@ resource "aws_lb" "api" {
   name                       = "${var.name}-api"
   load_balancer_type         = "application"
   internal                   = false
-  subnets                    = local.public_subnet_ids
+  subnets                    = var.public_subnet_ids
   security_groups            = [aws_security_group.alb.id]
   drop_invalid_header_fields = true
   enable_deletion_protection = var.alb_deletion_protection
@@ -30,7 +30,7 @@ resource "aws_lb_target_group" "api" {
   port                 = local.api_port
   protocol             = "HTTP"
   target_type          = "ip"
-  vpc_id               = local.vpc_id
+  vpc_id               = var.vpc_id
   deregistration_delay = 30 # uvicorn finishes in-flight requests on SIGTERM well within this
 
   health_check {

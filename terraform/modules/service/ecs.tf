@@ -97,7 +97,7 @@ resource "aws_ecs_service" "api" {
   }
 
   network_configuration {
-    subnets          = local.private_subnet_ids
+    subnets          = var.private_subnet_ids
     security_groups  = [aws_security_group.api.id]
     assign_public_ip = false
   }
@@ -145,7 +145,7 @@ resource "aws_ecs_service" "worker" {
   }
 
   network_configuration {
-    subnets          = local.private_subnet_ids
+    subnets          = var.private_subnet_ids
     security_groups  = [aws_security_group.worker.id]
     assign_public_ip = false
   }

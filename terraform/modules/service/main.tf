@@ -21,26 +21,17 @@ locals {
   # and exiting. drain_seconds' validation keeps this within Fargate's 120 s maximum.
   stop_timeout = var.drain_seconds + local.queue_wait_seconds + 10
 
-  # Settings shared by both services (core/config.py reads IMGPIPE_*); the API's own are in local.services.
-  service_env = {
-    IMGPIPE_ENVIRONMENT                = "aws"
-    IMGPIPE_LOG_LEVEL                  = var.log_level
-    IMGPIPE_AWS_REGION                 = local.region
-    IMGPIPE_UPLOADS_BUCKET             = local.dp.uploads_bucket_name
-    IMGPIPE_OUTPUTS_BUCKET             = local.dp.outputs_bucket_name
-    IMGPIPE_JOBS_TABLE                 = local.dp.jobs_table_name
-    IMGPIPE_QUEUE_NAME                 = local.dp.queue_name
-    IMGPIPE_DLQ_NAME                   = local.dp.dlq_name
-    IMGPIPE_TOPIC_NAME                 = local.dp.topic_name
-    IMGPIPE_EVENT_RULE_NAME            = local.dp.event_rule_name
-    IMGPIPE_VISIBILITY_TIMEOUT_SECONDS = tostring(local.dp.visibility_timeout_seconds)
-    IMGPIPE_MAX_RECEIVE_COUNT          = tostring(local.dp.max_receive_count)
-    IMGPIPE_DRAIN_SECONDS              = tostring(var.drain_seconds)
-    IMGPIPE_QUEUE_WAIT_SECONDS         = tostring(local.queue_wait_seconds)
-    IMGPIPE_WORKER_CONCURRENCY         = tostring(var.worker_concurrency)
-    IMGPIPE_ANALYSIS_ENGINE            = "rekognition"
-    IMGPIPE_HEARTBEAT_FILE             = local.heartbeat_file
-  }
+  # Settings shared by both services (core/config.py reads IMGPIPE_*): the data plane's (resource names, the
+  # queue's retry contract), then this module's. The API's own are in local.services.
+  service_env = merge(local.dp.service_env, {
+    IMGPIPE_ENVIRONMENT        = "aws"
+    IMGPIPE_LOG_LEVEL          = var.log_level
+    IMGPIPE_DRAIN_SECONDS      = tostring(var.drain_seconds)
+    IMGPIPE_QUEUE_WAIT_SECONDS = tostring(local.queue_wait_seconds)
+    IMGPIPE_WORKER_CONCURRENCY = tostring(var.worker_concurrency)
+    IMGPIPE_ANALYSIS_ENGINE    = "rekognition"
+    IMGPIPE_HEARTBEAT_FILE     = local.heartbeat_file
+  })
 
   api_keys_secret_arn = coalesce(var.api_keys_secret_arn, one(aws_secretsmanager_secret.api_keys[*].arn))
 
@@ -78,9 +69,4 @@ locals {
   # Backlog per task the worker fleet keeps: a task clears worker_concurrency / avg_processing_seconds messages per
   # second, so a backlog of B messages per task waits B * avg_processing_seconds / worker_concurrency seconds.
   backlog_per_task_target = var.acceptable_latency_seconds / var.avg_processing_seconds * var.worker_concurrency
-
-  create_vpc         = var.vpc_id == null
-  vpc_id             = local.create_vpc ? aws_vpc.this[0].id : var.vpc_id
-  public_subnet_ids  = local.create_vpc ? aws_subnet.public[*].id : var.public_subnet_ids
-  private_subnet_ids = local.create_vpc ? aws_subnet.private[*].id : var.private_subnet_ids
 }

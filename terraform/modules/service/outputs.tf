@@ -63,16 +63,6 @@ output "task_definition_arns" {
   value       = { for k, td in aws_ecs_task_definition.this : k => td.arn }
 }
 
-output "vpc_id" {
-  description = "VPC of the services (created or given)."
-  value       = local.vpc_id
-}
-
-output "private_subnet_ids" {
-  description = "Subnets of the tasks (e.g. for one-off `aws ecs run-task` maintenance tasks)."
-  value       = local.private_subnet_ids
-}
-
 output "service_env" {
   description = "IMGPIPE_* environment shared by both containers; the API adds IMGPIPE_API_KEYS_SECRET_ID and IMGPIPE_API_KEYS_CACHE_SECONDS."
   value       = local.service_env

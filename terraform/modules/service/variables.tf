@@ -11,24 +11,19 @@ variable "name" {
 
 variable "data_plane" {
   type = object({
-    uploads_bucket_name        = string
     uploads_bucket_arn         = string
     uploads_prefix             = string
-    outputs_bucket_name        = string
     outputs_bucket_arn         = string
     outputs_prefix             = string
-    jobs_table_name            = string
     jobs_table_arn             = string
     queue_name                 = string
     queue_arn                  = string
-    dlq_name                   = string
-    topic_name                 = string
     topic_arn                  = string
-    event_rule_name            = string
     visibility_timeout_seconds = number
-    max_receive_count          = number
+    service_env                = map(string)
   })
-  description = "The data plane the services use: pass the data-plane module's `resources` output."
+  description = "The data plane the services use: pass the data-plane module's `resources` output. Its `service_env` (IMGPIPE_* names of the buckets, table, queues, topic and rule, the queue's retry contract) reaches both containers as is."
+  nullable    = false
 }
 
 variable "image_tag" {
@@ -41,57 +36,33 @@ variable "image_tag" {
   }
 }
 
-# --- network ------------------------------------------------------------------------------------------------
+# --- network (the network module's outputs) ------------------------------------------------------------------
 
 variable "vpc_id" {
   type        = string
-  description = "Existing VPC to deploy into, with public_subnet_ids and private_subnet_ids. null: the module creates a VPC (vpc_cidr, availability_zones)."
-  default     = null
+  description = "VPC of the load balancer and the tasks' security groups: the network module's `vpc_id` output."
 }
 
 variable "public_subnet_ids" {
   type        = list(string)
-  description = "Subnets of the internet-facing load balancer, in at least two AZs. Only with vpc_id."
-  default     = []
+  description = "Subnets of the internet-facing load balancer, in at least two AZs: the network module's `public_subnet_ids`."
+  nullable    = false
+
+  validation {
+    condition     = length(var.public_subnet_ids) >= 2
+    error_message = "Give at least two public_subnet_ids (the load balancer needs two AZs)."
+  }
 }
 
 variable "private_subnet_ids" {
   type        = list(string)
-  description = "Subnets of the tasks; they need a route to AWS APIs (NAT or VPC endpoints). Only with vpc_id."
-  default     = []
+  description = "Subnets of the tasks, with a route to AWS APIs (NAT or VPC endpoints): the network module's `private_subnet_ids`."
+  nullable    = false
 
   validation {
-    condition     = var.vpc_id == null || (length(var.private_subnet_ids) >= 1 && length(var.public_subnet_ids) >= 2)
-    error_message = "With vpc_id, give at least two public_subnet_ids (the load balancer needs two AZs) and at least one private_subnet_id."
+    condition     = length(var.private_subnet_ids) >= 1
+    error_message = "Give at least one private_subnet_id."
   }
-}
-
-variable "vpc_cidr" {
-  type        = string
-  description = "CIDR of the VPC the module creates when vpc_id is null; split into /20 public and private subnets (8 of each at most)."
-  default     = "10.40.0.0/16"
-
-  validation {
-    condition     = can(cidrhost(var.vpc_cidr, 0)) && tonumber(split("/", var.vpc_cidr)[1]) <= 16
-    error_message = "vpc_cidr must be a valid CIDR block of /16 or larger."
-  }
-}
-
-variable "availability_zones" {
-  type        = list(string)
-  description = "Zones of the created VPC (one public and one private subnet each), e.g. [\"eu-west-1a\", \"eu-west-1b\"]. Named, not looked up, so subnets never move when the region's zone list changes. Only without vpc_id."
-  default     = []
-
-  validation {
-    condition     = var.vpc_id != null || (length(var.availability_zones) >= 2 && length(var.availability_zones) <= 8)
-    error_message = "Without vpc_id, give 2 to 8 availability_zones (the load balancer needs two)."
-  }
-}
-
-variable "single_nat_gateway" {
-  type        = bool
-  description = "One NAT gateway for all private subnets (cheaper) instead of one per AZ (survives an AZ outage)."
-  default     = true
 }
 
 # --- load balancer ------------------------------------------------------------------------------------------
@@ -116,6 +87,7 @@ variable "alb_ingress_cidrs" {
   type        = list(string)
   description = "IPv4 ranges allowed to reach the load balancer on 80/443."
   default     = ["0.0.0.0/0"]
+  nullable    = false
 }
 
 variable "alb_deletion_protection" {
@@ -397,4 +369,5 @@ variable "tags" {
   type        = map(string)
   description = "Tags added to every resource (on top of the provider's default_tags)."
   default     = {}
+  nullable    = false
 }

@@ -133,6 +133,13 @@ run "containers_are_hardened" {
   }
 
   assert {
+    condition = alltrue([for td in aws_ecs_task_definition.this : alltrue([
+      for k, v in var.data_plane.service_env : contains(jsondecode(td.container_definitions)[0].environment, { name = k, value = v })
+    ])])
+    error_message = "Both containers get the data plane's service_env unchanged (its names, its retry contract)."
+  }
+
+  assert {
     condition     = jsondecode(aws_ecs_task_definition.this["api"].container_definitions)[0].healthCheck.command == ["CMD", "imgpipe", "healthcheck", "api"] && jsondecode(aws_ecs_task_definition.this["worker"].container_definitions)[0].healthCheck.command == ["CMD", "imgpipe", "healthcheck", "worker"]
     error_message = "Container health checks run `imgpipe healthcheck api|worker`."
   }
@@ -324,17 +331,27 @@ run "tasks_run_in_private_subnets" {
   command = apply
 
   assert {
-    condition     = length(aws_subnet.public) == 2 && length(aws_subnet.private) == 2 && length(aws_nat_gateway.this) == 1
-    error_message = "A created VPC has one public and one private subnet per zone and one NAT gateway by default."
+    condition     = alltrue([for s in [aws_ecs_service.api, aws_ecs_service.worker] : !s.network_configuration[0].assign_public_ip && s.network_configuration[0].subnets == toset(var.private_subnet_ids)])
+    error_message = "Tasks run in the private subnets without public IPs."
   }
 
   assert {
-    condition     = alltrue([for s in [aws_ecs_service.api, aws_ecs_service.worker] : !s.network_configuration[0].assign_public_ip && s.network_configuration[0].subnets == toset(aws_subnet.private[*].id)])
-    error_message = "Tasks run in the private subnets without public IPs."
+    condition     = aws_lb.api.subnets == toset(var.public_subnet_ids) && alltrue([for sg in [aws_security_group.alb, aws_security_group.api, aws_security_group.worker] : sg.vpc_id == var.vpc_id])
+    error_message = "The load balancer is in the public subnets; every security group in the given VPC."
   }
 
   assert {
     condition     = aws_lb_listener.http_redirect.default_action[0].type == "redirect" && aws_lb_listener.https.protocol == "HTTPS"
     error_message = "Clients reach the API over HTTPS only; port 80 redirects."
   }
+}
+
+run "load_balancer_needs_two_public_subnets" {
+  command = plan
+
+  variables {
+    public_subnet_ids = ["subnet-0a"]
+  }
+
+  expect_failures = [var.public_subnet_ids]
 }
