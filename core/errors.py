@@ -151,8 +151,8 @@ class InvalidCallbackUrlError(RequestError):
     code = "invalid_callback_url"
     http_status = 422
     when = (
-        "`callback_url` is not an http(s) URL with a host (https only in AWS), carries credentials or its host does "
-        "not resolve"
+        "`callback_url` is not an http(s) URL with a host (in AWS: https on port 443), carries credentials or its host "
+        "does not resolve"
     )
     example = "callback_url is not usable: the scheme must be https, not 'http'."
 

@@ -7,6 +7,9 @@ from core.errors import CallbackUrlNotAllowedError, InvalidCallbackUrlError
 from core.webhooks.addresses import CallbackUrlError, Resolver, system_resolver, vet
 from core.webhooks.delivery import DeliveryOptions
 
+# terraform/modules/service: the tasks' security group lets them out on 443 only.
+AWS_PORT = 443
+
 
 def delivery_options(settings: Settings, resolver: Resolver = system_resolver) -> DeliveryOptions:
     return DeliveryOptions(
@@ -23,9 +26,11 @@ def check_callback_url(url: str, settings: Settings, resolver: Resolver = system
     again (a name's addresses can change in between)."""
     options = delivery_options(settings, resolver)
     try:
-        vet(url, require_https=options.require_https, allow_private=options.allow_private, resolver=resolver)
+        target = vet(url, require_https=options.require_https, allow_private=options.allow_private, resolver=resolver)
     except CallbackUrlError as exc:
         if exc.not_allowed:
             raise CallbackUrlNotAllowedError(f"callback_url is not allowed: {exc}.") from None
         raise InvalidCallbackUrlError(f"callback_url is not usable: {exc}.") from None
+    if settings.environment == "aws" and target.port != AWS_PORT:
+        raise InvalidCallbackUrlError(f"callback_url is not usable: in AWS webhooks go to port {AWS_PORT} only.")
     return url

@@ -113,6 +113,10 @@ output "resources" {
     # The queue's retry contract, which the worker's settings must repeat.
     visibility_timeout_seconds = var.visibility_timeout_seconds
     max_receive_count          = var.max_receive_count
+
+    # Webhooks (callbacks.tf).
+    callbacks_queue_name = aws_sqs_queue.callbacks.name
+    callbacks_queue_arn  = aws_sqs_queue.callbacks.arn
   }
 }
 
@@ -129,5 +133,9 @@ output "service_env" {
     IMGPIPE_EVENT_RULE_NAME            = aws_cloudwatch_event_rule.upload_created.name
     IMGPIPE_VISIBILITY_TIMEOUT_SECONDS = tostring(var.visibility_timeout_seconds)
     IMGPIPE_MAX_RECEIVE_COUNT          = tostring(var.max_receive_count)
+
+    # Webhooks (callbacks.tf).
+    IMGPIPE_CALLBACKS_QUEUE_NAME = aws_sqs_queue.callbacks.name
+    IMGPIPE_CALLBACKS_DLQ_NAME   = aws_sqs_queue.callbacks_dlq.name
   }
 }

@@ -150,3 +150,14 @@ variable "tags" {
   description = "Tags added to every resource (on top of the provider's default_tags)."
   default     = {}
 }
+
+variable "callbacks_max_receive_count" {
+  type        = number
+  description = "Receives of a webhook message before it goes to the callbacks DLQ: above the dispatcher's attempts (1 + the waits of IMGPIPE_WEBHOOK_RETRY_SCHEDULE_SECONDS, 7 by default), so the DLQ keeps only messages it could not handle."
+  default     = 9
+
+  validation {
+    condition     = var.callbacks_max_receive_count >= 2 && var.callbacks_max_receive_count <= 1000
+    error_message = "callbacks_max_receive_count must be 2-1000."
+  }
+}

@@ -33,6 +33,7 @@ locals {
     IMGPIPE_DLQ_NAME                   = local.dp.dlq_name
     IMGPIPE_TOPIC_NAME                 = local.dp.topic_name
     IMGPIPE_EVENT_RULE_NAME            = local.dp.event_rule_name
+    IMGPIPE_CALLBACKS_QUEUE_NAME       = coalesce(local.dp.callbacks_queue_name, "${var.name}-callbacks")
     IMGPIPE_VISIBILITY_TIMEOUT_SECONDS = tostring(local.dp.visibility_timeout_seconds)
     IMGPIPE_MAX_RECEIVE_COUNT          = tostring(local.dp.max_receive_count)
     IMGPIPE_DRAIN_SECONDS              = tostring(var.drain_seconds)

@@ -27,6 +27,9 @@ variable "data_plane" {
     event_rule_name            = string
     visibility_timeout_seconds = number
     max_receive_count          = number
+    # Webhooks (worker/callbacks.py): the data-plane module's `resources` output has them.
+    callbacks_queue_name = optional(string)
+    callbacks_queue_arn  = optional(string)
   })
   description = "The data plane the services use: pass the data-plane module's `resources` output."
 }
@@ -397,4 +400,10 @@ variable "tags" {
   type        = map(string)
   description = "Tags added to every resource (on top of the provider's default_tags)."
   default     = {}
+}
+
+variable "api_keys_table_arn" {
+  type        = string
+  description = "ARN of the API keys' DynamoDB table: the worker reads the signing secret of a job's key to sign its webhook. Null: no webhook can be signed (the worker records them given up)."
+  default     = null
 }
