@@ -13,10 +13,12 @@ import pytest
 
 from cli.processes import wait_until
 from cli.stack import LocalStack
-from core.api_keys import LOCAL_DEV_SIGNING_SECRET
+from core.api_keys import LOCAL_DEV_SIGNING_SECRET, ApiKeyStore
+from core.aws import AwsClients
 from core.config import Settings
-from core.webhooks.signature import sign
-from tests.support import api_client, create_job, png, post_upload, running_stack, wait_for_job
+from core.store import JobStore
+from core.webhooks.signature import SignatureError, sign, verify
+from tests.support import api_client, create_job, png, post_upload, queue_settled, running_stack, wait_for_job
 from tests.webhooks_support import Capture, listener, readme_verify_snippet
 
 SCHEDULE = [1, 2]  # seconds: retries come within a test
@@ -150,3 +152,69 @@ def test_jobs_without_a_callback_url_have_no_callbacks(api: httpx.Client) -> Non
     created = create_job(api, filename="a.png", content_type="image/png", size=10)
     shown = api.get(f"/v1/jobs/{created['job_id']}").json()
     assert (shown["callback_url"], shown["callbacks"]) == (None, [])
+
+
+def test_each_key_s_jobs_are_signed_with_that_key_s_secret(hooks_stack: LocalStack, tmp_path: Path) -> None:
+    clients = AwsClients(hooks_stack.settings)
+    key, token = ApiKeyStore(clients.dynamodb, hooks_stack.settings.api_keys_table).create("acme", rate_per_minute=600)
+    capture = Capture()
+    try:
+        with api_client(hooks_stack) as client:
+            client.headers["X-API-Key"] = token
+            job_id = submit_with_callback(client, capture.url)
+            callbacks_when(client, job_id, "delivered")
+        (delivery,) = capture.deliveries
+    finally:
+        capture.close()
+    header = delivery.headers["Imgpipe-Signature"]
+    verify(key.signing_secret.get_secret_value(), delivery.body, header)
+    with pytest.raises(SignatureError):
+        verify(LOCAL_DEV_SIGNING_SECRET, delivery.body, header)
+
+
+def test_a_revoked_key_s_jobs_send_no_webhook(hooks_stack: LocalStack) -> None:
+    clients = AwsClients(hooks_stack.settings)
+    keys = ApiKeyStore(clients.dynamodb, hooks_stack.settings.api_keys_table)
+    key, token = keys.create("leaving", rate_per_minute=600)
+    store = JobStore(clients.dynamodb, hooks_stack.settings.jobs_table)
+    capture = Capture()
+    try:
+        with api_client(hooks_stack) as client:
+            client.headers["X-API-Key"] = token
+            created = client.post(
+                "/v1/jobs",
+                json={"filename": "a.png", "content_type": "image/png", "size_bytes": 10, "callback_url": capture.url},
+            )
+            assert created.status_code == 201, created.text
+        job_id = created.json()["job_id"]
+        keys.revoke(key.key_id)
+        stored = store.get(job_id)
+        assert stored is not None
+        clients.s3.put_object(Bucket=hooks_stack.settings.uploads_bucket, Key=stored.upload_key, Body=png(20, 20))
+
+        def given_up() -> bool:
+            job = store.get(job_id)
+            return job is not None and bool(job.callbacks) and job.callbacks[-1].outcome == "gave_up"
+
+        wait_until(given_up, timeout=60, what="the revoked key's webhook to be given up")
+        assert capture.deliveries == []
+    finally:
+        capture.close()
+    job = store.get(job_id)
+    assert job is not None and "revoked" in (job.callbacks[-1].error or "")
+
+
+def test_an_outcome_published_twice_is_delivered_once(hooks_stack: LocalStack, api: httpx.Client) -> None:
+    clients = AwsClients(hooks_stack.settings)
+    capture = Capture()
+    try:
+        job_id = submit_with_callback(api, capture.url)
+        callbacks_when(api, job_id, "delivered")
+        # What a second publish of the outcome (SNS delivers at least once; the sweeper may publish it) brings.
+        queue_url = hooks_stack.provisioned.callbacks_queue_url
+        clients.sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps({"job_id": job_id, "status": "completed"}))
+        wait_until(lambda: queue_settled(clients.sqs, queue_url), timeout=60, what="the duplicate to be handled")
+        assert len(capture.deliveries) == 1
+    finally:
+        capture.close()
+    assert len(api.get(f"/v1/jobs/{job_id}").json()["callbacks"]) == 1
