@@ -95,3 +95,30 @@ def test_a_connection_failure_is_reported_not_raised() -> None:
     result = deliver("https://hooks.example.com/", b"{}", secret="s", event_id="e", options=opts)
     assert result.status is None and not result.final
     assert result.error == "ConnectError: connection refused"
+
+
+def test_a_receiver_that_never_answers_is_given_up_on_after_the_timeout() -> None:
+    # Accepts the connection, reads nothing, answers nothing: the read timeout ends the attempt.
+    import socket
+    import threading
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        release = threading.Event()
+
+        def hold() -> None:
+            connection, _ = server.accept()
+            release.wait(30)
+            connection.close()
+
+        threading.Thread(target=hold, daemon=True).start()
+        loopback = lambda host, port: ["127.0.0.1"]  # noqa: E731
+        opts = DeliveryOptions(require_https=False, allow_private=True, timeout=0.5, resolver=loopback)
+        try:
+            result = deliver(f"http://stuck.test:{port}/", b"{}", secret="s", event_id="e", options=opts)
+        finally:
+            release.set()
+    assert result.status is None and not result.final
+    assert result.error is not None and result.error.startswith("ReadTimeout")
