@@ -78,6 +78,14 @@ class CreateJobRequest(BaseModel):
     )
     content_type: str = Field(description="MIME type of the file: `image/png` or `image/jpeg` by default.")
     size_bytes: int = Field(gt=0, description="Exact size of the file in bytes.")
+    callback_url: str | None = Field(
+        None,
+        max_length=2048,
+        examples=["https://example.com/hooks/imgpipe"],
+        description="Where to POST the job (the body of `GET /v1/jobs/{id}`) when it ends, signed with your key's "
+        "signing secret (header `Imgpipe-Signature`). https only in AWS; hosts that resolve to private, loopback, "
+        "link-local or metadata addresses are refused.",
+    )
 
 
 class HealthResponse(BaseModel):

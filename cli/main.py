@@ -172,8 +172,9 @@ def _register_subgroups() -> None:
     from cli.healthcheck import healthcheck
     from cli.keys import keys
     from cli.references import error_reference
+    from cli.webhooks import webhooks
 
-    for command in (submit, status, dlq, healthcheck, error_reference, keys):
+    for command in (submit, status, dlq, healthcheck, error_reference, keys, webhooks):
         cli.add_command(command)
 
 

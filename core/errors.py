@@ -147,6 +147,29 @@ class InvalidRequestError(RequestError):
     example_details = {"errors": [{"location": "body.size_bytes", "message": "Input should be greater than 0"}]}
 
 
+class InvalidCallbackUrlError(RequestError):
+    code = "invalid_callback_url"
+    http_status = 422
+    when = (
+        "`callback_url` is not an http(s) URL with a host (in AWS: https on port 443), carries credentials or its host "
+        "does not resolve"
+    )
+    example = "callback_url is not usable: the scheme must be https, not 'http'."
+
+
+class CallbackUrlNotAllowedError(RequestError):
+    code = "callback_url_not_allowed"
+    http_status = 422
+    when = (
+        "`callback_url`'s host resolves to a loopback, private, link-local, CGNAT, multicast, reserved or "
+        "instance-metadata address (webhooks go to public addresses only)"
+    )
+    example = (
+        "callback_url is not allowed: the host 'hooks.internal' resolves to 10.0.0.7, which is private: webhooks go "
+        "to public addresses only."
+    )
+
+
 class InternalError(ImgpipeError):
     code = "internal_error"
     http_status = 500

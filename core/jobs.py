@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -80,6 +81,24 @@ class JobResult(BaseModel):
     analysis: Analysis | None = Field(None, description="Text and labels, when analysis is enabled.")
 
 
+class CallbackAttempt(BaseModel):
+    """One try at delivering a job's webhook (worker/callbacks.py)."""
+
+    at: datetime = Field(description="When the attempt was made.")
+    attempt: int = Field(examples=[1], description="1 for the first try at delivering this outcome, then 2, 3...")
+    event: str = Field(
+        examples=["6f1c2a4e-8d5b-4a43-9a3e-2f0f4b1f8c21:completed:1"],
+        description="The outcome delivered, as sent in the `Imgpipe-Event-Id` header (the same for its retries).",
+    )
+    status: int | None = Field(None, examples=[200], description="The receiver's HTTP status; null if none came.")
+    error: str | None = Field(None, description="Why the attempt did not count as delivered.")
+    outcome: Literal["delivered", "retrying", "gave_up"] = Field(
+        description="`delivered` (a 2xx), `retrying` (another attempt at `next_attempt_at`) or `gave_up` (410, or "
+        "the retry schedule is used up)."
+    )
+    next_attempt_at: datetime | None = None
+
+
 class Job(BaseModel):
     job_id: str
     status: JobStatus
@@ -112,6 +131,10 @@ class Job(BaseModel):
     error: JobErrorInfo | None = None
     error_code: str | None = Field(None, description="error.code, stored apart so conditions can test it.")
     result: JobResult | None = None
+    callback_url: str | None = Field(None, description="Where the outcome is POSTed when the job ends.")
+    callbacks: list[CallbackAttempt] = Field(
+        default_factory=list, description="Webhook delivery attempts, oldest first."
+    )
 
     def status_at(self, now: datetime) -> JobStatus:
         """The status a reader sees: abandoned uploads read as expired."""
@@ -131,6 +154,7 @@ def new_job(
     upload_window: timedelta,
     retention: timedelta,
     now: datetime,
+    callback_url: str | None = None,
 ) -> Job:
     """A job waiting for its upload. `expires_at` drives DynamoDB's TTL; the upload window drives `expired`."""
     # Whole seconds, so that the stored epoch deadline and the datetime agree on when the window closes.
@@ -150,4 +174,5 @@ def new_job(
         # In the index of live leases until its window ends, so the sweeper checks a job nobody claimed.
         lease_until=int(upload_expires_at.timestamp()),
         expires_at=int((now + retention).timestamp()),
+        callback_url=callback_url,
     )

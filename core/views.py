@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.analysis import Analysis, TextWord
-from core.jobs import ImageMetadata, JobErrorInfo, JobStatus, OutputFile
+from core.jobs import CallbackAttempt, ImageMetadata, JobErrorInfo, JobStatus, OutputFile
 
 EXAMPLE_JOB_ID = "6f1c2a4e-8d5b-4a43-9a3e-2f0f4b1f8c21"
 _OUT = f"processed/{EXAMPLE_JOB_ID}"
@@ -60,6 +60,18 @@ JOB_VIEW_EXAMPLE: dict[str, Any] = {
     "upload_expires_at": "2026-01-01T12:15:00Z",
     "attempts": 1,
     "error": None,
+    "callback_url": "https://example.com/hooks/imgpipe",
+    "callbacks": [
+        {
+            "at": "2026-01-01T12:00:03Z",
+            "attempt": 1,
+            "event": f"{EXAMPLE_JOB_ID}:completed:1",
+            "status": 200,
+            "error": None,
+            "outcome": "delivered",
+            "next_attempt_at": None,
+        }
+    ],
     "result": {
         "metadata": {
             "format": "JPEG",
@@ -188,6 +200,10 @@ class JobView(BaseModel):
     attempts: int = Field(description="How many times a worker started the job.")
     error: JobErrorInfo | None = Field(None, description="Why the job failed (status `failed` or `expired`).")
     result: ResultView | None = Field(None, description="Present when status is `completed`.")
+    callback_url: str | None = Field(None, description="Where the outcome is POSTed when the job ends (webhooks).")
+    callbacks: list[CallbackAttempt] = Field(
+        default_factory=list, description="Each attempt at delivering the webhook so far, oldest first."
+    )
 
 
 class UploadInstructions(BaseModel):

@@ -10,30 +10,25 @@ from fastapi import APIRouter, Body, Header, Path, Query, Response, status
 
 from api.deps import ApiKeyDep, ClientsDep, IdempotencyDep, JobStoreDep, SettingsDep
 from api.errors import AUTH_ERRORS, BODY_ERRORS, responses
-from api.presign import download_url, upload_post
-from api.schemas import (
-    CREATE_JOB_EXAMPLE,
-    AnalysisView,
-    CreateJobRequest,
-    CreateJobResponse,
-    JobView,
-    OutputView,
-    ResultView,
-)
-from core.analysis import Analysis
+from api.presign import upload_post
+from api.schemas import CREATE_JOB_EXAMPLE, CreateJobRequest, CreateJobResponse, JobView
 from core.errors import (
+    CallbackUrlNotAllowedError,
     DependencyUnavailableError,
     FileTooLargeError,
     IdempotencyKeyReusedError,
     InternalError,
+    InvalidCallbackUrlError,
     InvalidJobIdError,
     InvalidRequestError,
     JobNotFoundError,
     UnsupportedContentTypeError,
 )
 from core.idempotency import fingerprint, record_id
-from core.jobs import UPLOAD_EXPIRED, Job, JobErrorInfo, JobStatus, new_job, utcnow
+from core.job_view import job_view
+from core.jobs import new_job, utcnow
 from core.keys import upload_key
+from core.webhooks.policy import check_callback_url
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -43,6 +38,8 @@ _CREATE_ERRORS = responses(
     FileTooLargeError,
     UnsupportedContentTypeError,
     InvalidRequestError,
+    InvalidCallbackUrlError,
+    CallbackUrlNotAllowedError,
     IdempotencyKeyReusedError,
     InternalError,
     DependencyUnavailableError,
@@ -63,10 +60,6 @@ _CREATE_EXAMPLES = {
         "value": {"filename": "screenshot.png", "content_type": "image/png", "size_bytes": 183211},
     },
 }
-
-_EXPIRED = JobErrorInfo(
-    code=UPLOAD_EXPIRED, message="No file was uploaded before the upload link expired; create a new job."
-)
 
 
 @router.post(
@@ -111,6 +104,8 @@ def create_job(
             details={"max_bytes": settings.max_upload_bytes},
         )
 
+    callback_url = check_callback_url(body.callback_url, settings) if body.callback_url is not None else None
+
     now = utcnow()
     job_id = str(uuid.uuid4())
     if idempotency_key is not None:
@@ -126,6 +121,7 @@ def create_job(
         upload_window=timedelta(seconds=settings.upload_url_ttl_seconds),
         retention=timedelta(days=settings.job_retention_days),
         now=now,
+        callback_url=callback_url,
     )
     # The job already stored under this id is either this very job (a retried put whose first attempt landed) or,
     # with an idempotency key, the job an earlier request created: replay it.
@@ -178,35 +174,4 @@ def get_job(
             f"No job has id {canonical}. Check the id; jobs are deleted {settings.job_retention_days} days after "
             "they were created."
         )
-    return _view(job, clients, include_words=words)
-
-
-def analysis_view(analysis: Analysis, *, include_words: bool) -> AnalysisView:
-    """A stored analysis as the API shows it: with `words` set to None (the bulk of it) unless asked for."""
-    fields = dict(analysis)  # the validated field values, reused as they are
-    if not include_words:
-        fields["words"] = None
-    return AnalysisView(**fields)
-
-
-def _view(job: Job, clients: ClientsDep, *, include_words: bool) -> JobView:
-    current = job.status_at(utcnow())
-    result = None
-    if job.result is not None:
-        outputs = [OutputView(**o.model_dump(), url=download_url(clients, o.key)) for o in job.result.outputs]
-        analysis = job.result.analysis
-        view = analysis_view(analysis, include_words=include_words) if analysis is not None else None
-        result = ResultView(metadata=job.result.metadata, outputs=outputs, analysis=view)
-    return JobView(
-        job_id=job.job_id,
-        status=current,
-        filename=job.filename,
-        content_type=job.content_type,
-        size_bytes=job.declared_size,
-        created_at=job.created_at,
-        updated_at=job.updated_at,
-        upload_expires_at=job.upload_expires_at,
-        attempts=job.attempts,
-        error=_EXPIRED if current is JobStatus.EXPIRED else job.error,
-        result=result,
-    )
+    return job_view(job, clients, include_words=words)

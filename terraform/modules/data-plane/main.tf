@@ -46,6 +46,8 @@ locals {
     IMGPIPE_EVENT_RULE_NAME            = aws_cloudwatch_event_rule.upload_created.name
     IMGPIPE_VISIBILITY_TIMEOUT_SECONDS = tostring(var.visibility_timeout_seconds)
     IMGPIPE_MAX_RECEIVE_COUNT          = tostring(var.max_receive_count)
+    IMGPIPE_CALLBACKS_QUEUE_NAME       = aws_sqs_queue.callbacks.name
+    IMGPIPE_CALLBACKS_DLQ_NAME         = aws_sqs_queue.callbacks_dlq.name
   }
 
   buckets = {

@@ -107,6 +107,10 @@ output "resources" {
     # The worker's drain must end within the queue's visibility timeout (the service module validates it).
     visibility_timeout_seconds = var.visibility_timeout_seconds
     service_env                = local.service_env
+
+    # Webhooks (callbacks.tf).
+    callbacks_queue_name = aws_sqs_queue.callbacks.name
+    callbacks_queue_arn  = aws_sqs_queue.callbacks.arn
   }
 }
 

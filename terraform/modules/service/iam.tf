@@ -56,7 +56,7 @@ locals {
         Condition = { StringEquals = { "kms:ViaService" = "secretsmanager.${local.region}.amazonaws.com" } }
       },
     ])
-    worker = [
+    worker = concat([
       {
         Sid      = "ConsumeJobsQueue"
         Effect   = "Allow"
@@ -80,9 +80,10 @@ locals {
         Condition = { StringLike = { "s3:prefix" = ["${local.dp.uploads_prefix}*"] } }
       },
       {
+        # GetObject too: the job view a webhook carries has presigned download links, signed with this role.
         Sid      = "WriteOutputs"
         Effect   = "Allow"
-        Action   = ["s3:PutObject"]
+        Action   = ["s3:PutObject", "s3:GetObject"]
         Resource = [local.outputs_objects]
       },
       {
@@ -105,6 +106,13 @@ locals {
         Resource = [local.dp.topic_arn]
       },
       {
+        # Webhooks: the dispatcher reads the callbacks queue and retries by changing a message's visibility.
+        Sid      = "DeliverWebhooks"
+        Effect   = "Allow"
+        Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"]
+        Resource = [local.dp.callbacks_queue_arn]
+      },
+      {
         # Rekognition's Detect* APIs analyse the bytes sent in the request and touch no AWS resource, so IAM
         # offers no resource to scope them to: "*" is the only valid Resource. They read none of our data.
         Sid      = "AnalyseImages"
@@ -121,7 +129,15 @@ locals {
         Action   = ["ecs:UpdateTaskProtection", "ecs:GetTaskProtection"]
         Resource = ["arn:${local.partition}:ecs:${local.region}:${local.account_id}:task/${aws_ecs_cluster.this.name}/*"]
       },
-    ]
+      ], var.api_keys_table_arn == null ? [] : [
+      {
+        # Webhooks are signed with the secret of the job's key: one GetItem by key id.
+        Sid      = "ReadSigningSecrets"
+        Effect   = "Allow"
+        Action   = ["dynamodb:GetItem"]
+        Resource = [var.api_keys_table_arn]
+      },
+    ])
   }
 }
 

@@ -21,6 +21,9 @@ variable "data_plane" {
     topic_arn                  = string
     visibility_timeout_seconds = number
     service_env                = map(string)
+    # Webhooks (worker/callbacks.py): the data-plane module's `resources` output has them.
+    callbacks_queue_name = string
+    callbacks_queue_arn  = string
   })
   description = "The data plane the services use: pass the data-plane module's `resources` output. Its `service_env` (IMGPIPE_* names of the buckets, table, queues, topic and rule, the queue's retry contract) reaches both containers as is."
   nullable    = false
@@ -370,4 +373,10 @@ variable "tags" {
   description = "Tags added to every resource (on top of the provider's default_tags)."
   default     = {}
   nullable    = false
+}
+
+variable "api_keys_table_arn" {
+  type        = string
+  description = "ARN of the API keys' DynamoDB table: the worker reads the signing secret of a job's key to sign its webhook. Null: no webhook can be signed (the worker records them given up)."
+  default     = null
 }

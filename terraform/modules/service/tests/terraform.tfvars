@@ -15,6 +15,8 @@ data_plane = {
   queue_name                 = "imgpipe-uploads"
   queue_arn                  = "arn:aws:sqs:eu-west-1:123456789012:imgpipe-uploads"
   topic_arn                  = "arn:aws:sns:eu-west-1:123456789012:imgpipe-job-events"
+  callbacks_queue_name       = "imgpipe-callbacks"
+  callbacks_queue_arn        = "arn:aws:sqs:eu-west-1:123456789012:imgpipe-callbacks"
   visibility_timeout_seconds = 120
   # What the data-plane module outputs as service_env with these names.
   service_env = {
@@ -28,5 +30,7 @@ data_plane = {
     IMGPIPE_EVENT_RULE_NAME            = "imgpipe-upload-created"
     IMGPIPE_VISIBILITY_TIMEOUT_SECONDS = "120"
     IMGPIPE_MAX_RECEIVE_COUNT          = "5"
+    IMGPIPE_CALLBACKS_QUEUE_NAME       = "imgpipe-callbacks"
+    IMGPIPE_CALLBACKS_DLQ_NAME         = "imgpipe-callbacks-dlq"
   }
 }
