@@ -19,7 +19,7 @@ locals {
   outputs_objects = "${local.dp.outputs_bucket_arn}/${local.dp.outputs_prefix}*"
 
   task_policies = {
-    api = concat([
+    api = [
       {
         Sid      = "JobRecords"
         Effect   = "Allow"
@@ -40,23 +40,22 @@ locals {
         Resource = [local.outputs_objects]
       },
       {
-        # The API re-reads the keys at run time (IMGPIPE_API_KEYS_SECRET_ID); the worker never sees them.
+        # One read by id per key and cache period (api/auth.py); keys are created and revoked by operators only.
         Sid      = "ReadApiKeys"
         Effect   = "Allow"
-        Action   = ["secretsmanager:GetSecretValue"]
-        Resource = [local.api_keys_secret_arn]
+        Action   = ["dynamodb:GetItem"]
+        Resource = [local.dp.api_keys_table_arn]
       },
-      ], var.api_keys_secret_kms_key_arn == null ? [] : [
       {
-        # A secret under a customer managed key also needs Decrypt, through Secrets Manager only.
+        # The keys table is encrypted under its own key: Decrypt through DynamoDB only.
         Sid       = "DecryptApiKeys"
         Effect    = "Allow"
         Action    = ["kms:Decrypt"]
-        Resource  = [var.api_keys_secret_kms_key_arn]
-        Condition = { StringEquals = { "kms:ViaService" = "secretsmanager.${local.region}.amazonaws.com" } }
+        Resource  = [local.dp.api_keys_kms_arn]
+        Condition = { StringEquals = { "kms:ViaService" = "dynamodb.${local.region}.amazonaws.com" } }
       },
-    ])
-    worker = concat([
+    ]
+    worker = [
       {
         Sid      = "ConsumeJobsQueue"
         Effect   = "Allow"
@@ -129,15 +128,21 @@ locals {
         Action   = ["ecs:UpdateTaskProtection", "ecs:GetTaskProtection"]
         Resource = ["arn:${local.partition}:ecs:${local.region}:${local.account_id}:task/${aws_ecs_cluster.this.name}/*"]
       },
-      ], var.api_keys_table_arn == null ? [] : [
       {
-        # Webhooks are signed with the secret of the job's key: one GetItem by key id.
+        # Webhooks are signed with the secret of the job's key: one GetItem by key id, decrypted through DynamoDB.
         Sid      = "ReadSigningSecrets"
         Effect   = "Allow"
         Action   = ["dynamodb:GetItem"]
-        Resource = [var.api_keys_table_arn]
+        Resource = [local.dp.api_keys_table_arn]
       },
-    ])
+      {
+        Sid       = "DecryptSigningSecrets"
+        Effect    = "Allow"
+        Action    = ["kms:Decrypt"]
+        Resource  = [local.dp.api_keys_kms_arn]
+        Condition = { StringEquals = { "kms:ViaService" = "dynamodb.${local.region}.amazonaws.com" } }
+      },
+    ]
   }
 }
 
