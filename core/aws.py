@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from mypy_boto3_events.client import EventBridgeClient
     from mypy_boto3_rekognition.client import RekognitionClient
     from mypy_boto3_s3.client import S3Client
-    from mypy_boto3_secretsmanager.client import SecretsManagerClient
     from mypy_boto3_sns.client import SNSClient
     from mypy_boto3_sqs.client import SQSClient
     from mypy_boto3_sts.client import STSClient
@@ -62,10 +61,6 @@ class AwsClients:
     def client(
         self, service: Literal["dynamodb"], *, endpoint_url: str | None = None, **config: Any
     ) -> DynamoDBClient: ...
-    @overload
-    def client(
-        self, service: Literal["secretsmanager"], *, endpoint_url: str | None = None, **config: Any
-    ) -> SecretsManagerClient: ...
     @overload
     def client(self, service: Literal["sqs"], *, endpoint_url: str | None = None, **config: Any) -> SQSClient: ...
     @overload
@@ -121,10 +116,6 @@ class AwsClients:
     @cached_property
     def dynamodb(self) -> DynamoDBClient:
         return self.client("dynamodb")
-
-    @cached_property
-    def secretsmanager(self) -> SecretsManagerClient:
-        return self.client("secretsmanager")
 
     @cached_property
     def sqs(self) -> SQSClient:
