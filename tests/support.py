@@ -95,8 +95,22 @@ def api_client(stack: LocalStack, timeout: float = 30) -> httpx.Client:
     return httpx.Client(base_url=stack.api.url, headers={"X-API-Key": key}, timeout=timeout)
 
 
-def create_job(api: httpx.Client, *, filename: str, content_type: str, size: int) -> dict[str, Any]:
-    response = api.post("/v1/jobs", json={"filename": filename, "content_type": content_type, "size_bytes": size})
+def tenant_client(stack: LocalStack, clients: AwsClients, name: str) -> httpx.Client:
+    """An HTTP client for the stack's API with an API key of its own: one more client (tenant) of the service."""
+    from core.api_keys import ApiKeyStore
+
+    assert stack.api is not None and stack.api.url is not None
+    _, token = ApiKeyStore(clients.dynamodb, stack.settings.api_keys_table).create(name, rate_per_minute=100_000)
+    return httpx.Client(base_url=stack.api.url, headers={"X-API-Key": token}, timeout=30)
+
+
+def create_job(
+    api: httpx.Client, *, filename: str, content_type: str, size: int, client_ref: str | None = None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"filename": filename, "content_type": content_type, "size_bytes": size}
+    if client_ref is not None:
+        body["client_ref"] = client_ref
+    response = api.post("/v1/jobs", json=body)
     assert response.status_code == 201, response.text
     return response.json()  # type: ignore[no-any-return]
 
