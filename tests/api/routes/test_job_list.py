@@ -257,3 +257,17 @@ def test_replaying_the_create_of_a_deleted_job_says_it_was_deleted(alice: httpx.
     assert replay.status_code == 404, replay.text
     assert replay.json()["error"]["code"] == "job_not_found"
     assert "was deleted" in replay.json()["error"]["message"]
+
+
+def test_the_list_and_the_delete_are_documented_with_examples(stack: LocalStack) -> None:
+    assert stack.api is not None
+    spec = httpx.get(f"{stack.api.url}/openapi.json").json()
+    listing = spec["paths"]["/v1/jobs"]["get"]
+    assert {p["name"] for p in listing["parameters"]} == {"status", "limit", "cursor", "client_ref"}
+    assert "invalid_cursor" in listing["responses"]["400"]["content"]["application/json"]["examples"]
+    page = spec["components"]["schemas"]["JobList"]
+    assert page["examples"][0]["jobs"][0]["client_ref"] and page["examples"][0]["next_cursor"]
+    removal = spec["paths"]["/v1/jobs/{job_id}"]["delete"]
+    assert "204" in removal["responses"]
+    assert "job_not_found" in removal["responses"]["404"]["content"]["application/json"]["examples"]
+    assert "client_ref" in spec["components"]["schemas"]["CreateJobRequest"]["properties"]
