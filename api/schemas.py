@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # The answers about jobs live in core, so that the CLI reads them with the same models; re-exported for the routes.
 from core.analysis import Analysis
+from core.listing import CLIENT_REF_MAX
 from core.views import JOB_VIEW_EXAMPLE
 from core.views import AnalysisView as AnalysisView
 from core.views import CreateJobResponse as CreateJobResponse
+from core.views import JobList as JobList
 from core.views import JobView as JobView
 from core.views import OutputView as OutputView
 from core.views import ResultView as ResultView
@@ -86,6 +88,27 @@ class CreateJobRequest(BaseModel):
         "signing secret (header `Imgpipe-Signature`). https only in AWS; hosts that resolve to private, loopback, "
         "link-local or metadata addresses are refused.",
     )
+    client_ref: str | None = Field(
+        None,
+        min_length=1,
+        max_length=CLIENT_REF_MAX,
+        examples=["order-1234/holiday.jpg"],
+        description=f"Your own reference for the job (your file name or id, up to {CLIENT_REF_MAX} printable "
+        "characters): shown with the job, and `GET /v1/jobs?client_ref=` finds the jobs that carry it. Need not be "
+        "unique.",
+    )
+
+    @field_validator("client_ref")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        return printable_ref(value)
+
+
+def printable_ref(value: str | None) -> str | None:
+    """A client_ref must be printable: no control characters, line breaks or tabs (it is shown in tables and logs)."""
+    if value is not None and not value.isprintable():
+        raise ValueError("must hold printable characters only (no control characters, tabs or line breaks)")
+    return value
 
 
 class HealthResponse(BaseModel):

@@ -1,4 +1,5 @@
-"""A small HTTP client for the imgpipe API and the presigned upload, used by `imgpipe submit` and `status`,
+"""A small HTTP client for the imgpipe API and the presigned upload, used by `imgpipe submit`, `status`, `jobs` and
+`delete`,
 plus the checks `submit` runs on a file before it creates a job for it."""
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import httpx
 from cli.report import human_bytes
 from core.config import FORMAT_CONTENT_TYPES
 from core.formats import HEAD_BYTES, sniff_format
-from core.views import CreateJobResponse, JobView, UploadInstructions, UploadLimits
+from core.views import CreateJobResponse, JobList, JobView, UploadInstructions, UploadLimits
 
 
 class ApiError(Exception):
@@ -120,22 +121,38 @@ class ApiClient:
                 raise ApiError(error["code"], error["message"], response.status_code)
             except (ValueError, KeyError, TypeError):
                 raise ApiError(f"http_{response.status_code}", response.text[:200], response.status_code) from None
-        return response.json()  # type: ignore[no-any-return]
+        return response.json() if response.content else {}
 
     def get_limits(self) -> UploadLimits:
         """What POST /v1/jobs accepts; also proves the API is reachable and the key is good."""
         return UploadLimits.model_validate(self._call("GET", "/v1/limits"))
 
-    def create_job(self, path: Path, content_type: str | None = None) -> CreateJobResponse:
-        body = {
+    def create_job(
+        self, path: Path, content_type: str | None = None, client_ref: str | None = None
+    ) -> CreateJobResponse:
+        body: dict[str, Any] = {
             "filename": path.name,
             "content_type": content_type or guess_content_type(path),
             "size_bytes": path.stat().st_size,
         }
+        if client_ref is not None:
+            body["client_ref"] = client_ref
         return CreateJobResponse.model_validate(self._call("POST", "/v1/jobs", json=body))
 
     def get_job(self, job_id: str) -> JobView:
         return JobView.model_validate(self._call("GET", f"/v1/jobs/{job_id}"))
+
+    def list_jobs(
+        self, *, limit: int, status: str | None = None, client_ref: str | None = None, cursor: str | None = None
+    ) -> JobList:
+        """One page of the key's jobs, newest first (GET /v1/jobs)."""
+        params = {"limit": limit, "status": status, "client_ref": client_ref, "cursor": cursor}
+        return JobList.model_validate(
+            self._call("GET", "/v1/jobs", params={k: v for k, v in params.items() if v is not None})
+        )
+
+    def delete_job(self, job_id: str) -> None:
+        self._call("DELETE", f"/v1/jobs/{job_id}")
 
 
 class _ProgressReader:

@@ -1,5 +1,6 @@
-"""`imgpipe submit` and `imgpipe status`: send files as jobs, follow them to their end, and the exit codes that tell
-a script how it went. Submit runs in four steps: plan (check every file) -> create and upload -> follow -> report.
+"""`imgpipe submit`, `status`, `jobs` and `delete`: send files as jobs, follow them to their end, list and delete
+them, and the exit codes that tell a script how it went. Submit runs in four steps: plan (check every file) -> create
+and upload -> follow -> report.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import click
 
 from core.api_keys import LOCAL_DEV_API_KEY
 from core.jobs import TERMINAL, JobStatus
+from core.listing import CLIENT_REF_MAX, MAX_LIMIT
 
 if TYPE_CHECKING:
     from cli.client import ApiClient
@@ -39,6 +41,8 @@ Start here:
   make dev                                  the whole stack on this machine (prints URLs and the key)
   imgpipe submit --wait photo.jpg           upload, wait, print thumbnails, metadata and text
   imgpipe status JOB_ID                     one job's status and results
+  imgpipe jobs --status failed              your jobs, newest first (--ref REF: those submitted with --ref REF)
+  imgpipe delete JOB_ID                     delete a job, its file and its outputs
 """
 
 # After these no request can succeed: stop at once instead of trying the next file.
@@ -103,6 +107,13 @@ def _api_client(api_url: str, api_key: str) -> Iterator[ApiClient]:
         client.close()
 
 
+def _check_ref(value: str | None) -> str | None:
+    """Refuse before any upload a reference the API would refuse for every file (exit EXIT_USAGE)."""
+    if value is not None and not (1 <= len(value) <= CLIENT_REF_MAX and value.isprintable()):
+        raise click.BadParameter(f"must be 1-{CLIENT_REF_MAX} printable characters (no tabs or line breaks)")
+    return value
+
+
 def _client_options(func: Any) -> Any:
     func = click.option(
         "--api",
@@ -155,7 +166,7 @@ def _plan(
     return entries
 
 
-def _send(client: ApiClient, entries: list[Entry], progress: Lines | Live) -> None:
+def _send(client: ApiClient, entries: list[Entry], progress: Lines | Live, client_ref: str | None) -> None:
     """Create each file's job and upload the file; a refused file is reported and skipped, unless no request can
     succeed any more (exit EXIT_API_ERROR)."""
     from cli.client import ApiError, upload
@@ -164,7 +175,7 @@ def _send(client: ApiClient, entries: list[Entry], progress: Lines | Live) -> No
         progress.added(entry)
     for entry in entries:
         try:
-            created = client.create_job(entry.path, entry.content_type)
+            created = client.create_job(entry.path, entry.content_type, client_ref)
             entry.job_id, entry.status = created.job_id, "uploading"
             upload(
                 created.upload,
@@ -220,6 +231,13 @@ def _exit_code(entries: list[Entry], wait: bool) -> int:
     "unsupported_format).",
 )
 @click.option("--content-type", help="Declare this MIME type for every file instead of detecting it.")
+@click.option(
+    "--ref",
+    "client_ref",
+    callback=lambda _ctx, _param, value: _check_ref(value),
+    help=f"Your own reference for the jobs (an order number, your file id; up to {CLIENT_REF_MAX} printable "
+    "characters), given to every FILE's job: `imgpipe jobs --ref REF` lists them.",
+)
 @_client_options
 def submit(
     files: tuple[Path, ...],
@@ -229,6 +247,7 @@ def submit(
     check: bool,
     strict: bool,
     content_type: str | None,
+    client_ref: str | None,
     api_url: str,
     api_key: str,
 ) -> None:
@@ -243,7 +262,7 @@ def submit(
     with _api_client(api_url, api_key) as client:
         entries = _plan(client, files, check=check, strict=strict, content_type=content_type)
         with report.progress(as_json) as progress:
-            _send(client, entries, progress)
+            _send(client, entries, progress, client_ref)
             if wait:
                 _follow(client, entries, timeout, progress)
     report.submitted(entries, wait=wait, as_json=as_json)
@@ -265,4 +284,54 @@ def status(job_id: str, as_json: bool, wait: bool, timeout: float, api_url: str,
     report.status(job_id, job, as_json=as_json)
     if job.status in (JobStatus.FAILED, JobStatus.EXPIRED) or (wait and job.status is not JobStatus.COMPLETED):
         sys.exit(EXIT_JOB_FAILED)
+    sys.exit(EXIT_OK)
+
+
+_LISTED = [s.value for s in JobStatus if s is not JobStatus.DELETED]
+
+
+@click.command(epilog=EPILOG)
+@click.option("--status", "job_status", type=click.Choice(_LISTED), help="Only jobs in this status.")
+@click.option(
+    "--ref",
+    "client_ref",
+    callback=lambda _ctx, _param, value: _check_ref(value),
+    help="Only jobs submitted with --ref.",
+)
+@click.option(
+    "--limit",
+    default=20,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+    help=f"Show at most this many jobs (fetched {MAX_LIMIT} a page).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the jobs as a JSON array, each as `status --json` does.")
+@_client_options
+def jobs(job_status: str | None, client_ref: str | None, limit: int, as_json: bool, api_url: str, api_key: str) -> None:
+    """List your jobs, newest first: all of them, those in one --status, or those submitted with --ref."""
+    from cli import report
+
+    found: list[JobView] = []
+    cursor: str | None = None
+    with _api_client(api_url, api_key) as client:
+        while len(found) < limit:
+            page = client.list_jobs(
+                limit=min(MAX_LIMIT, limit - len(found)), status=job_status, client_ref=client_ref, cursor=cursor
+            )
+            found.extend(page.jobs)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+    report.job_list(found, more=cursor is not None, as_json=as_json)
+    sys.exit(EXIT_OK)
+
+
+@click.command(epilog=EPILOG)
+@click.argument("job_id")
+@_client_options
+def delete(job_id: str, api_url: str, api_key: str) -> None:
+    """Delete a job: its uploaded file, its outputs and its result. This cannot be undone."""
+    with _api_client(api_url, api_key) as client:
+        client.delete_job(job_id)
+    click.echo(f"{job_id}: deleted")
     sys.exit(EXIT_OK)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from cli.jobs import EPILOG, status, submit
+from cli.jobs import EPILOG, delete, jobs, status, submit
 from core.api_keys import LOCAL_DEV_API_KEY
 from core.config import Settings, get_settings
 
@@ -174,7 +174,7 @@ def _register_subgroups() -> None:
     from cli.references import error_reference
     from cli.webhooks import webhooks
 
-    for command in (submit, status, dlq, healthcheck, error_reference, keys, webhooks):
+    for command in (submit, status, jobs, delete, dlq, healthcheck, error_reference, keys, webhooks):
         cli.add_command(command)
 
 

@@ -1,9 +1,10 @@
-"""What `imgpipe submit` and `status` print: progress while files upload and jobs run (rich bars on a terminal,
+"""What `imgpipe submit`, `status` and `jobs` print: progress while files upload and jobs run (rich bars on a terminal,
 plain lines otherwise), the summary table, one job's details, and sizes in one unit style."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -268,3 +269,34 @@ def status(job_id: str, job: JobView, *, as_json: bool) -> None:
         return
     click.echo(f"{job_id}: {describe(job)}")
     show_job(job, Console(highlight=False))
+
+
+def job_list(jobs: list[JobView], *, more: bool, as_json: bool) -> None:
+    """What `imgpipe jobs` prints: the jobs as a JSON array, or a table row per job and how to see more."""
+    if as_json:
+        click.echo(json.dumps([job.model_dump(mode="json") for job in jobs], indent=2))
+        return
+    if not jobs:
+        click.echo("No jobs.")
+        return
+    table = Table()
+    table.add_column("job", no_wrap=True, style="dim")
+    table.add_column("created (UTC)", no_wrap=True)
+    table.add_column("status")
+    table.add_column("file", overflow="fold")
+    table.add_column("ref", overflow="fold")
+    table.add_column("result", overflow="fold")
+    for job in jobs:
+        outcome = describe(job).removeprefix(str(job.status)).strip()
+        table.add_row(
+            job.job_id,
+            f"{job.created_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}",
+            _styled(job.status),
+            job.filename,
+            job.client_ref or "",
+            outcome,
+        )
+    console = _stdout()
+    console.print(table)
+    if more:
+        console.print("[dim]More jobs follow: raise --limit to see them.[/]")

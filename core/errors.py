@@ -56,6 +56,15 @@ class InvalidJobIdError(RequestError):
     example = "'not-a-uuid' is not a job id (a UUID): use the `job_id` that `POST /v1/jobs` returned."
 
 
+class InvalidCursorError(RequestError):
+    code = "invalid_cursor"
+    when = "`cursor` is not a `next_cursor` this key was given for this list (another key's, edited, or truncated)"
+    example = (
+        "This cursor is not one this API gave your key for this list: pass `next_cursor` from the previous page as "
+        "it is, with the same `client_ref`."
+    )
+
+
 class AuthError(RequestError):
     code = "unauthorized"
     http_status = 401

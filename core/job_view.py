@@ -43,6 +43,7 @@ def job_view(job: Job, clients: AwsClients, *, include_words: bool = True, now: 
         job_id=job.job_id,
         status=current,
         filename=job.filename,
+        client_ref=job.client_ref,
         content_type=job.content_type,
         size_bytes=job.declared_size,
         created_at=job.created_at,

@@ -19,6 +19,8 @@ class JobStatus(StrEnum):
     FAILED = "failed"
     # Never stored: an upload_pending job whose upload window has passed reads as expired.
     EXPIRED = "expired"
+    # Stored only: the tombstone of a deleted job (core/deletion.py). The API answers 404 for it, never this status.
+    DELETED = "deleted"
 
 
 # The two failure codes the store and the worker set themselves (the others come from raised JobErrors). Only
@@ -28,11 +30,13 @@ UPLOAD_EXPIRED = UploadExpiredError.code
 
 # Stored transitions. processing -> processing is a takeover of a job whose worker died (its lease ran out);
 # failed -> processing is a redrive of a job that failed with RETRIES_EXHAUSTED (the store checks the code).
+# Any job may be deleted; nothing follows deleted, so no claim, completion or redrive can bring a tombstone back.
 TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
-    JobStatus.UPLOAD_PENDING: frozenset({JobStatus.PROCESSING, JobStatus.FAILED}),
-    JobStatus.PROCESSING: frozenset({JobStatus.PROCESSING, JobStatus.COMPLETED, JobStatus.FAILED}),
-    JobStatus.COMPLETED: frozenset(),
-    JobStatus.FAILED: frozenset({JobStatus.PROCESSING}),
+    JobStatus.UPLOAD_PENDING: frozenset({JobStatus.PROCESSING, JobStatus.FAILED, JobStatus.DELETED}),
+    JobStatus.PROCESSING: frozenset({JobStatus.PROCESSING, JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.DELETED}),
+    JobStatus.COMPLETED: frozenset({JobStatus.DELETED}),
+    JobStatus.FAILED: frozenset({JobStatus.PROCESSING, JobStatus.DELETED}),
+    JobStatus.DELETED: frozenset(),
 }
 
 TERMINAL = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.EXPIRED})
@@ -107,6 +111,7 @@ class Job(BaseModel):
         description="Id of the API key that created the job; only that key sees it. None: made before keys had ids.",
     )
     filename: str
+    client_ref: str | None = Field(None, description="The client's own reference, set at creation (lookup).")
     content_type: str
     declared_size: int
     upload_key: str
@@ -155,6 +160,7 @@ def new_job(
     retention: timedelta,
     now: datetime,
     callback_url: str | None = None,
+    client_ref: str | None = None,
 ) -> Job:
     """A job waiting for its upload. `expires_at` drives DynamoDB's TTL; the upload window drives `expired`."""
     # Whole seconds, so that the stored epoch deadline and the datetime agree on when the window closes.
@@ -164,6 +170,7 @@ def new_job(
         owner=owner,
         status=JobStatus.UPLOAD_PENDING,
         filename=filename,
+        client_ref=client_ref,
         content_type=content_type,
         declared_size=declared_size,
         upload_key=upload_key,

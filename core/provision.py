@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
@@ -16,7 +17,11 @@ from core.api_keys import DEV_KEY_ID, LOCAL_DEV_API_KEY, LOCAL_DEV_SIGNING_SECRE
 from core.aws import AwsClients
 from core.config import Settings
 from core.keys import UPLOADS_PREFIX
+from core.listing import INDEXES
 from core.store import LEASES_INDEX
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import AttributeDefinitionTypeDef, GlobalSecondaryIndexTypeDef
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,25 @@ def _create_keys_table(clients: AwsClients) -> None:
                 signing_secret=LOCAL_DEV_SIGNING_SECRET,
                 rate_per_minute=s.default_rate_per_minute,
             )
+
+
+def _listing_attributes() -> list[AttributeDefinitionTypeDef]:
+    keys = sorted({key for pair in INDEXES.values() for key in pair})
+    return [{"AttributeName": key, "AttributeType": "S"} for key in keys]
+
+
+def _listing_indexes() -> list[GlobalSecondaryIndexTypeDef]:
+    return [
+        {
+            "IndexName": name,
+            "KeySchema": [
+                {"AttributeName": hash_key, "KeyType": "HASH"},
+                {"AttributeName": range_key, "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+        for name, (hash_key, range_key) in INDEXES.items()
+    ]
 
 
 def provision(clients: AwsClients) -> Provisioned:
@@ -134,9 +158,10 @@ def provision(clients: AwsClients) -> Provisioned:
                 {"AttributeName": "job_id", "AttributeType": "S"},
                 {"AttributeName": "lease_shard", "AttributeType": "N"},
                 {"AttributeName": "lease_until", "AttributeType": "N"},
+                *_listing_attributes(),
             ],
             KeySchema=[{"AttributeName": "job_id", "KeyType": "HASH"}],
-            # The same index as terraform/modules/data-plane: the sweeper's view of live leases (core/store.py).
+            # The same indexes as terraform/modules/data-plane: the sweeper's view of live leases (core/store.py).
             GlobalSecondaryIndexes=[
                 {
                     "IndexName": LEASES_INDEX,
@@ -145,7 +170,9 @@ def provision(clients: AwsClients) -> Provisioned:
                         {"AttributeName": "lease_until", "KeyType": "RANGE"},
                     ],
                     "Projection": {"ProjectionType": "ALL"},
-                }
+                },
+                # An owner's jobs, newest first, and those with one client_ref (core/listing.py).
+                *_listing_indexes(),
             ],
             BillingMode="PAY_PER_REQUEST",
         )

@@ -53,6 +53,7 @@ JOB_VIEW_EXAMPLE: dict[str, Any] = {
     "job_id": EXAMPLE_JOB_ID,
     "status": "completed",
     "filename": "holiday.jpg",
+    "client_ref": "order-1234/holiday.jpg",
     "content_type": "image/jpeg",
     "size_bytes": 2481152,
     "created_at": "2026-01-01T12:00:00Z",
@@ -192,6 +193,9 @@ class JobView(BaseModel):
         "`expired` when no file arrived before the upload link expired."
     )
     filename: str = Field(description="The name sent when the job was created (a label only).")
+    client_ref: str | None = Field(
+        None, description="Your own reference, as sent when the job was created; `GET /v1/jobs?client_ref=` finds it."
+    )
     content_type: str
     size_bytes: int = Field(description="The size declared when the job was created.")
     created_at: datetime
@@ -203,6 +207,26 @@ class JobView(BaseModel):
     callback_url: str | None = Field(None, description="Where the outcome is POSTed when the job ends (webhooks).")
     callbacks: list[CallbackAttempt] = Field(
         default_factory=list, description="Each attempt at delivering the webhook so far, oldest first."
+    )
+
+
+class JobList(BaseModel):
+    """A page of the caller's jobs, newest first."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"jobs": [JOB_VIEW_EXAMPLE], "next_cursor": "eyJjcmVhdGVkX2tleSI6IjIwMjYtMDEtMDFUMTI6MDA6MDA..."}
+            ]
+        }
+    )
+
+    jobs: list[JobView] = Field(
+        description="Each job as `GET /v1/jobs/{job_id}?words=false` shows it (`result.analysis.words` is `null`)."
+    )
+    next_cursor: str | None = Field(
+        description="Pass it as `cursor` to get the next page; `null` when there is no more. Opaque: send it back as "
+        "it is, with the same `client_ref`; it only works for your key."
     )
 
 

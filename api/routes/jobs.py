@@ -12,6 +12,7 @@ from api.deps import ApiKeyDep, ClientsDep, IdempotencyDep, JobStoreDep, Setting
 from api.errors import AUTH_ERRORS, BODY_ERRORS, responses
 from api.presign import upload_post
 from api.schemas import CREATE_JOB_EXAMPLE, CreateJobRequest, CreateJobResponse, JobView
+from core.config import Settings
 from core.errors import (
     CallbackUrlNotAllowedError,
     DependencyUnavailableError,
@@ -26,7 +27,7 @@ from core.errors import (
 )
 from core.idempotency import fingerprint, record_id
 from core.job_view import job_view
-from core.jobs import new_job, utcnow
+from core.jobs import JobStatus, new_job, utcnow
 from core.keys import upload_key
 from core.webhooks.policy import check_callback_url
 
@@ -41,6 +42,7 @@ _CREATE_ERRORS = responses(
     InvalidCallbackUrlError,
     CallbackUrlNotAllowedError,
     IdempotencyKeyReusedError,
+    JobNotFoundError,
     InternalError,
     DependencyUnavailableError,
 )
@@ -110,11 +112,13 @@ def create_job(
     job_id = str(uuid.uuid4())
     if idempotency_key is not None:
         record = record_id(api_key.key_id, idempotency_key)
-        job_id = idempotency.bind(record, fingerprint(body.model_dump(mode="json")), job_id, now)
+        # Fields left out (None) stay out, so a body without client_ref keeps the fingerprint it had before it existed.
+        job_id = idempotency.bind(record, fingerprint(body.model_dump(mode="json", exclude_none=True)), job_id, now)
     job = new_job(
         job_id=job_id,
         owner=api_key.key_id,
         filename=body.filename,
+        client_ref=body.client_ref,
         content_type=content_type,
         declared_size=body.size_bytes,
         upload_key=upload_key(job_id),
@@ -129,6 +133,11 @@ def create_job(
     if stored != job:
         if idempotency_key is None:  # a uuid4 collision: never expected
             raise RuntimeError(f"job id {job_id} is taken by another job")
+        if stored.status is JobStatus.DELETED:
+            raise JobNotFoundError(
+                f"The job this Idempotency-Key created ({job_id}) was deleted; send a new Idempotency-Key to create "
+                "another."
+            )
         response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = f"{router.prefix}/{job_id}"
     return CreateJobResponse(
@@ -161,17 +170,27 @@ def get_job(
         "up most of a text-heavy result; `full_text` and `lines` stay.",
     ),
 ) -> JobView:
+    canonical = parse_job_id(job_id)
+    job = store.get(canonical)
+    if job is None or job.owner != api_key.key_id or job.status is JobStatus.DELETED:
+        raise job_not_found(canonical, settings)
+    return job_view(job, clients, include_words=words, now=utcnow())
+
+
+def parse_job_id(job_id: str) -> str:
+    """The job id of a path, canonical; invalid_job_id when it is not a UUID."""
     try:
-        canonical = str(uuid.UUID(job_id))
+        return str(uuid.UUID(job_id))
     except ValueError:
         raise InvalidJobIdError(
             f"{job_id!r} is not a job id (a UUID): use the `job_id` that `POST /v1/jobs` returned."
         ) from None
-    job = store.get(canonical)
-    # Another key's job answers exactly like a job that does not exist: ids of others' jobs are not confirmed.
-    if job is None or job.owner != api_key.key_id:
-        raise JobNotFoundError(
-            f"No job has id {canonical}. Check the id; jobs are deleted {settings.job_retention_days} days after "
-            "they were created."
-        )
-    return job_view(job, clients, include_words=words)
+
+
+def job_not_found(job_id: str, settings: Settings) -> JobNotFoundError:
+    """Another key's job, and a deleted one, answer exactly like a job that does not exist: ids of others' jobs are
+    not confirmed."""
+    return JobNotFoundError(
+        f"No job has id {job_id}. Check the id; jobs are deleted {settings.job_retention_days} days after they were "
+        "created."
+    )

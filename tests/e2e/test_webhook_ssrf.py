@@ -9,19 +9,22 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cli.stack import LocalStack
+from cli.stack import LocalStack, start_local_stack
 from core.aws import AwsClients
 from core.config import Settings
 from core.store import JobStore
+from harness.images import png
+from harness.jobs import api_client
 from tests.e2e.test_webhooks import callbacks_when
-from tests.support import api_client, pending_job, png, running_stack
+from tests.support import pending_job
 from tests.webhooks_support import listener
 
 
 @pytest.fixture(scope="module")
 def strict_stack() -> Iterator[LocalStack]:
     settings = Settings(analysis_engine="off", webhook_allow_private_hosts=False, webhook_retry_schedule_seconds=[1])
-    yield from running_stack(settings)
+    with start_local_stack(settings) as stack:
+        yield stack
 
 
 @pytest.fixture

@@ -12,13 +12,15 @@ import httpx
 import pytest
 
 from cli.processes import wait_until
-from cli.stack import LocalStack
+from cli.stack import LocalStack, start_local_stack
 from core.api_keys import LOCAL_DEV_SIGNING_SECRET, ApiKeyStore
 from core.aws import AwsClients
 from core.config import Settings
 from core.store import JobStore
 from core.webhooks.signature import SignatureError, sign, verify
-from tests.support import api_client, create_job, png, post_upload, queue_settled, running_stack, wait_for_job
+from harness.images import png
+from harness.jobs import api_client, create_job, post_upload, wait_for_job
+from harness.queues import queue_settled
 from tests.webhooks_support import Capture, listener, readme_verify_snippet
 
 SCHEDULE = [1, 2]  # seconds: retries come within a test
@@ -26,7 +28,8 @@ SCHEDULE = [1, 2]  # seconds: retries come within a test
 
 @pytest.fixture(scope="module")
 def hooks_stack() -> Iterator[LocalStack]:
-    yield from running_stack(Settings(analysis_engine="off", webhook_retry_schedule_seconds=SCHEDULE))
+    with start_local_stack(Settings(analysis_engine="off", webhook_retry_schedule_seconds=SCHEDULE)) as stack:
+        yield stack
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from cli.processes import start_api, start_worker
 from core.aws import AwsClients
 from core.config import Settings
+from core.listing import INDEXES
 from core.store import LEASES_INDEX
 from harness.images import png
 from harness.jobs import submit, wait_for_job
@@ -121,13 +122,18 @@ def test_table_topic_and_rule(clients: AwsClients, outputs: dict[str, Any]) -> N
     table = db.describe_table(TableName=outputs["jobs_table_name"])["Table"]
     assert table["KeySchema"] == [{"AttributeName": "job_id", "KeyType": "HASH"}]
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
-    # The index the stranded-job sweeper queries, keyed as the app writes it (and core/provision.py creates it).
+    # The indexes the stranded-job sweeper and the clients' lists query, keyed as the app writes them (and
+    # core/provision.py creates them).
     indexes = {i["IndexName"]: i["KeySchema"] for i in table.get("GlobalSecondaryIndexes", [])}
     assert indexes == {
         LEASES_INDEX: [
             {"AttributeName": "lease_shard", "KeyType": "HASH"},
             {"AttributeName": "lease_until", "KeyType": "RANGE"},
-        ]
+        ],
+        **{
+            name: [{"AttributeName": hash_key, "KeyType": "HASH"}, {"AttributeName": range_key, "KeyType": "RANGE"}]
+            for name, (hash_key, range_key) in INDEXES.items()
+        },
     }
     ttl = db.describe_time_to_live(TableName=outputs["jobs_table_name"])["TimeToLiveDescription"]
     assert (ttl["AttributeName"], ttl["TimeToLiveStatus"]) == ("expires_at", "ENABLED")

@@ -317,6 +317,38 @@ resource "aws_dynamodb_table" "jobs" {
     projection_type = "ALL"
   }
 
+  # A client's jobs, newest first (core/listing.py): every job with an owner has created_key (creation time + "#" +
+  # id); one made with a client_ref also has owner_ref (owner + "#" + ref). Both sparse: a deleted job's tombstone
+  # loses its keys and leaves the lists.
+  attribute {
+    name = "owner"
+    type = "S"
+  }
+
+  attribute {
+    name = "owner_ref"
+    type = "S"
+  }
+
+  attribute {
+    name = "created_key"
+    type = "S"
+  }
+
+  global_secondary_index {
+    name            = "owner-created"
+    hash_key        = "owner"
+    range_key       = "created_key"
+    projection_type = "ALL"
+  }
+
+  global_secondary_index {
+    name            = "owner-ref-created"
+    hash_key        = "owner_ref"
+    range_key       = "created_key"
+    projection_type = "ALL"
+  }
+
   # The app writes expires_at (epoch seconds) on every job: IMGPIPE_JOB_RETENTION_DAYS after creation.
   ttl {
     attribute_name = "expires_at"

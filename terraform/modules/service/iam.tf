@@ -40,6 +40,28 @@ locals {
         Resource = [local.outputs_objects]
       },
       {
+        # GET /v1/jobs lists a client's jobs from the owner indexes (core/listing.py).
+        Sid      = "ListClientJobs"
+        Effect   = "Allow"
+        Action   = ["dynamodb:Query"]
+        Resource = ["${local.dp.jobs_table_arn}/index/owner-created", "${local.dp.jobs_table_arn}/index/owner-ref-created"]
+      },
+      {
+        # DELETE /v1/jobs/{id} removes the job's upload and outputs (core/deletion.py).
+        Sid      = "DeleteJobFiles"
+        Effect   = "Allow"
+        Action   = ["s3:DeleteObject"]
+        Resource = [local.uploads_objects, local.outputs_objects]
+      },
+      {
+        # ...finding the outputs by listing the job's prefix: scoped to the outputs prefix.
+        Sid       = "ListJobOutputs"
+        Effect    = "Allow"
+        Action    = ["s3:ListBucket"]
+        Resource  = [local.dp.outputs_bucket_arn]
+        Condition = { StringLike = { "s3:prefix" = ["${local.dp.outputs_prefix}*"] } }
+      },
+      {
         # One read by id per key and cache period (api/auth.py); keys are created and revoked by operators only.
         Sid      = "ReadApiKeys"
         Effect   = "Allow"
@@ -84,6 +106,20 @@ locals {
         Effect   = "Allow"
         Action   = ["s3:PutObject", "s3:GetObject"]
         Resource = [local.outputs_objects]
+      },
+      {
+        # A deleted job's files that arrive after its deletion: a late upload, outputs of an attempt cut short.
+        Sid      = "DeleteDeletedJobsFiles"
+        Effect   = "Allow"
+        Action   = ["s3:DeleteObject"]
+        Resource = [local.uploads_objects, local.outputs_objects]
+      },
+      {
+        Sid       = "ListDeletedJobsOutputs"
+        Effect    = "Allow"
+        Action    = ["s3:ListBucket"]
+        Resource  = [local.dp.outputs_bucket_arn]
+        Condition = { StringLike = { "s3:prefix" = ["${local.dp.outputs_prefix}*"] } }
       },
       {
         Sid      = "JobRecords"
