@@ -115,7 +115,7 @@ def create_job(
     job_id = str(uuid.uuid4())
     if idempotency_key is not None:
         record = record_id(api_key.key_id, idempotency_key)
-        job_id = idempotency.bind(record, fingerprint(body.model_dump(mode="json")), job_id, now)
+        job_id = idempotency.bind(record, fingerprint(body.identity()), job_id, now)
     job = new_job(
         job_id=job_id,
         owner=api_key.key_id,
@@ -123,6 +123,7 @@ def create_job(
         content_type=content_type,
         declared_size=body.size_bytes,
         upload_key=upload_key(job_id),
+        analysis_features=body.analysis,
         upload_window=timedelta(seconds=settings.upload_url_ttl_seconds),
         retention=timedelta(days=settings.job_retention_days),
         now=now,
