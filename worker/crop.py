@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from core.analysis import BoundingBox
+from core.analysis import Analysis, BoundingBox
 from core.recipes import Gravity
 from worker.saliency import attention_windows, best_offset, entropy_windows, small_rgb
 
@@ -67,6 +67,15 @@ def _scored_box(image: Image.Image, box: tuple[int, int, int, int], gravity: Gra
     if offset is None:
         return box
     return _slid(box, image.size, offset * length / small_length)
+
+
+def face_boxes(analysis: Analysis | None) -> list[BoundingBox] | None:
+    """crop_box's `faces` from a job's analysis: the boxes found, [] when none was, None when no detector ran (not
+    asked for, or not available with this engine)."""
+    found = analysis.faces if analysis is not None else None
+    if found is None or not found.available:
+        return None
+    return [face.box for face in found.faces]
 
 
 def faces_box(faces: Sequence[BoundingBox]) -> BoundingBox:

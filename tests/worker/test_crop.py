@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.analysis import BoundingBox
+from core.analysis import Analysis, AnalysisFeature, BoundingBox, Face, Faces
 from core.recipes import Gravity
 from harness.crop_costs import crop_costs
-from worker.crop import NO_DETECTOR_NOTE, NO_FACE_NOTE, centered_box, crop_box
+from worker.analysis.features import features_to_run
+from worker.crop import NO_DETECTOR_NOTE, NO_FACE_NOTE, centered_box, crop_box, face_boxes
 
 
 @pytest.mark.parametrize(
@@ -128,3 +129,21 @@ def test_crop_costs_times_every_gravity() -> None:
     costs = crop_costs(_noise((800, 600)), repeats=1)
     assert set(costs) == {g.value for g in Gravity}
     assert all(ms >= 0 for ms in costs.values())
+
+
+def test_face_boxes_come_from_the_analysis_and_none_means_no_detector() -> None:
+    box = BoundingBox(left=0.5, top=0.1, width=0.1, height=0.2)
+    found = Analysis(engine="rekognition", faces=Faces(available=True, faces=[Face(box=box, confidence=99.0)]))
+    assert face_boxes(found) == [box]
+    assert face_boxes(Analysis(engine="rekognition", faces=Faces(available=True))) == []
+    assert face_boxes(Analysis(engine="local", faces=Faces(available=False, reason="no detector"))) is None
+    assert face_boxes(Analysis(engine="local")) is None  # faces not asked for
+    assert face_boxes(None) is None
+
+
+def test_a_rendition_cropped_around_faces_adds_faces_to_the_analysis_run_once() -> None:
+    text, faces = AnalysisFeature.TEXT, AnalysisFeature.FACES
+    assert features_to_run([text], [Gravity.CENTER, Gravity.FACES, Gravity.FACES]) == [text, faces]
+    assert features_to_run([faces, text], [Gravity.FACES]) == [faces, text]
+    assert features_to_run([text], [Gravity.ENTROPY]) == [text]
+    assert features_to_run([], []) == []

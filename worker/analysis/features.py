@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from core.analysis import AnalysisFeature, Faces, Moderation
+from core.recipes import Gravity
 
 # The local engine's reasons, in the result itself so that a client never reads "no labels found" into them.
 LOCAL_MODERATION_REASON = "The local engine has no moderation model; moderation comes only from the rekognition engine."
@@ -24,3 +25,12 @@ def unavailable(features: Sequence[AnalysisFeature], reason: str) -> dict[str, A
     if AnalysisFeature.FACES in features:
         fields["faces"] = Faces(available=False, reason=reason)
     return fields
+
+
+def features_to_run(asked: Sequence[AnalysisFeature], gravities: Iterable[Gravity]) -> list[AnalysisFeature]:
+    """The features the analysis runs for a job: those it asked for, plus `faces` when one of its renditions crops
+    around faces (found once per job, before the renditions are made; the result then shows them too)."""
+    features = list(dict.fromkeys(asked))
+    if Gravity.FACES in set(gravities) and AnalysisFeature.FACES not in features:
+        features.append(AnalysisFeature.FACES)
+    return features
