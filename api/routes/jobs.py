@@ -62,6 +62,10 @@ _CREATE_EXAMPLES = {
         "summary": "A PNG screenshot",
         "value": {"filename": "screenshot.png", "content_type": "image/png", "size_bytes": 183211},
     },
+    "analysis": {
+        "summary": "Choosing the analysis: unsafe content and faces, no text",
+        "value": {**CREATE_JOB_EXAMPLE, "analysis": ["labels", "moderation", "faces"]},
+    },
 }
 
 _EXPIRED = JobErrorInfo(

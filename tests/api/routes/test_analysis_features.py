@@ -7,7 +7,8 @@ import uuid
 import httpx
 import pytest
 
-from api.schemas import CreateJobRequest
+from api.routes.jobs import _CREATE_EXAMPLES
+from api.schemas import JOB_VIEW_EXAMPLES, CreateJobRequest, JobView
 from core.analysis import AnalysisFeature
 from core.idempotency import fingerprint
 from core.store import JobStore
@@ -64,3 +65,12 @@ def test_spelling_out_the_default_replays_the_same_job(api: httpx.Client) -> Non
 def test_a_body_without_the_new_fields_keeps_the_fingerprint_it_had_before_them() -> None:
     # Idempotency records written before `analysis` existed still match a retry of the same body.
     assert fingerprint(CreateJobRequest.model_validate(BODY).identity()) == fingerprint(BODY)
+
+
+def test_the_documented_examples_are_valid_bodies_and_views() -> None:
+    for engine, example in JOB_VIEW_EXAMPLES.items():
+        view = JobView.model_validate(example)
+        assert view.result is not None and view.result.analysis is not None, engine
+        assert view.result.analysis.features == ["text", "labels"]
+    body = CreateJobRequest.model_validate(_CREATE_EXAMPLES["analysis"]["value"])
+    assert body.analysis == ["labels", "moderation", "faces"]
