@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # The answers about jobs live in core, so that the CLI reads them with the same models; re-exported for the routes.
-from core.analysis import Analysis
+from core.analysis import DEFAULT_FEATURES, Analysis, AnalysisFeature
 from core.listing import CLIENT_REF_MAX
 from core.views import JOB_VIEW_EXAMPLE
 from core.views import AnalysisView as AnalysisView
@@ -102,6 +102,29 @@ class CreateJobRequest(BaseModel):
     @classmethod
     def _printable(cls, value: str | None) -> str | None:
         return printable_ref(value)
+
+    analysis: list[AnalysisFeature] = Field(
+        default_factory=lambda: list(DEFAULT_FEATURES),
+        max_length=len(AnalysisFeature),
+        description="What the analysis looks for: any of `text`, `labels`, `moderation` (unsafe content) and "
+        "`faces`, each at most once; `[]` for no analysis. Default: `text` and `labels`. A feature the deployment's "
+        "engine cannot provide is reported as not available, never guessed.",
+        examples=[["text", "labels", "moderation", "faces"]],
+    )
+
+    @field_validator("analysis")
+    @classmethod
+    def _each_once(cls, features: list[AnalysisFeature]) -> list[AnalysisFeature]:
+        repeated = sorted({f.value for f in features if features.count(f) > 1})
+        if repeated:
+            raise ValueError(f"each analysis feature at most once; repeated: {', '.join(repeated)}")
+        return features
+
+    def identity(self) -> dict[str, Any]:
+        """The request as its idempotency fingerprint sees it: defaults left out, so that a body spelling out a
+        default is the same request as one leaving it out, and fingerprints stored before a field existed still
+        match."""
+        return self.model_dump(mode="json", exclude_defaults=True)
 
 
 def printable_ref(value: str | None) -> str | None:

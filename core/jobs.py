@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from core.analysis import Analysis
+from core.analysis import DEFAULT_FEATURES, Analysis, AnalysisFeature
 from core.errors import RetriesExhaustedError, UnsupportedFormatError, UploadExpiredError, job_failure_codes
 
 
@@ -115,6 +116,10 @@ class Job(BaseModel):
     content_type: str
     declared_size: int
     upload_key: str
+    analysis_features: list[AnalysisFeature] = Field(
+        default_factory=lambda: list(DEFAULT_FEATURES),
+        description="The analysis the job asked for at creation (jobs made before it could ask: the default).",
+    )
     created_at: datetime
     updated_at: datetime
     upload_expires_at: datetime
@@ -161,6 +166,7 @@ def new_job(
     now: datetime,
     callback_url: str | None = None,
     client_ref: str | None = None,
+    analysis_features: Sequence[AnalysisFeature] = DEFAULT_FEATURES,
 ) -> Job:
     """A job waiting for its upload. `expires_at` drives DynamoDB's TTL; the upload window drives `expired`."""
     # Whole seconds, so that the stored epoch deadline and the datetime agree on when the window closes.
@@ -174,6 +180,7 @@ def new_job(
         content_type=content_type,
         declared_size=declared_size,
         upload_key=upload_key,
+        analysis_features=list(analysis_features),
         created_at=now,
         updated_at=now,
         upload_expires_at=upload_expires_at,

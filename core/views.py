@@ -92,6 +92,7 @@ JOB_VIEW_EXAMPLE: dict[str, Any] = {
         ],
         "analysis": {
             "engine": "rekognition",
+            "features": ["text", "labels"],
             "skipped_reason": None,
             "full_text": "OPEN 24 HOURS",
             "lines": [
@@ -150,6 +151,8 @@ JOB_VIEW_EXAMPLE: dict[str, Any] = {
                 "source": "rekognition",
             },
             "model_version": "text 3.0, labels 3.0",
+            "moderation": None,
+            "faces": None,
             "image_sent": "s3_object",
             "omitted": None,
             "duration_ms": 412.0,

@@ -40,9 +40,10 @@ def post_upload(upload: dict[str, Any], data: bytes, content_type: str) -> httpx
     return httpx.post(upload["url"], data=upload["fields"], files={"file": ("f", data, content_type)}, timeout=30)
 
 
-def submit(api: httpx.Client, data: bytes, content_type: str, filename: str = "image") -> str:
-    """Create a job and upload `data` with its presigned POST, as a client would. Returns the job id."""
-    created = create_job(api, filename=filename, content_type=content_type, size=max(1, len(data)))
+def submit(api: httpx.Client, data: bytes, content_type: str, filename: str = "image", **fields: Any) -> str:
+    """Create a job (`fields`: more of its body) and upload `data` with its presigned POST, as a client would.
+    Returns the job id."""
+    created = create_job(api, filename=filename, content_type=content_type, size=max(1, len(data)), **fields)
     response = post_upload(created["upload"], data, content_type)
     assert response.status_code in (200, 201, 204), response.text
     return created["job_id"]  # type: ignore[no-any-return]

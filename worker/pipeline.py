@@ -242,7 +242,7 @@ class JobProcessor:
         # Before the outputs are stored: an image the analysis service refuses fails the job without leaving any.
         with log_context(stage="analysis"), timed(durations, "analysis"):
             source = SourceImage.from_upload(event.bucket, event.key, outcome.metadata)
-            analysis = analyze(outcome.upright, source, s, self.clients)
+            analysis = analyze(outcome.upright, source, s, self.clients, job.analysis_features)
         with log_context(stage="store_outputs"), timed(durations, "store_outputs"):
             outputs = [
                 OutputFile(

@@ -61,6 +61,10 @@ _CREATE_EXAMPLES = {
         "summary": "A PNG screenshot",
         "value": {"filename": "screenshot.png", "content_type": "image/png", "size_bytes": 183211},
     },
+    "analysis": {
+        "summary": "Choosing the analysis: unsafe content and faces, no text",
+        "value": {**CREATE_JOB_EXAMPLE, "analysis": ["labels", "moderation", "faces"]},
+    },
 }
 
 
@@ -112,8 +116,7 @@ def create_job(
     job_id = str(uuid.uuid4())
     if idempotency_key is not None:
         record = record_id(api_key.key_id, idempotency_key)
-        # Fields left out (None) stay out, so a body without client_ref keeps the fingerprint it had before it existed.
-        job_id = idempotency.bind(record, fingerprint(body.model_dump(mode="json", exclude_none=True)), job_id, now)
+        job_id = idempotency.bind(record, fingerprint(body.identity()), job_id, now)
     job = new_job(
         job_id=job_id,
         owner=api_key.key_id,
@@ -122,6 +125,7 @@ def create_job(
         content_type=content_type,
         declared_size=body.size_bytes,
         upload_key=upload_key(job_id),
+        analysis_features=body.analysis,
         upload_window=timedelta(seconds=settings.upload_url_ttl_seconds),
         retention=timedelta(days=settings.job_retention_days),
         now=now,

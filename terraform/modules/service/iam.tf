@@ -150,9 +150,14 @@ locals {
       {
         # Rekognition's Detect* APIs analyse the bytes sent in the request and touch no AWS resource, so IAM
         # offers no resource to scope them to: "*" is the only valid Resource. They read none of our data.
-        Sid      = "AnalyseImages"
-        Effect   = "Allow"
-        Action   = ["rekognition:DetectText", "rekognition:DetectLabels"]
+        Sid    = "AnalyseImages"
+        Effect = "Allow"
+        Action = [
+          "rekognition:DetectText",
+          "rekognition:DetectLabels",
+          "rekognition:DetectModerationLabels",
+          "rekognition:DetectFaces",
+        ]
         Resource = ["*"]
       },
       {

@@ -202,6 +202,14 @@ run "task_roles_scope_data_actions" {
   }
 
   assert {
+    condition = length(setsubtract(
+      ["rekognition:DetectText", "rekognition:DetectLabels", "rekognition:DetectModerationLabels", "rekognition:DetectFaces"],
+      flatten([for s in jsondecode(aws_iam_role_policy.task["worker"].policy).Statement : s.Action if s.Effect == "Allow"])
+    )) == 0
+    error_message = "The worker calls every Rekognition Detect* API a job's analysis features need (text, labels, moderation, faces)."
+  }
+
+  assert {
     condition     = !anytrue([for s in jsondecode(aws_iam_role_policy.task["api"].policy).Statement : anytrue([for a in flatten([s.Action]) : startswith(a, "sqs:") || startswith(a, "sns:") || startswith(a, "rekognition:")])])
     error_message = "The API neither consumes the queue nor publishes outcomes nor analyses images."
   }
