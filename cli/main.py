@@ -181,7 +181,9 @@ _register_subgroups()
 
 
 def main() -> None:
-    cli()
+    from cli.entry import main as entry
+
+    entry()
 
 
 if __name__ == "__main__":

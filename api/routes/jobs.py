@@ -174,9 +174,10 @@ def get_job(
     job = store.get(canonical)
     # Another key's job answers exactly like a job that does not exist: ids of others' jobs are not confirmed.
     if job is None or job.owner != api_key.key_id:
+        restart = " The local stack keeps its state in memory: jobs from before its last restart are gone."
         raise JobNotFoundError(
             f"No job has id {canonical}. Check the id; jobs are deleted {settings.job_retention_days} days after "
-            "they were created."
+            f"they were created.{restart if settings.environment == 'local' else ''}"
         )
     return _view(job, clients, include_words=words)
 

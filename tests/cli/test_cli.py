@@ -43,7 +43,7 @@ def test_submit_waits_and_reports_each_outcome(stack: LocalStack, files: dict[st
     assert f"{files['png']}: completed  PNG 500x400" in ok.stdout
     assert f"{files['jpeg']}: completed  JPEG 900x600" in ok.stdout
 
-    bad = _imgpipe(stack, "submit", "--wait", str(files["png"]), str(files["fake"]))
+    bad = _imgpipe(stack, "submit", "--no-check", "--wait", str(files["png"]), str(files["fake"]))
     assert bad.returncode == 1
     assert "unsupported_format" in bad.stdout
 
