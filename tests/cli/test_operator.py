@@ -16,18 +16,11 @@ from cli.processes import free_port
 from cli.stack import LocalStack
 from core.aws import AwsClients
 from core.config import Settings
-from tests.support import dlq_depth, run_module
-
-
-def _no_aws_env(tmp_path: Path) -> dict[str, str]:
-    """The environment of a newcomer's shell: no AWS credentials, no IMGPIPE_* settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "IMGPIPE_"))}
-    missing = str(tmp_path / "no-such-aws-file")
-    return env | {"AWS_SHARED_CREDENTIALS_FILE": missing, "AWS_CONFIG_FILE": missing, "AWS_EC2_METADATA_DISABLED": "1"}
+from tests.support import dlq_depth, newcomer_env, run_module
 
 
 def _imgpipe(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return run_module("cli.main", *args, env=_no_aws_env(tmp_path) | env, cwd=tmp_path, timeout=120)
+    return run_module("cli.main", *args, env=newcomer_env(tmp_path) | env, cwd=tmp_path, timeout=120)
 
 
 def test_operator_commands_find_the_running_local_stack(stack: LocalStack, clients: AwsClients, tmp_path: Path) -> None:
