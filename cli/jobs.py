@@ -212,7 +212,9 @@ def _exit_code(entries: list[Entry], wait: bool) -> int:
     "bytes are an accepted image whatever its name says. --no-check sends files as they are and lets the API and "
     "the pipeline decide.",
 )
-@click.option("--strict", is_flag=True, hidden=True, help="Accepted for old scripts: what it did is now the default.")
+@click.option(
+    "--strict", is_flag=True, help="No effect, kept for old scripts: what it did (refuse non-images) is the default."
+)
 @click.option("--content-type", help="Declare this MIME type for every file instead of detecting it.")
 @_client_options
 def submit(

@@ -24,8 +24,8 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 def api(host: str, port: int) -> None:
     """Run the HTTP API (uvicorn)."""
     import uvicorn
@@ -155,9 +155,9 @@ def _register_subgroups() -> None:
     from cli.dlq import dlq
     from cli.healthcheck import healthcheck
     from cli.keys import keys
-    from cli.references import error_reference
+    from cli.references import cli_reference, error_reference
 
-    for command in (submit, status, dlq, healthcheck, error_reference, keys):
+    for command in (submit, status, dlq, healthcheck, error_reference, cli_reference, keys):
         cli.add_command(command)
 
 
