@@ -42,29 +42,23 @@ def sniff_content_type(path: Path) -> str | None:
 
 @dataclass
 class FilePlan:
-    """What `submit` will send for one file, and why it may refuse to."""
+    """What `submit` will send for one file, and why it refuses to, if it does."""
 
     path: Path
     size: int
     content_type: str
-    problems: list[str] = field(default_factory=list)  # refuse to upload
-    warnings: list[str] = field(default_factory=list)  # upload anyway, but say so
+    problems: list[str] = field(default_factory=list)
 
 
 def plan_file(
-    path: Path,
-    *,
-    accepted: list[str] | None,
-    max_bytes: int | None,
-    content_type: str | None = None,
-    strict: bool = False,
+    path: Path, *, accepted: list[str] | None, max_bytes: int | None, content_type: str | None = None
 ) -> FilePlan:
     """Decide the content type to declare and check the file against the API's limits, before any upload.
 
     The declared type is `content_type` if given, else what the bytes announce when that is an accepted type,
-    else the file name's type. Only what the API itself would refuse (size, declared type) is a problem; bytes
-    that are not an image are a warning (the pipeline fails such a job with `unsupported_format`), or a problem
-    with `strict`. With `accepted`/`max_bytes` None (checks off) nothing is refused.
+    else the file name's type. Refused: what the API would refuse (size, declared type), and bytes that are not
+    an accepted image, whatever the name says (the pipeline would fail the job with `unsupported_format`). With
+    `accepted`/`max_bytes` None (checks off) nothing is refused.
     """
     size = path.stat().st_size
     sniffed = sniff_content_type(path)
@@ -86,12 +80,12 @@ def plan_file(
             f"unsupported type {content_type}: the API accepts {', '.join(accepted)}; "
             "pass --content-type to declare another type"
         )
-    elif size and sniffed is None:
-        message = (
-            f"its bytes do not start like any image format (declared as {content_type}); "
-            "the pipeline will most likely fail it with unsupported_format"
+    elif size and sniffed not in accepted:
+        what = f"are {sniffed}" if sniffed else "do not start like any image format"
+        plan.problems.append(
+            f"its bytes {what}, not {' or '.join(accepted)} (declared as {content_type}); "
+            "the pipeline would fail it with unsupported_format"
         )
-        (plan.problems if strict else plan.warnings).append(message)
     return plan
 
 

@@ -28,6 +28,7 @@ EXIT_OK = 0
 EXIT_JOB_FAILED = 1
 EXIT_USAGE = 2
 EXIT_API_ERROR = 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
 
 EPILOG = """\b
 Exit codes:
@@ -35,11 +36,12 @@ Exit codes:
   1  a job failed or expired, or did not end within --timeout
   2  wrong usage, or a file refused before upload (too large, not an accepted type)
   3  the API or storage could not be used: unreachable, bad API key, request refused
+  130  interrupted (Ctrl-C); the jobs already created carry on, and their ids are printed
 
 \b
 Start here:
   make dev                                  the whole stack on this machine (prints URLs and the key)
-  imgpipe submit --wait photo.jpg           upload, wait, print thumbnails, metadata and text
+  imgpipe submit --wait samples/receipt.png upload, wait, print thumbnails, metadata and text
   imgpipe status JOB_ID                     one job's status and results
   imgpipe jobs --status failed              your jobs, newest first (--ref REF: those submitted with --ref REF)
   imgpipe delete JOB_ID                     delete a job, its file and its outputs
@@ -132,9 +134,7 @@ def _client_options(func: Any) -> Any:
     )(func)
 
 
-def _plan(
-    client: ApiClient, files: tuple[Path, ...], *, check: bool, strict: bool, content_type: str | None
-) -> list[Entry]:
+def _plan(client: ApiClient, files: tuple[Path, ...], *, check: bool, content_type: str | None) -> list[Entry]:
     """Decide what each file is sent as; exit EXIT_USAGE, before any upload, if any file would be refused."""
     from cli.client import plan_file
 
@@ -147,15 +147,13 @@ def _plan(
     refused = False
     for path in files:
         try:
-            plan = plan_file(path, accepted=accepted, max_bytes=max_bytes, content_type=content_type, strict=strict)
+            plan = plan_file(path, accepted=accepted, max_bytes=max_bytes, content_type=content_type)
         except OSError as exc:
             click.secho(f"{path}: cannot read it: {exc.strerror or exc}", fg="red", err=True)
             refused = True
             continue
         for problem in plan.problems:
             click.secho(f"{path}: refused: {problem}", fg="red", err=True)
-        for warning in [] if plan.problems else plan.warnings:
-            click.secho(f"{path}: warning: {warning}", fg="yellow", err=True)
         refused |= bool(plan.problems)
         entries.append(Entry(path=path, size=plan.size, content_type=plan.content_type))
     if refused:
@@ -221,14 +219,12 @@ def _exit_code(entries: list[Entry], wait: bool) -> int:
     "--check/--no-check",
     default=True,
     show_default=True,
-    help="Check each file against the API's limits (size, type) before uploading anything. --no-check sends "
-    "files as they are and lets the API and the pipeline decide.",
+    help="Check each file before uploading anything: its size and type against the API's limits, and that its "
+    "bytes are an accepted image whatever its name says. --no-check sends files as they are and lets the API and "
+    "the pipeline decide.",
 )
 @click.option(
-    "--strict",
-    is_flag=True,
-    help="Also refuse files whose bytes are not an image (by default they are sent, and their job fails with "
-    "unsupported_format).",
+    "--strict", is_flag=True, help="No effect, kept for old scripts: what it did (refuse non-images) is the default."
 )
 @click.option("--content-type", help="Declare this MIME type for every file instead of detecting it.")
 @click.option(
@@ -260,12 +256,17 @@ def submit(
     from cli import report
 
     with _api_client(api_url, api_key) as client:
-        entries = _plan(client, files, check=check, strict=strict, content_type=content_type)
-        with report.progress(as_json) as progress:
-            _send(client, entries, progress, client_ref)
-            if wait:
-                _follow(client, entries, timeout, progress)
-    report.submitted(entries, wait=wait, as_json=as_json)
+        entries = _plan(client, files, check=check, content_type=content_type)
+        try:
+            with report.progress(as_json) as progress:
+                _send(client, entries, progress, client_ref)
+                if wait:
+                    _follow(client, entries, timeout, progress)
+        except KeyboardInterrupt:
+            # The jobs go on without us: say how to follow each, as a shell does for an interrupted command.
+            report.interrupted(entries, as_json=as_json, api_url=client.base_url)
+            sys.exit(EXIT_INTERRUPTED)
+    report.submitted(entries, wait=wait, as_json=as_json, api_url=client.base_url)
     sys.exit(_exit_code(entries, wait))
 
 

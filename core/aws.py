@@ -15,6 +15,13 @@ from botocore.exceptions import EndpointConnectionError
 from core.config import Settings
 from core.deadline import guard
 
+# Emulators accept any credentials; real ones must never be sent to one.
+EMULATOR_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_events.client import EventBridgeClient
@@ -38,6 +45,9 @@ class AwsClients:
         # calls), which takes any service name, where the stubs' Session.client takes only literal ones.
         self._session = botocore.session.get_session()
         boto3.session.Session(botocore_session=self._session, region_name=settings.aws_region)
+        if settings.aws_endpoint_url and settings.environment == "local":
+            # The local emulator needs no credentials of the operator's (and must never get real ones).
+            self._session.set_credentials(*EMULATOR_CREDENTIALS.values())
 
     @classmethod
     def for_api(cls, settings: Settings) -> AwsClients:

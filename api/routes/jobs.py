@@ -194,7 +194,8 @@ def parse_job_id(job_id: str) -> str:
 def job_not_found(job_id: str, settings: Settings) -> JobNotFoundError:
     """Another key's job, and a deleted one, answer exactly like a job that does not exist: ids of others' jobs are
     not confirmed."""
+    restart = " The local stack keeps its state in memory: jobs from before its last restart are gone."
     return JobNotFoundError(
         f"No job has id {job_id}. Check the id; jobs are deleted {settings.job_retention_days} days after they were "
-        "created."
+        f"created.{restart if settings.environment == 'local' else ''}"
     )
