@@ -16,8 +16,9 @@ from core.formats import sniff_format
 from worker.imaging import upright_size
 from worker.stages.jpeg import decode_jpeg
 
-# HEIF (HEIC) opens through pillow-heif's Pillow plugin; AVIF, WebP and TIFF are Pillow's own.
-pillow_heif.register_heif_opener()
+# HEIF (HEIC) opens through pillow-heif's Pillow plugin; AVIF, WebP and TIFF are Pillow's own. An iPhone's depth
+# map and other auxiliary images are never used: not even listed.
+pillow_heif.register_heif_opener(depth_images=False, aux_images=False)
 
 
 @dataclass

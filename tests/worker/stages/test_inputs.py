@@ -93,16 +93,16 @@ def test_iphone_like_heic_comes_out_upright() -> None:
 def _frames(fmt: str) -> bytes:
     # Each frame a different colour (and, where the format allows, size): the output must be frame 0's.
     colours = [(255, 0, 0), (0, 0, 255), (0, 255, 0)]
-    sizes = [(200, 100)] * 3 if fmt == "WEBP" else [(200, 100), (100, 200), (150, 150)]
+    sizes = [(200, 100)] * 3 if fmt in ("WEBP", "AVIF", "GIF") else [(200, 100), (100, 200), (150, 150)]
     frames = [Image.new("RGB", size, colour) for size, colour in zip(sizes, colours, strict=True)]
     buffer = io.BytesIO()
     frames[0].save(buffer, fmt, save_all=True, append_images=frames[1:])
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("fmt", ["WEBP", "TIFF", "HEIF"])
+@pytest.mark.parametrize("fmt", ["WEBP", "AVIF", "TIFF", "HEIF", "GIF"])
 def test_multi_frame_files_use_the_first_frame_and_say_so(fmt: str) -> None:
-    outcome = process_image(_frames(fmt), SETTINGS)
+    outcome = process_image(_frames(fmt), Settings(accepted_formats=[fmt]))
     meta = outcome.metadata
     assert (meta.frames, meta.frame_used, meta.width, meta.height) == (3, 0, 200, 100)
     with Image.open(io.BytesIO(outcome.renditions[0].data)) as first:
@@ -144,3 +144,12 @@ def test_truncated_files_fail_as_corrupt(fmt: str) -> None:
         process_image(data[: len(data) * 2 // 3], SETTINGS)
     assert raised.value.code == "corrupt_image"
     assert fmt in raised.value.message
+
+
+def test_heif_with_several_images_uses_its_primary_one() -> None:
+    # HEIF names a primary image, the one viewers show; it need not be the first stored.
+    images = [Image.new("RGB", (200, 100), (255, 0, 0)), Image.new("RGB", (100, 200), (0, 0, 255))]
+    buffer = io.BytesIO()
+    images[0].save(buffer, "HEIF", save_all=True, append_images=images[1:], primary_index=1)
+    meta = process_image(buffer.getvalue(), SETTINGS).metadata
+    assert (meta.frames, meta.frame_used, meta.width, meta.height) == (2, 1, 100, 200)
