@@ -97,7 +97,8 @@ def decode(data: bytes, settings: Settings, *, longest_needed: int | None = None
                 opened.load()
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise too_large from None
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError) as exc:
+        # RuntimeError: Pillow's AVIF decoder reports damaged AV1 data with it (so does libheif for rare errors).
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError, RuntimeError) as exc:
             # Pillow's "cannot identify" message embeds an object repr: say what it means instead.
             reason = "its header is invalid" if isinstance(exc, UnidentifiedImageError) else str(exc)
             raise CorruptImageError(

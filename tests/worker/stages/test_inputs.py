@@ -153,3 +153,15 @@ def test_heif_with_several_images_uses_its_primary_one() -> None:
     images[0].save(buffer, "HEIF", save_all=True, append_images=images[1:], primary_index=1)
     meta = process_image(buffer.getvalue(), SETTINGS).metadata
     assert (meta.frames, meta.frame_used, meta.width, meta.height) == (2, 1, 100, 200)
+
+
+@pytest.mark.parametrize("fmt", ["HEIF", "AVIF"])
+def test_damaged_coded_data_fails_as_corrupt(fmt: str) -> None:
+    # Headers intact, the coded picture (HEVC / AV1, in the `mdat` box) overwritten: the decoder's failure is the
+    # file's fault (Pillow's AVIF plugin raises RuntimeError for it), not a transient error worth retrying.
+    data = encode(photo(96, 64), fmt)
+    start = data.index(b"mdat") + 4
+    damaged = data[:start] + b"\x55" * (len(data) - start)
+    with pytest.raises(CorruptImageError) as raised:
+        process_image(damaged, SETTINGS)
+    assert raised.value.code == "corrupt_image"
