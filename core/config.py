@@ -16,7 +16,11 @@ FORMAT_CONTENT_TYPES: dict[str, str] = {
     "WEBP": "image/webp",
     "GIF": "image/gif",
     "TIFF": "image/tiff",
+    "HEIF": "image/heic",  # iPhone photos; HEIF with the HEVC codec (pillow-heif)
+    "AVIF": "image/avif",
 }
+# Other MIME types clients declare for an accepted format: HEIF files are announced as either.
+CONTENT_TYPE_ALIASES: dict[str, str] = {"image/heif": "HEIF"}
 
 MiB = 1024 * 1024
 
@@ -110,8 +114,9 @@ class Settings(BaseSettings):
 
     # --- worker ------------------------------------------------------------------------------------------
     accepted_formats: list[str] = Field(
-        default_factory=lambda: ["PNG", "JPEG"],
-        description=f"Image formats accepted, identified from the bytes. Any of {sorted(FORMAT_CONTENT_TYPES)}.",
+        default_factory=lambda: ["PNG", "JPEG", "HEIF", "AVIF", "WEBP", "TIFF"],
+        description="Image formats accepted, identified from the bytes. Any of "
+        f"{sorted(FORMAT_CONTENT_TYPES)}. Multi-frame files (animations, pages) are processed from their first frame.",
     )
     max_image_pixels: int = Field(
         100_000_000, ge=1, description="Decompression-bomb guard: largest width x height decoded."
@@ -284,8 +289,9 @@ class Settings(BaseSettings):
 
     @property
     def accepted_content_types(self) -> dict[str, str]:
-        """MIME type -> Pillow format for every accepted format."""
-        return {FORMAT_CONTENT_TYPES[f]: f for f in self.accepted_formats}
+        """MIME type -> Pillow format for every accepted format (aliases included)."""
+        types = {FORMAT_CONTENT_TYPES[f]: f for f in self.accepted_formats}
+        return types | {t: f for t, f in CONTENT_TYPE_ALIASES.items() if f in self.accepted_formats}
 
     def to_env(self) -> dict[str, str]:
         """The env vars that reproduce these settings in another process (used to start api and worker)."""

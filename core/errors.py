@@ -143,7 +143,7 @@ class FileTooLargeError(RequestError):
 class UnsupportedContentTypeError(RequestError):
     code = "unsupported_content_type"
     http_status = 415
-    when = "`content_type` is not an accepted image type (PNG, JPEG by default)"
+    when = "`content_type` is not an accepted image type (by default PNG, JPEG, HEIC/HEIF, AVIF, WebP, TIFF)"
     example = "Content type 'image/gif' is not accepted; send one of: image/jpeg, image/png."
     example_details = {"accepted": ["image/jpeg", "image/png"]}
 
@@ -225,8 +225,14 @@ class JobError(ImgpipeError):
 
 class UnsupportedFormatError(JobError):
     code = "unsupported_format"
-    when = "the bytes are not an accepted image (PNG, JPEG by default), whatever the name or declared type"
-    example = "The upload is a GIF image; accepted formats are PNG, JPEG (checked from the file's bytes)."
+    when = (
+        "the bytes are not an accepted image (by default PNG, JPEG, HEIC/HEIF, AVIF, WebP, TIFF), whatever the name "
+        "or declared type"
+    )
+    example = (
+        "The upload is a GIF image; accepted formats are PNG, JPEG, HEIF, AVIF, WEBP, TIFF (checked from the file's "
+        "bytes)."
+    )
 
 
 class CorruptImageError(JobError):

@@ -69,6 +69,34 @@ class ImageMetadata(BaseModel):
     exif_orientation: int | None = Field(None, examples=[6], description="EXIF Orientation tag (1-8), if any.")
     upright_width: int = Field(examples=[3000], description="Width as displayed, after EXIF rotation.")
     upright_height: int = Field(examples=[4000])
+    frames: int = Field(
+        1, examples=[1], description="Frames, pages or images in the file (animated WebP/GIF, multi-page TIFF, HEIF)."
+    )
+    frame_used: int = Field(
+        0,
+        examples=[0],
+        description="Index of the frame processed when `frames` > 1: the first, or a HEIF file's primary image.",
+    )
+    sha256: str | None = Field(
+        None,
+        examples=["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"],
+        description="SHA-256 of the uploaded bytes, in hex: finds exact duplicates.",
+    )
+    phash: str | None = Field(
+        None,
+        examples=["3c7e7f3b1b0f0e1c"],
+        description="64-bit perceptual hash (dHash of the upright image), 16 hex digits: near-identical pictures "
+        "differ in few bits (Hamming distance), whatever their format, size or compression.",
+    )
+    placeholder: str | None = Field(
+        None,
+        examples=["LEHV6nWB2yk8pyo0adR*.7kCMdnj"],
+        description="A tiny blurred preview of the upright image to show while it loads; decode it with any BlurHash "
+        "library at the aspect ratio of `upright_width`/`upright_height`.",
+    )
+    placeholder_kind: Literal["blurhash"] | None = Field(
+        None, examples=["blurhash"], description="The encoding of `placeholder`."
+    )
 
 
 class OutputFile(BaseModel):

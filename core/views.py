@@ -83,6 +83,12 @@ JOB_VIEW_EXAMPLE: dict[str, Any] = {
             "exif_orientation": 1,
             "upright_width": 4000,
             "upright_height": 3000,
+            "frames": 1,
+            "frame_used": 0,
+            "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            "phash": "3c7e7f3b1b0f0e1c",
+            "placeholder": "LEHV6nWB2yk8pyo0adR*.7kCMdnj",
+            "placeholder_kind": "blurhash",
         },
         "outputs": [
             _output_example("thumb-1024.jpg", "image/jpeg", 1024, 768, 151234),
@@ -258,7 +264,15 @@ class UploadLimits(BaseModel):
             "examples": [
                 {
                     "max_upload_bytes": 20 * 1024 * 1024,
-                    "accepted_content_types": ["image/jpeg", "image/png"],
+                    "accepted_content_types": [
+                        "image/avif",
+                        "image/heic",
+                        "image/heif",
+                        "image/jpeg",
+                        "image/png",
+                        "image/tiff",
+                        "image/webp",
+                    ],
                     "upload_url_ttl_seconds": 900,
                 }
             ]

@@ -6,7 +6,10 @@ import io
 import random
 from typing import Any
 
+import pillow_heif
 from PIL import Image, ImageDraw, ImageFilter
+
+pillow_heif.register_heif_opener()  # Pillow saves and opens HEIF through it
 
 
 def photo(width: int, height: int, mode: str = "RGB", seed: int = 1) -> Image.Image:
@@ -29,13 +32,22 @@ def encode(image: Image.Image, fmt: str, **options: Any) -> bytes:
     return buffer.getvalue()
 
 
-def jpeg(width: int = 640, height: int = 480, *, orientation: int | None = None, **options: Any) -> bytes:
-    image = photo(width, height)
+def _oriented(options: dict[str, Any], orientation: int | None) -> dict[str, Any]:
     if orientation is not None:
         exif = Image.Exif()
         exif[0x0112] = orientation
         options["exif"] = exif.tobytes()
-    return encode(image, "JPEG", quality=90, **options)
+    return options
+
+
+def jpeg(width: int = 640, height: int = 480, *, orientation: int | None = None, **options: Any) -> bytes:
+    return encode(photo(width, height), "JPEG", quality=90, **_oriented(options, orientation))
+
+
+def heic(width: int = 640, height: int = 480, *, orientation: int | None = None, **options: Any) -> bytes:
+    """An iPhone-like HEIC: a photo stored `width` x `height` (sensor landscape), with an EXIF orientation that
+    pillow-heif also writes as the container's rotation, as iPhones do (6: shown as a portrait)."""
+    return encode(photo(width, height), "HEIF", quality=80, **_oriented(options, orientation))
 
 
 def png(width: int = 640, height: int = 480, mode: str = "RGB") -> bytes:

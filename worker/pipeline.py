@@ -28,11 +28,15 @@ from core.store import JobStore
 from worker.analysis import SourceImage, analyze, stored_analysis
 from worker.delivery import DONE, LEASE_MARGIN_SECONDS, Delivery, Disposition, backoff_seconds
 from worker.events import UploadEvent
+from worker.stages.fingerprints import read_hashed
 from worker.stages.image import process_image
 from worker.stages.publish import publish_outcome
 from worker.stages.thumbnails import Rendition
 
 log = logging.getLogger(__name__)
+
+# Bytes per read of an upload from S3.
+_READ_CHUNK = 1024 * 1024
 
 
 class JobProcessor:
@@ -236,9 +240,10 @@ class JobProcessor:
                     f"The upload is {size} bytes; the limit is {s.max_upload_bytes} bytes.",
                     details={"bytes": size, "max_bytes": s.max_upload_bytes},
                 )
-            data = obj["Body"].read()
+            # Hashed chunk by chunk as it arrives, while each chunk is still in cache: no second pass over the data.
+            data, sha256 = read_hashed(obj["Body"].iter_chunks(_READ_CHUNK))
         with log_context(stage="image"), timed(durations, "image"):
-            outcome = process_image(data, s)
+            outcome = process_image(data, s, sha256=sha256)
         # Before the outputs are stored: an image the analysis service refuses fails the job without leaving any.
         with log_context(stage="analysis"), timed(durations, "analysis"):
             source = SourceImage.from_upload(event.bucket, event.key, outcome.metadata)

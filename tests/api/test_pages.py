@@ -115,7 +115,9 @@ def test_unknown_paths_and_methods_get_the_error_body(anonymous: httpx.Client) -
 def test_limits_tell_clients_what_is_accepted(api: httpx.Client, stack: LocalStack) -> None:
     assert api.get("/v1/limits").json() == {
         "max_upload_bytes": stack.settings.max_upload_bytes,
-        "accepted_content_types": ["image/jpeg", "image/png"],
+        "accepted_content_types": sorted(
+            ["image/jpeg", "image/png", "image/heic", "image/heif", "image/avif", "image/webp", "image/tiff"]
+        ),
         "upload_url_ttl_seconds": stack.settings.upload_url_ttl_seconds,
     }
 

@@ -13,7 +13,7 @@ import pytest
 from cli.client import ApiClient, plan_file, sniff_content_type, upload
 from cli.stack import LocalStack
 from core.aws import AwsClients
-from harness.images import jpeg, png
+from harness.images import heic, jpeg, png
 from tests.support import run_module
 
 ACCEPTED = ["image/jpeg", "image/png"]
@@ -66,6 +66,11 @@ def test_the_bytes_decide_the_declared_type(files: dict[str, Path]) -> None:
     misnamed = files["jpeg"].with_name("really-a-jpeg.png")
     misnamed.write_bytes(files["jpeg"].read_bytes())
     assert plan_file(misnamed, accepted=ACCEPTED, max_bytes=MiB).content_type == "image/jpeg"
+    # An iPhone photo named .jpg by a careless export is declared as the HEIC it is.
+    iphone = files["jpeg"].with_name("IMG_0001.jpg")
+    iphone.write_bytes(heic(64, 48, orientation=6))
+    assert sniff_content_type(iphone) == "image/heic"
+    assert plan_file(iphone, accepted=[*ACCEPTED, "image/heic"], max_bytes=MiB).content_type == "image/heic"
     # --content-type wins.
     assert plan_file(files["png"], accepted=ACCEPTED, max_bytes=MiB, content_type="image/jpeg").content_type == (
         "image/jpeg"

@@ -18,7 +18,7 @@ from core.config import Settings
 from core.jobs import JobStatus
 from core.keys import upload_key
 from core.store import JobStore
-from harness.images import png
+from harness.images import heic, png
 from harness.jobs import api_client, submit, wait_for_job
 from tests.rekognition_responses import DETECT_LABELS, DETECT_TEXT
 from tests.support import job_outputs
@@ -43,6 +43,8 @@ def test_moto_canned_answer_through_a_worker(rek_stack: LocalStack, rek_api: htt
     worker = rek_stack.add_worker()
     try:
         job = wait_for_job(rek_api, submit(rek_api, png(400, 300), "image/png", "phone.png"))
+        # Rekognition cannot read HEIC: it gets a JPEG of the upright picture instead of the S3 object.
+        from_heic = wait_for_job(rek_api, submit(rek_api, heic(400, 300, orientation=6), "image/heic", "IMG_1.HEIC"))
     finally:
         worker.stop()
         rek_stack.workers.remove(worker)
@@ -54,6 +56,8 @@ def test_moto_canned_answer_through_a_worker(rek_stack: LocalStack, rek_api: htt
     phone = next(label for label in analysis["labels"] if label["name"] == "Mobile Phone")
     assert phone["parents"] == ["Phone"] and phone["instances"]
     assert analysis["labels_note"] is None
+    assert from_heic["status"] == "completed", from_heic
+    assert from_heic["result"]["analysis"]["image_sent"] == "bytes"
 
 
 def _processor(stack: LocalStack) -> tuple[JobProcessor, AwsClients, Stubber]:

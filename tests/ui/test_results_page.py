@@ -110,7 +110,8 @@ def test_failures_are_explained_on_the_page(page: Any, stack: LocalStack, tmp_pa
     refused = page.locator('article.job[data-status="refused"]')
     refused.wait_for()
     assert refused.locator(".error-code").inner_text() == "unsupported_format"
-    assert "notes.png is not a JPEG or PNG image" in refused.locator(".error-message").inner_text()
+    message = refused.locator(".error-message").inner_text()
+    assert "notes.png is not an accepted image (AVIF, HEIC, HEIF, JPEG, PNG, TIFF, WEBP)" in message
     assert created == []
     refused.locator(".job-close").click()
 

@@ -7,12 +7,18 @@ import math
 import warnings
 from dataclasses import dataclass
 
+import pillow_heif
 from PIL import Image, UnidentifiedImageError
 
 from core.config import Settings
 from core.errors import CorruptImageError, EmptyUploadError, ImageTooLargeError, UnsupportedFormatError
 from core.formats import sniff_format
+from worker.imaging import upright_size
 from worker.stages.jpeg import decode_jpeg
+
+# HEIF (HEIC) opens through pillow-heif's Pillow plugin; AVIF, WebP and TIFF are Pillow's own. An iPhone's depth
+# map and other auxiliary images are never used: not even listed.
+pillow_heif.register_heif_opener(depth_images=False, aux_images=False)
 
 
 @dataclass
@@ -23,6 +29,21 @@ class DecodedImage:
     width: int  # the source's stored size, before draft reduction
     height: int
     exif_orientation: int | None
+    frames: int = 1  # frames, pages or images in the file
+    frame_used: int = 0  # the one decoded: the first, or HEIF's primary image
+    # HEIF's decoder turns the pixels upright itself (the container's rotation, which the EXIF tag mirrors).
+    orientation_applied: bool = False
+
+    @property
+    def pending_orientation(self) -> int | None:
+        """The EXIF orientation still to apply to `image`."""
+        return None if self.orientation_applied else self.exif_orientation
+
+    @property
+    def pixels_size(self) -> tuple[int, int]:
+        """The size of `image` before any draft reduction: the stored size, or the upright one once applied."""
+        size = (self.width, self.height)
+        return upright_size(size, self.exif_orientation) if self.orientation_applied else size
 
 
 def _draft_size(width: int, height: int, longest: int) -> tuple[int, int] | None:
@@ -59,7 +80,13 @@ def decode(data: bytes, settings: Settings, *, longest_needed: int | None = None
             if width * height > settings.max_image_pixels:
                 raise too_large
             mode = opened.mode
+            frames, frame_used = getattr(opened, "n_frames", 1), opened.tell()
             orientation = opened.getexif().get(0x0112)
+            applied = fmt == "HEIF"
+            if applied:
+                # pillow-heif reports the upright size and resets the tag to 1; the file's own tag is kept aside.
+                orientation = opened.info.get("original_orientation")
+                width, height = upright_size((width, height), orientation)
             image: Image.Image = opened
             if fmt == "JPEG":
                 # Pillow would decode damaged scan data without complaint (libjpeg only warns): see jpeg.py.
@@ -70,7 +97,8 @@ def decode(data: bytes, settings: Settings, *, longest_needed: int | None = None
                 opened.load()
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise too_large from None
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError) as exc:
+        # RuntimeError: Pillow's AVIF decoder reports damaged AV1 data with it (so does libheif for rare errors).
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError, RuntimeError) as exc:
             # Pillow's "cannot identify" message embeds an object repr: say what it means instead.
             reason = "its header is invalid" if isinstance(exc, UnidentifiedImageError) else str(exc)
             raise CorruptImageError(
@@ -83,4 +111,7 @@ def decode(data: bytes, settings: Settings, *, longest_needed: int | None = None
         width=width,
         height=height,
         exif_orientation=orientation if isinstance(orientation, int) and 1 <= orientation <= 8 else None,
+        frames=frames,
+        frame_used=frame_used,
+        orientation_applied=applied,
     )

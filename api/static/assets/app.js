@@ -45,7 +45,7 @@ async function checkKey() {
     return;
   }
   const types = state.limits.accepted_content_types.map((t) => t.replace("image/", "").toUpperCase());
-  const text = `${types.join(" or ")}, up to ${humanBytes(state.limits.max_upload_bytes)}`;
+  const text = `${types.join(", ")}, up to ${humanBytes(state.limits.max_upload_bytes)}`;
   $("#limits").textContent = text;
   setKeyStatus(`Key accepted. ${text} per image.`, "ok");
   if (!state.restored) {

@@ -76,10 +76,27 @@ const SIGNATURES = [
   { type: "image/tiff", at: 0, bytes: [0x4d, 0x4d, 0x00, 0x2a] },
   { type: "image/webp", at: 8, bytes: [0x57, 0x45, 0x42, 0x50] },
 ];
+// HEIF and AVIF open with an `ftyp` box whose major and compatible brands name the codec (core/formats.py).
+const AVIF_BRANDS = ["avif", "avis"];
+const HEIF_BRANDS = ["heic", "heix", "heim", "heis", "hevc", "hevx", "hevm", "hevs", "mif1", "msf1"];
+const HEAD_BYTES = 64;
+
+function ftypBrands(head) {
+  const text = (from, to) => String.fromCharCode(...head.slice(from, to));
+  if (head.length < 12 || text(4, 8) !== "ftyp") return [];
+  const end = Math.min(new DataView(head.buffer).getUint32(0), head.length);
+  const brands = [text(8, 12)];
+  for (let i = 16; i + 4 <= end; i += 4) brands.push(text(i, i + 4));
+  return brands;
+}
 
 /** The image type the file's first bytes say, whatever its name or the browser's guess; "" when none. */
 export async function sniffType(file) {
-  const head = new Uint8Array(await file.slice(0, 16).arrayBuffer());
+  const head = new Uint8Array(await file.slice(0, HEAD_BYTES).arrayBuffer());
   const match = SIGNATURES.find((s) => s.bytes.every((b, i) => head[s.at + i] === b));
-  return match ? match.type : "";
+  if (match) return match.type;
+  const brands = ftypBrands(head);
+  if (brands.some((b) => AVIF_BRANDS.includes(b))) return "image/avif";
+  if (brands.some((b) => HEIF_BRANDS.includes(b))) return "image/heic";
+  return "";
 }

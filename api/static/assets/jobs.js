@@ -115,10 +115,10 @@ export async function submit(file, limits) {
     const accepted = limits ? limits.accepted_content_types : ["image/png", "image/jpeg"];
     const contentType = await sniffType(file);
     if (!accepted.includes(contentType)) {
-      const names = accepted.map((t) => t.replace("image/", "").toUpperCase()).join(" or ");
+      const names = accepted.map((t) => t.replace("image/", "").toUpperCase()).join(", ");
       throw new ApiError(
         "unsupported_format",
-        `${file.name} is not a ${names} image by its content, whatever its name says. Nothing was uploaded.`,
+        `${file.name} is not an accepted image (${names}) by its content, whatever its name says. Nothing was uploaded.`,
       );
     }
     if (limits && file.size > limits.max_upload_bytes) {

@@ -144,6 +144,9 @@ def test_jpeg_up_to_15_mb_is_read_from_s3(settings: Settings, aws: AwsClients, s
     [
         pytest.param({"size_bytes": 15 * MiB + 1}, id="over-15MB"),
         pytest.param({"format": "WEBP"}, id="not-jpeg-or-png"),
+        pytest.param({"format": "HEIF"}, id="heic"),
+        pytest.param({"format": "AVIF"}, id="avif"),
+        pytest.param({"format": "TIFF"}, id="tiff"),
     ],
 )
 def test_otherwise_bytes_of_a_jpeg_are_sent(

@@ -152,8 +152,10 @@ def test_format_is_identified_from_bytes_only() -> None:
 
 
 def test_accepted_formats_are_configurable() -> None:
-    webp = encode(photo(64, 48), "WEBP")
+    gif = encode(photo(64, 48), "GIF")
     with pytest.raises(UnsupportedFormatError):
-        process_image(webp, SETTINGS)
-    outcome = process_image(webp, Settings(accepted_formats=["PNG", "JPEG", "WEBP"]))
-    assert outcome.metadata.format == "WEBP"
+        process_image(gif, SETTINGS)
+    outcome = process_image(gif, Settings(accepted_formats=["PNG", "JPEG", "GIF"]))
+    assert outcome.metadata.format == "GIF"
+    with pytest.raises(UnsupportedFormatError):
+        process_image(encode(photo(64, 48), "WEBP"), Settings(accepted_formats=["PNG", "JPEG"]))

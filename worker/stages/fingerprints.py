@@ -1,0 +1,93 @@
+"""Fingerprints of an upload for its metadata: SHA-256 of the bytes, a perceptual hash and a blurred placeholder.
+
+The perceptual hash is a 64-bit dHash: each bit says whether a pixel of a 9x8 greyscale thumbnail is brighter than
+its right neighbour. It survives re-encoding, resizing and mild colour changes, and costs one tiny resize; pHash's
+DCT (the `imagehash` package, which pulls in scipy) buys more robustness to crops we do not need.
+
+The placeholder is a BlurHash of 4x3 components (3x4 for portrait), about 28 characters. ThumbHash would also keep
+the aspect ratio and alpha, but the job already reports the upright size, BlurHash has decoders for every front-end
+(web, iOS, Android, React), and its Python package (`blurhash`, pure Python, no dependencies) is maintained, where
+the ThumbHash ones pin Pillow < 11 or are unmaintained. Transparent images are previewed on white, as the JPEG
+thumbnails show them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from itertools import pairwise
+
+import blurhash
+from PIL import Image
+
+from worker.imaging import to_rgb
+
+# Longest side of the thumbnail both are computed from: BlurHash's few cosine components cannot show more detail,
+# and the pure-Python encoder's cost grows with the pixel count (about 4 ms at this size).
+THUMB_SIDE = 32
+# dHash: 8 rows of 9 pixels give 8 comparisons per row, 64 bits.
+_HASH_SIZE = 8
+
+
+@dataclass(frozen=True)
+class Fingerprints:
+    phash: str  # 16 hex digits
+    placeholder: str  # BlurHash
+
+
+def sha256_hex(chunks: Iterable[bytes]) -> str:
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_hashed(chunks: Iterable[bytes]) -> tuple[bytes, str]:
+    """All of `chunks` joined, and their SHA-256 in hex, each chunk hashed as it arrives (still in cache)."""
+    kept: list[bytes] = []
+
+    def keep(chunks: Iterable[bytes]) -> Iterable[bytes]:
+        for chunk in chunks:
+            kept.append(chunk)
+            yield chunk
+
+    digest = sha256_hex(keep(chunks))
+    return b"".join(kept), digest
+
+
+def _thumbnail(image: Image.Image) -> Image.Image:
+    """RGB, at most THUMB_SIDE on the long side, from the (already reduced) upright image."""
+    scale = THUMB_SIDE / max(image.size)
+    if scale < 1:
+        # BOX: a plain average of each cell, exact for this much reduction and the cheapest filter.
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(size, Image.Resampling.BOX)
+    return to_rgb(image)
+
+
+def dhash(image: Image.Image) -> str:
+    """64-bit difference hash of `image`, as 16 hex digits (row by row, most significant bit first)."""
+    # Bilinear: a smooth average over each cell; LANCZOS's sharper kernel let noise flip more bits on re-encodes.
+    grey = image.convert("L").resize((_HASH_SIZE + 1, _HASH_SIZE), Image.Resampling.BILINEAR)
+    pixels = grey.tobytes()
+    bits = 0
+    for row in range(_HASH_SIZE):
+        line = pixels[row * (_HASH_SIZE + 1) : (row + 1) * (_HASH_SIZE + 1)]
+        for left, right in pairwise(line):
+            bits = bits << 1 | (left > right)
+    return f"{bits:016x}"
+
+
+def placeholder(image: Image.Image) -> str:
+    """BlurHash of an RGB `image` (small: the encoder visits every pixel per component)."""
+    components = (4, 3) if image.width >= image.height else (3, 4)
+    width, data = image.width, image.tobytes()
+    rows = [[data[i : i + 3] for i in range(start, start + 3 * width, 3)] for start in range(0, len(data), 3 * width)]
+    return str(blurhash.encode(rows, *components))
+
+
+def fingerprints(upright: Image.Image) -> Fingerprints:
+    """The perceptual hash and placeholder of the upright picture (any size and mode: both work on a thumbnail)."""
+    small = _thumbnail(upright)
+    return Fingerprints(phash=dhash(small), placeholder=placeholder(small))
