@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 # The answers about jobs live in core, so that the CLI reads them with the same models; re-exported for the routes.
 from core.analysis import Analysis
+from core.recipes import Rendition
 from core.views import JOB_VIEW_EXAMPLE
 from core.views import AnalysisView as AnalysisView
 from core.views import CreateJobResponse as CreateJobResponse
@@ -78,6 +79,17 @@ class CreateJobRequest(BaseModel):
     )
     content_type: str = Field(description="MIME type of the file: `image/png` or `image/jpeg` by default.")
     size_bytes: int = Field(gt=0, description="Exact size of the file in bytes.")
+    preset: str | None = Field(
+        None,
+        description="A named recipe of this deployment (`GET /v1/limits` lists them); `default`, today's "
+        "thumbnails and processed WebP, when neither `preset` nor `outputs` is given.",
+        examples=["avatar"],
+    )
+    outputs: list[Rendition] | None = Field(
+        None,
+        description="A custom recipe instead of a preset: the files to make, each with its name, box, fit and "
+        "format. Limits (count, total pixels) are in `GET /v1/limits`.",
+    )
 
 
 class HealthResponse(BaseModel):

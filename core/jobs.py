@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from core.analysis import Analysis
 from core.errors import RetriesExhaustedError, UnsupportedFormatError, UploadExpiredError, job_failure_codes
+from core.recipes import Rendition
 
 
 class JobStatus(StrEnum):
@@ -112,6 +113,12 @@ class Job(BaseModel):
     error: JobErrorInfo | None = None
     error_code: str | None = Field(None, description="error.code, stored apart so conditions can test it.")
     result: JobResult | None = None
+    preset: str | None = Field(None, description="The preset the job was created with; None: custom `outputs`.")
+    recipe: list[Rendition] | None = Field(
+        None,
+        description="The outputs asked for at creation, rendered as they were even if presets change later. None: "
+        "a job made before recipes, rendered with the `default` preset.",
+    )
 
     def status_at(self, now: datetime) -> JobStatus:
         """The status a reader sees: abandoned uploads read as expired."""
@@ -131,6 +138,8 @@ def new_job(
     upload_window: timedelta,
     retention: timedelta,
     now: datetime,
+    recipe: list[Rendition] | None = None,
+    preset: str | None = None,
 ) -> Job:
     """A job waiting for its upload. `expires_at` drives DynamoDB's TTL; the upload window drives `expired`."""
     # Whole seconds, so that the stored epoch deadline and the datetime agree on when the window closes.
@@ -150,4 +159,6 @@ def new_job(
         # In the index of live leases until its window ends, so the sweeper checks a job nobody claimed.
         lease_until=int(upload_expires_at.timestamp()),
         expires_at=int((now + retention).timestamp()),
+        recipe=recipe,
+        preset=preset,
     )

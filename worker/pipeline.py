@@ -29,7 +29,7 @@ from worker.delivery import DONE, LEASE_MARGIN_SECONDS, Delivery, Disposition, b
 from worker.events import UploadEvent
 from worker.stages.image import process_image
 from worker.stages.publish import publish_outcome
-from worker.stages.thumbnails import Rendition
+from worker.stages.renditions import RenderedOutput
 
 log = logging.getLogger(__name__)
 
@@ -222,7 +222,7 @@ class JobProcessor:
                 )
             data = obj["Body"].read()
         with log_context(stage="image"), timed(durations, "image"):
-            outcome = process_image(data, s)
+            outcome = process_image(data, s, job.recipe)
         # Before the outputs are stored: an image the analysis service refuses fails the job without leaving any.
         with log_context(stage="analysis"), timed(durations, "analysis"):
             source = SourceImage.from_upload(event.bucket, event.key, outcome.metadata)
@@ -240,7 +240,7 @@ class JobProcessor:
                 for r in outcome.renditions
             ]
 
-            def put(r: Rendition, out: OutputFile) -> None:
+            def put(r: RenderedOutput, out: OutputFile) -> None:
                 s3.put_object(Bucket=s.outputs_bucket, Key=out.key, Body=r.data, ContentType=r.content_type)
 
             # Concurrently: the PUTs are independent round trips (bench/README.md, Orchestration). All must succeed

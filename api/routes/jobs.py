@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Header, Path, Query, Response, status
 from api.deps import ApiKeyDep, ClientsDep, IdempotencyDep, JobStoreDep, SettingsDep
 from api.errors import AUTH_ERRORS, BODY_ERRORS, responses
 from api.presign import download_url, upload_post
+from api.recipes import chosen_recipe
 from api.schemas import (
     CREATE_JOB_EXAMPLE,
     AnalysisView,
@@ -62,6 +63,20 @@ _CREATE_EXAMPLES = {
         "summary": "A PNG screenshot",
         "value": {"filename": "screenshot.png", "content_type": "image/png", "size_bytes": 183211},
     },
+    "preset": {
+        "summary": "A preset: square avatars",
+        "value": {**CREATE_JOB_EXAMPLE, "preset": "avatar"},
+    },
+    "outputs": {
+        "summary": "Custom outputs: a square crop and a 2000 px AVIF",
+        "value": {
+            **CREATE_JOB_EXAMPLE,
+            "outputs": [
+                {"name": "square-512.webp", "width": 512, "height": 512, "fit": "cover", "format": "webp"},
+                {"name": "large.avif", "width": 2000, "format": "avif", "quality": 55},
+            ],
+        },
+    },
 }
 
 _EXPIRED = JobErrorInfo(
@@ -110,6 +125,7 @@ def create_job(
             "Resize or compress it first.",
             details={"max_bytes": settings.max_upload_bytes},
         )
+    preset, recipe = chosen_recipe(body.preset, body.outputs, settings)
 
     now = utcnow()
     job_id = str(uuid.uuid4())
@@ -126,6 +142,8 @@ def create_job(
         upload_window=timedelta(seconds=settings.upload_url_ttl_seconds),
         retention=timedelta(days=settings.job_retention_days),
         now=now,
+        recipe=recipe,
+        preset=preset,
     )
     # The job already stored under this id is either this very job (a retried put whose first attempt landed) or,
     # with an idempotency key, the job an earlier request created: replay it.
@@ -209,4 +227,6 @@ def _view(job: Job, clients: ClientsDep, *, include_words: bool) -> JobView:
         attempts=job.attempts,
         error=_EXPIRED if current is JobStatus.EXPIRED else job.error,
         result=result,
+        preset=job.preset,
+        recipe=job.recipe,
     )
