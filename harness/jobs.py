@@ -20,8 +20,10 @@ def api_client(stack: LocalStack, timeout: float = 30) -> httpx.Client:
     return httpx.Client(base_url=stack.api.url, headers={"X-API-Key": LOCAL_DEV_API_KEY}, timeout=timeout)
 
 
-def create_job(api: httpx.Client, *, filename: str, content_type: str, size: int) -> dict[str, Any]:
-    response = api.post("/v1/jobs", json={"filename": filename, "content_type": content_type, "size_bytes": size})
+def create_job(api: httpx.Client, *, filename: str, content_type: str, size: int, **recipe: Any) -> dict[str, Any]:
+    """Create a job; `recipe` adds `preset=...` or `outputs=[...]` to the body."""
+    body = {"filename": filename, "content_type": content_type, "size_bytes": size, **recipe}
+    response = api.post("/v1/jobs", json=body)
     assert response.status_code == 201, response.text
     return response.json()  # type: ignore[no-any-return]
 
@@ -30,9 +32,9 @@ def post_upload(upload: dict[str, Any], data: bytes, content_type: str) -> httpx
     return httpx.post(upload["url"], data=upload["fields"], files={"file": ("f", data, content_type)}, timeout=30)
 
 
-def submit(api: httpx.Client, data: bytes, content_type: str, filename: str = "image") -> str:
+def submit(api: httpx.Client, data: bytes, content_type: str, filename: str = "image", **recipe: Any) -> str:
     """Create a job and upload `data` with its presigned POST, as a client would. Returns the job id."""
-    created = create_job(api, filename=filename, content_type=content_type, size=max(1, len(data)))
+    created = create_job(api, filename=filename, content_type=content_type, size=max(1, len(data)), **recipe)
     response = post_upload(created["upload"], data, content_type)
     assert response.status_code in (200, 201, 204), response.text
     return created["job_id"]  # type: ignore[no-any-return]

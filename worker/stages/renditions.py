@@ -129,7 +129,8 @@ def render_recipe(
     made: dict[str, tuple[tuple[int, int], bytes]] = {}
     analysed: Image.Image | None = None
     for scale, rendition, size in needs:
-        source = min((f for f in full_frames if _usable(f, displayed, scale)), key=lambda f: f.width)
+        # Never more than the source has: an enlarged rendition starts from the full-resolution image.
+        source = min((f for f in full_frames if _usable(f, displayed, min(scale, 1.0))), key=lambda f: f.width)
         try:
             if rendition.fit is Fit.COVER:
                 crop = crop_box(source, size[0], size[1], rendition.gravity)
