@@ -16,6 +16,7 @@ import click
 
 from core.api_keys import LOCAL_DEV_API_KEY
 from core.jobs import TERMINAL, JobStatus
+from core.recipes import Rendition
 
 if TYPE_CHECKING:
     from cli.client import ApiClient
@@ -38,11 +39,22 @@ Exit codes:
 Start here:
   make dev                                  the whole stack on this machine (prints URLs and the key)
   imgpipe submit --wait photo.jpg           upload, wait, print thumbnails, metadata and text
+  imgpipe submit --preset avatar face.jpg   the outputs of a preset (GET /v1/limits lists them)
+  imgpipe submit -o sq.webp:512x512:cover -o big:2000x:avif photo.jpg
+                                            custom outputs (see --output)
   imgpipe status JOB_ID                     one job's status and results
 """
 
 # After these no request can succeed: stop at once instead of trying the next file.
 _FATAL_API_ERRORS = frozenset({"api_unreachable", "invalid_api_key", "missing_api_key"})
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What every job of a submit asks for: a preset, custom outputs, or neither (the API's `default`)."""
+
+    preset: str | None = None
+    outputs: tuple[Rendition, ...] = ()
 
 
 @dataclass
@@ -122,7 +134,13 @@ def _client_options(func: Any) -> Any:
 
 
 def _plan(
-    client: ApiClient, files: tuple[Path, ...], *, check: bool, strict: bool, content_type: str | None
+    client: ApiClient,
+    files: tuple[Path, ...],
+    *,
+    check: bool,
+    strict: bool,
+    content_type: str | None,
+    recipe: Recipe,
 ) -> list[Entry]:
     """Decide what each file is sent as; exit EXIT_USAGE, before any upload, if any file would be refused."""
     from cli.client import plan_file
@@ -132,6 +150,13 @@ def _plan(
     if check:
         limits = client.get_limits()
         accepted, max_bytes = limits.accepted_content_types, limits.max_upload_bytes
+        if recipe.preset is not None and recipe.preset not in limits.presets:
+            click.secho(
+                f"No preset is named {recipe.preset!r}; presets: {', '.join(limits.presets)}. Nothing was uploaded.",
+                fg="red",
+                err=True,
+            )
+            sys.exit(EXIT_USAGE)
     entries: list[Entry] = []
     refused = False
     for path in files:
@@ -155,7 +180,7 @@ def _plan(
     return entries
 
 
-def _send(client: ApiClient, entries: list[Entry], progress: Lines | Live) -> None:
+def _send(client: ApiClient, entries: list[Entry], recipe: Recipe, progress: Lines | Live) -> None:
     """Create each file's job and upload the file; a refused file is reported and skipped, unless no request can
     succeed any more (exit EXIT_API_ERROR)."""
     from cli.client import ApiError, upload
@@ -164,7 +189,7 @@ def _send(client: ApiClient, entries: list[Entry], progress: Lines | Live) -> No
         progress.added(entry)
     for entry in entries:
         try:
-            created = client.create_job(entry.path, entry.content_type)
+            created = client.create_job(entry.path, entry.content_type, preset=recipe.preset, outputs=recipe.outputs)
             entry.job_id, entry.status = created.job_id, "uploading"
             upload(
                 created.upload,
@@ -201,6 +226,18 @@ def _exit_code(entries: list[Entry], wait: bool) -> int:
     return EXIT_OK
 
 
+def _recipe(preset: str | None, output_specs: tuple[str, ...]) -> Recipe:
+    """The --preset or --output options as a Recipe; a usage error (exit 2) when they cannot be read."""
+    from cli.outputs import SpecError, parse_output_spec
+
+    if preset is not None and output_specs:
+        raise click.UsageError("give --preset or --output, not both")
+    try:
+        return Recipe(preset=preset, outputs=tuple(parse_output_spec(spec) for spec in output_specs))
+    except SpecError as exc:
+        raise click.BadParameter(str(exc), param_hint="--output") from None
+
+
 @click.command(epilog=EPILOG)
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--wait/--no-wait", default=False, help="Wait until every job ends and show the outcome.")
@@ -220,6 +257,19 @@ def _exit_code(entries: list[Entry], wait: bool) -> int:
     "unsupported_format).",
 )
 @click.option("--content-type", help="Declare this MIME type for every file instead of detecting it.")
+@click.option("--preset", help="The outputs of this named recipe (GET /v1/limits lists them); default: `default`.")
+@click.option(
+    "--output",
+    "-o",
+    "output_specs",
+    multiple=True,
+    metavar="SPEC",
+    help="Custom outputs instead of a preset; repeat for each file to make. SPEC is NAME:WxH[:WORD...] (Wx or xH "
+    "for one side), each WORD a fit (inside, contain, cover, fill), format (jpeg, webp, avif, png), gravity (center, "
+    "entropy, attention, faces) or qN (quality), in any order; without a format the name's extension decides. "
+    'Or the JSON object the API takes: \'{"name": "a.webp", "width": 256, "height": 256, "fit": "cover", '
+    '"format": "webp"}\'. Example: -o avatar.webp:256x256:cover -o hero:2000x:avif:q55.',
+)
 @_client_options
 def submit(
     files: tuple[Path, ...],
@@ -229,6 +279,8 @@ def submit(
     check: bool,
     strict: bool,
     content_type: str | None,
+    preset: str | None,
+    output_specs: tuple[str, ...],
     api_url: str,
     api_key: str,
 ) -> None:
@@ -240,10 +292,11 @@ def submit(
     """
     from cli import report
 
+    recipe = _recipe(preset, output_specs)
     with _api_client(api_url, api_key) as client:
-        entries = _plan(client, files, check=check, strict=strict, content_type=content_type)
+        entries = _plan(client, files, check=check, strict=strict, content_type=content_type, recipe=recipe)
         with report.progress(as_json) as progress:
-            _send(client, entries, progress)
+            _send(client, entries, recipe, progress)
             if wait:
                 _follow(client, entries, timeout, progress)
     report.submitted(entries, wait=wait, as_json=as_json)
