@@ -62,7 +62,31 @@ JOB_VIEW_EXAMPLE: dict[str, Any] = {
     "attempts": 1,
     "error": None,
     "preset": "default",
-    "recipe": None,
+    "recipe": [
+        *(
+            {
+                "name": f"thumb-{side}.jpg",
+                "width": side,
+                "height": side,
+                "fit": "inside",
+                "format": "jpeg",
+                "quality": 85,
+                "gravity": "center",
+                "strip_metadata": True,
+            }
+            for side in (1024, 512, 128)
+        ),
+        {
+            "name": "processed.webp",
+            "width": 1024,
+            "height": 1024,
+            "fit": "inside",
+            "format": "webp",
+            "quality": 80,
+            "gravity": "center",
+            "strip_metadata": True,
+        },
+    ],
     "result": {
         "metadata": {
             "format": "JPEG",
