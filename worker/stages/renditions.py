@@ -143,6 +143,8 @@ def render_recipe(
                 analysed = pixels
                 continue
             made[rendition.name] = pixels.size, encode_rendition(pixels, rendition)
+        except MemoryError:
+            raise  # the worker's state, not the job's: left to the retry path
         except Exception as exc:  # an encoder's refusal, a crop that failed: the job fails, with no partial result
             raise RenditionFailedError(
                 f"The output {rendition.name!r} ({rendition.format}, {size[0]}x{size[1]}) could not be made: {exc}"
