@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 # The answers about jobs live in core, so that the CLI reads them with the same models; re-exported for the routes.
 from core.analysis import DEFAULT_FEATURES, Analysis, AnalysisFeature
 from core.listing import CLIENT_REF_MAX
+from core.recipes import Rendition
 from core.views import JOB_VIEW_EXAMPLE
 from core.views import AnalysisView as AnalysisView
 from core.views import CreateJobResponse as CreateJobResponse
@@ -125,6 +126,18 @@ class CreateJobRequest(BaseModel):
         default is the same request as one leaving it out, and fingerprints stored before a field existed still
         match."""
         return self.model_dump(mode="json", exclude_defaults=True)
+
+    preset: str | None = Field(
+        None,
+        description="A named recipe of this deployment (`GET /v1/limits` lists them); `default`, today's "
+        "thumbnails and processed WebP, when neither `preset` nor `outputs` is given.",
+        examples=["avatar"],
+    )
+    outputs: list[Rendition] | None = Field(
+        None,
+        description="A custom recipe instead of a preset: the files to make, each with its name, box, fit and "
+        "format. Limits (count, total pixels) are in `GET /v1/limits`.",
+    )
 
 
 def printable_ref(value: str | None) -> str | None:

@@ -5,7 +5,7 @@ plus the checks `submit` runs on a file before it creates a job for it."""
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -15,6 +15,7 @@ import httpx
 from cli.report import human_bytes
 from core.config import FORMAT_CONTENT_TYPES
 from core.formats import HEAD_BYTES, sniff_format
+from core.recipes import Rendition
 from core.views import CreateJobResponse, JobList, JobView, UploadInstructions, UploadLimits
 
 
@@ -122,7 +123,13 @@ class ApiClient:
         return UploadLimits.model_validate(self._call("GET", "/v1/limits"))
 
     def create_job(
-        self, path: Path, content_type: str | None = None, client_ref: str | None = None
+        self,
+        path: Path,
+        content_type: str | None = None,
+        *,
+        client_ref: str | None = None,
+        preset: str | None = None,
+        outputs: Sequence[Rendition] | None = None,
     ) -> CreateJobResponse:
         body: dict[str, Any] = {
             "filename": path.name,
@@ -131,6 +138,10 @@ class ApiClient:
         }
         if client_ref is not None:
             body["client_ref"] = client_ref
+        if preset is not None:
+            body["preset"] = preset
+        if outputs:
+            body["outputs"] = [o.model_dump(mode="json", exclude_defaults=True) for o in outputs]
         return CreateJobResponse.model_validate(self._call("POST", "/v1/jobs", json=body))
 
     def get_job(self, job_id: str) -> JobView:

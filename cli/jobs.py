@@ -18,6 +18,7 @@ import click
 from core.api_keys import LOCAL_DEV_API_KEY
 from core.jobs import TERMINAL, JobStatus
 from core.listing import CLIENT_REF_MAX, MAX_LIMIT
+from core.recipes import Rendition
 
 if TYPE_CHECKING:
     from cli.client import ApiClient
@@ -42,6 +43,9 @@ Exit codes:
 Start here:
   make dev                                  the whole stack on this machine (prints URLs and the key)
   imgpipe submit --wait samples/receipt.png upload, wait, print thumbnails, metadata and text
+  imgpipe submit --preset avatar face.jpg   the outputs of a preset (GET /v1/limits lists them)
+  imgpipe submit -o sq.webp:512x512:cover -o big:2000x:avif photo.jpg
+                                            custom outputs (see --output)
   imgpipe status JOB_ID                     one job's status and results
   imgpipe jobs --status failed              your jobs, newest first (--ref REF: those submitted with --ref REF)
   imgpipe delete JOB_ID                     delete a job, its file and its outputs
@@ -49,6 +53,14 @@ Start here:
 
 # After these no request can succeed: stop at once instead of trying the next file.
 _FATAL_API_ERRORS = frozenset({"api_unreachable", "invalid_api_key", "missing_api_key"})
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What every job of a submit asks for: a preset, custom outputs, or neither (the API's `default`)."""
+
+    preset: str | None = None
+    outputs: tuple[Rendition, ...] = ()
 
 
 @dataclass
@@ -134,7 +146,14 @@ def _client_options(func: Any) -> Any:
     )(func)
 
 
-def _plan(client: ApiClient, files: tuple[Path, ...], *, check: bool, content_type: str | None) -> list[Entry]:
+def _plan(
+    client: ApiClient,
+    files: tuple[Path, ...],
+    *,
+    check: bool,
+    content_type: str | None,
+    recipe: Recipe,
+) -> list[Entry]:
     """Decide what each file is sent as; exit EXIT_USAGE, before any upload, if any file would be refused."""
     from cli.client import plan_file
 
@@ -143,6 +162,13 @@ def _plan(client: ApiClient, files: tuple[Path, ...], *, check: bool, content_ty
     if check:
         limits = client.get_limits()
         accepted, max_bytes = limits.accepted_content_types, limits.max_upload_bytes
+        if recipe.preset is not None and recipe.preset not in limits.presets:
+            click.secho(
+                f"No preset is named {recipe.preset!r}; presets: {', '.join(limits.presets)}. Nothing was uploaded.",
+                fg="red",
+                err=True,
+            )
+            sys.exit(EXIT_USAGE)
     entries: list[Entry] = []
     refused = False
     for path in files:
@@ -164,7 +190,9 @@ def _plan(client: ApiClient, files: tuple[Path, ...], *, check: bool, content_ty
     return entries
 
 
-def _send(client: ApiClient, entries: list[Entry], progress: Lines | Live, client_ref: str | None) -> None:
+def _send(
+    client: ApiClient, entries: list[Entry], recipe: Recipe, progress: Lines | Live, client_ref: str | None
+) -> None:
     """Create each file's job and upload the file; a refused file is reported and skipped, unless no request can
     succeed any more (exit EXIT_API_ERROR)."""
     from cli.client import ApiError, upload
@@ -173,7 +201,9 @@ def _send(client: ApiClient, entries: list[Entry], progress: Lines | Live, clien
         progress.added(entry)
     for entry in entries:
         try:
-            created = client.create_job(entry.path, entry.content_type, client_ref)
+            created = client.create_job(
+                entry.path, entry.content_type, client_ref=client_ref, preset=recipe.preset, outputs=recipe.outputs
+            )
             entry.job_id, entry.status = created.job_id, "uploading"
             upload(
                 created.upload,
@@ -210,6 +240,18 @@ def _exit_code(entries: list[Entry], wait: bool) -> int:
     return EXIT_OK
 
 
+def _recipe(preset: str | None, output_specs: tuple[str, ...]) -> Recipe:
+    """The --preset or --output options as a Recipe; a usage error (exit 2) when they cannot be read."""
+    from cli.outputs import SpecError, parse_output_spec
+
+    if preset is not None and output_specs:
+        raise click.UsageError("give --preset or --output, not both")
+    try:
+        return Recipe(preset=preset, outputs=tuple(parse_output_spec(spec) for spec in output_specs))
+    except SpecError as exc:
+        raise click.BadParameter(str(exc), param_hint="--output") from None
+
+
 @click.command(epilog=EPILOG)
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--wait/--no-wait", default=False, help="Wait until every job ends and show the outcome.")
@@ -234,6 +276,19 @@ def _exit_code(entries: list[Entry], wait: bool) -> int:
     help=f"Your own reference for the jobs (an order number, your file id; up to {CLIENT_REF_MAX} printable "
     "characters), given to every FILE's job: `imgpipe jobs --ref REF` lists them.",
 )
+@click.option("--preset", help="The outputs of this named recipe (GET /v1/limits lists them); default: `default`.")
+@click.option(
+    "--output",
+    "-o",
+    "output_specs",
+    multiple=True,
+    metavar="SPEC",
+    help="Custom outputs instead of a preset; repeat for each file to make. SPEC is NAME:WxH[:WORD...] (Wx or xH "
+    "for one side), each WORD a fit (inside, contain, cover, fill), format (jpeg, webp, avif, png), gravity (center, "
+    "entropy, attention, faces) or qN (quality), in any order; without a format the name's extension decides. "
+    'Or the JSON object the API takes: \'{"name": "a.webp", "width": 256, "height": 256, "fit": "cover", '
+    '"format": "webp"}\'. Example: -o avatar.webp:256x256:cover -o hero:2000x:avif:q55.',
+)
 @_client_options
 def submit(
     files: tuple[Path, ...],
@@ -244,6 +299,8 @@ def submit(
     strict: bool,
     content_type: str | None,
     client_ref: str | None,
+    preset: str | None,
+    output_specs: tuple[str, ...],
     api_url: str,
     api_key: str,
 ) -> None:
@@ -255,11 +312,12 @@ def submit(
     """
     from cli import report
 
+    recipe = _recipe(preset, output_specs)
     with _api_client(api_url, api_key) as client:
-        entries = _plan(client, files, check=check, content_type=content_type)
+        entries = _plan(client, files, check=check, content_type=content_type, recipe=recipe)
         try:
             with report.progress(as_json) as progress:
-                _send(client, entries, progress, client_ref)
+                _send(client, entries, recipe, progress, client_ref)
                 if wait:
                     _follow(client, entries, timeout, progress)
         except KeyboardInterrupt:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.recipes import Fit, OutputFormat, Rendition, recipe_problems
 
 # Formats the worker can decode, keyed by Pillow's format name, with the MIME type clients declare for them.
 FORMAT_CONTENT_TYPES: dict[str, str] = {
@@ -23,6 +26,22 @@ FORMAT_CONTENT_TYPES: dict[str, str] = {
 CONTENT_TYPE_ALIASES: dict[str, str] = {"image/heif": "HEIF"}
 
 MiB = 1024 * 1024
+
+PRESET_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
+
+
+def _builtin_presets() -> dict[str, list[Rendition]]:
+    """Presets beyond `default` that ship with imgpipe: examples of what recipes are for."""
+    return {
+        "avatar": [
+            Rendition(name="avatar-256.webp", width=256, height=256, fit=Fit.COVER, format=OutputFormat.WEBP),
+            Rendition(name="avatar-64.webp", width=64, height=64, fit=Fit.COVER, format=OutputFormat.WEBP),
+        ],
+        "hero": [
+            Rendition(name="hero-2000.avif", width=2000, format=OutputFormat.AVIF),
+            Rendition(name="hero-2000.jpg", width=2000, format=OutputFormat.JPEG),
+        ],
+    }
 
 
 class Settings(BaseSettings):
@@ -129,6 +148,17 @@ class Settings(BaseSettings):
         1024, ge=16, description="Longest side of the processed (EXIF-upright, metadata-free) WebP output."
     )
     processed_quality: int = Field(80, ge=1, le=100, description="WebP quality of the processed output.")
+    presets: dict[str, list[Rendition]] = Field(
+        default_factory=_builtin_presets,
+        description="Named recipes a job can ask for with `preset` (README, Recipes): name -> list of outputs. "
+        "`default` is built from the four settings above unless this defines it.",
+    )
+    max_outputs_per_job: int = Field(10, ge=1, le=100, description="Most outputs one job's recipe may ask for.")
+    max_output_pixels_per_job: int = Field(
+        50_000_000,
+        ge=1,
+        description="Most pixels (sum of width x height) one job's recipe may ask for: bounds its CPU and memory.",
+    )
     worker_concurrency: int = Field(2, ge=1, le=64, description="Jobs one worker process runs at once.")
     queue_wait_seconds: int = Field(20, ge=0, le=20, description="SQS long-poll wait per receive.")
     visibility_timeout_seconds: int = Field(
@@ -247,6 +277,18 @@ class Settings(BaseSettings):
             raise ValueError("webhook_retry_schedule_seconds needs at least one wait, each 1-43200 s")
         return value
 
+    @model_validator(mode="after")
+    def _presets_are_recipes(self) -> Settings:
+        for name, renditions in self.recipes.items():
+            if not re.fullmatch(PRESET_NAME_PATTERN, name):
+                raise ValueError(f"preset name {name!r} does not match {PRESET_NAME_PATTERN}")
+            problems = recipe_problems(
+                renditions, max_outputs=self.max_outputs_per_job, max_pixels=self.max_output_pixels_per_job
+            )
+            if problems:
+                raise ValueError(f"preset {name!r}: {'; '.join(problems)}")
+        return self
+
     @model_validator(mode="before")
     @classmethod
     def _engine_follows_environment(cls, data: Any) -> Any:
@@ -292,6 +334,30 @@ class Settings(BaseSettings):
         """MIME type -> Pillow format for every accepted format (aliases included)."""
         types = {FORMAT_CONTENT_TYPES[f]: f for f in self.accepted_formats}
         return types | {t: f for t, f in CONTENT_TYPE_ALIASES.items() if f in self.accepted_formats}
+
+    @property
+    def recipes(self) -> dict[str, list[Rendition]]:
+        """Every preset by name, `default` first: today's outputs (JPEG thumbnails, the processed WebP), built from
+        `thumbnail_sizes`, `thumbnail_quality`, `processed_max_side` and `processed_quality` unless `presets`
+        defines it."""
+        thumbnails = [
+            Rendition(
+                name=f"thumb-{size}.jpg",
+                width=size,
+                height=size,
+                format=OutputFormat.JPEG,
+                quality=self.thumbnail_quality,
+            )
+            for size in self.thumbnail_sizes
+        ]
+        processed = Rendition(
+            name="processed.webp",
+            width=self.processed_max_side,
+            height=self.processed_max_side,
+            format=OutputFormat.WEBP,
+            quality=self.processed_quality,
+        )
+        return {"default": [*thumbnails, processed], **self.presets}
 
     def to_env(self) -> dict[str, str]:
         """The env vars that reproduce these settings in another process (used to start api and worker)."""

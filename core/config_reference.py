@@ -33,6 +33,9 @@ def _type_name(annotation: Any) -> str:
     if origin in (list, set, frozenset):
         (item,) = get_args(annotation) or (Any,)
         return f"JSON list of {_type_name(item)}"
+    if origin is dict:
+        _, value = get_args(annotation) or (Any, Any)
+        return f"JSON object of {_type_name(value)}"
     return {
         str: "string",
         int: "integer",
@@ -61,6 +64,10 @@ def _plain(value: Any) -> Any:
         return value.get_secret_value()
     if isinstance(value, list | tuple | set | frozenset):
         return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, BaseModel):  # only what differs from the model's defaults: short enough for a table
+        return value.model_dump(mode="json", exclude_defaults=True)
     return value
 
 

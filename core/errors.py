@@ -279,6 +279,14 @@ class AnalysisInvalidImageError(JobError):
     )
 
 
+class RenditionFailedError(JobError):
+    """An output of the job's recipe could not be made: the job fails, no output of it is kept in the result."""
+
+    code = "rendition_failed"
+    when = "one of the job's outputs could not be made (e.g. its encoder refused the image); no partial result"
+    example = "The output 'large.avif' (avif, 2000x1500) could not be made: encoder error."
+
+
 class RetriesExhaustedError(JobError):
     """The one failure that can be retried, by redriving its message from the DLQ (`imgpipe dlq redrive`)."""
 

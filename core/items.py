@@ -13,7 +13,7 @@ serializer = TypeSerializer()
 deserializer = TypeDeserializer()
 
 # Nested results hold floats (DynamoDB wants Decimal) and can be large; they are stored as one JSON string.
-_JSON_FIELDS = ("result", "error")
+_JSON_FIELDS = ("result", "error", "recipe")
 
 
 def to_item(job: Job) -> dict[str, Any]:

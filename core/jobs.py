@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from core.analysis import DEFAULT_FEATURES, Analysis, AnalysisFeature
 from core.errors import RetriesExhaustedError, UnsupportedFormatError, UploadExpiredError, job_failure_codes
+from core.recipes import Rendition
 
 
 class JobStatus(StrEnum):
@@ -173,6 +174,12 @@ class Job(BaseModel):
     callbacks: list[CallbackAttempt] = Field(
         default_factory=list, description="Webhook delivery attempts, oldest first."
     )
+    preset: str | None = Field(None, description="The preset the job was created with; None: custom `outputs`.")
+    recipe: list[Rendition] | None = Field(
+        None,
+        description="The outputs asked for at creation, rendered as they were even if presets change later. None: "
+        "a job made before recipes, rendered with the `default` preset.",
+    )
 
     def status_at(self, now: datetime) -> JobStatus:
         """The status a reader sees: abandoned uploads read as expired."""
@@ -195,6 +202,8 @@ def new_job(
     callback_url: str | None = None,
     client_ref: str | None = None,
     analysis_features: Sequence[AnalysisFeature] = DEFAULT_FEATURES,
+    recipe: list[Rendition] | None = None,
+    preset: str | None = None,
 ) -> Job:
     """A job waiting for its upload. `expires_at` drives DynamoDB's TTL; the upload window drives `expired`."""
     # Whole seconds, so that the stored epoch deadline and the datetime agree on when the window closes.
@@ -217,4 +226,6 @@ def new_job(
         lease_until=int(upload_expires_at.timestamp()),
         expires_at=int((now + retention).timestamp()),
         callback_url=callback_url,
+        recipe=recipe,
+        preset=preset,
     )

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core.analysis import Analysis, TextWord
 from core.jobs import CallbackAttempt, ImageMetadata, JobErrorInfo, JobStatus, OutputFile
+from core.recipes import MAX_SIDE, OutputFormat, Rendition
 
 EXAMPLE_JOB_ID = "6f1c2a4e-8d5b-4a43-9a3e-2f0f4b1f8c21"
 _OUT = f"processed/{EXAMPLE_JOB_ID}"
@@ -72,6 +73,32 @@ JOB_VIEW_EXAMPLE: dict[str, Any] = {
             "outcome": "delivered",
             "next_attempt_at": None,
         }
+    ],
+    "preset": "default",
+    "recipe": [
+        *(
+            {
+                "name": f"thumb-{side}.jpg",
+                "width": side,
+                "height": side,
+                "fit": "inside",
+                "format": "jpeg",
+                "quality": 85,
+                "gravity": "center",
+                "strip_metadata": True,
+            }
+            for side in (1024, 512, 128)
+        ),
+        {
+            "name": "processed.webp",
+            "width": 1024,
+            "height": 1024,
+            "fit": "inside",
+            "format": "webp",
+            "quality": 80,
+            "gravity": "center",
+            "strip_metadata": True,
+        },
     ],
     "result": {
         "metadata": {
@@ -184,7 +211,10 @@ class AnalysisView(Analysis):
 
 class ResultView(BaseModel):
     metadata: ImageMetadata
-    outputs: list[OutputView] = Field(description="Thumbnails and the processed WebP, each with a download link.")
+    outputs: list[OutputView] = Field(
+        description="Every output of the job's recipe, in its order, each with a download link (the `default` "
+        "preset: thumbnails and the processed WebP)."
+    )
     analysis: AnalysisView | None = Field(
         None,
         description="Text (`full_text`, `lines`, `words`), labels and image properties, and the `engine` that "
@@ -216,6 +246,10 @@ class JobView(BaseModel):
     callback_url: str | None = Field(None, description="Where the outcome is POSTed when the job ends (webhooks).")
     callbacks: list[CallbackAttempt] = Field(
         default_factory=list, description="Each attempt at delivering the webhook so far, oldest first."
+    )
+    preset: str | None = Field(None, description="The preset the job was created with; `null` for custom outputs.")
+    recipe: list[Rendition] | None = Field(
+        None, description="The outputs the job was created with (`null` for jobs made before recipes: `default`)."
     )
 
 
@@ -274,6 +308,24 @@ class UploadLimits(BaseModel):
                         "image/webp",
                     ],
                     "upload_url_ttl_seconds": 900,
+                    "presets": {
+                        "default": [
+                            {
+                                "name": "thumb-1024.jpg",
+                                "width": 1024,
+                                "height": 1024,
+                                "fit": "inside",
+                                "format": "jpeg",
+                                "quality": 85,
+                                "gravity": "center",
+                                "strip_metadata": True,
+                            }
+                        ]
+                    },
+                    "max_outputs_per_job": 10,
+                    "max_output_pixels_per_job": 50_000_000,
+                    "max_output_side": MAX_SIDE,
+                    "output_formats": [f.value for f in OutputFormat],
                 }
             ]
         }
@@ -282,3 +334,12 @@ class UploadLimits(BaseModel):
     max_upload_bytes: int = Field(description="Largest file accepted, in bytes.")
     accepted_content_types: list[str] = Field(description="Values accepted as `content_type`.")
     upload_url_ttl_seconds: int = Field(description="How long a presigned upload stays valid after the job is created.")
+    presets: dict[str, list[Rendition]] = Field(
+        default_factory=dict, description="The recipes a job can ask for by name with `preset`, `default` first."
+    )
+    max_outputs_per_job: int = Field(10, description="Most entries in a job's `outputs`.")
+    max_output_pixels_per_job: int = Field(
+        50_000_000, description="Most pixels (sum of width x height; a missing side counts as the given one)."
+    )
+    max_output_side: int = Field(MAX_SIDE, description="Largest `width` or `height` of an output.")
+    output_formats: list[OutputFormat] = Field(default_factory=lambda: list(OutputFormat))

@@ -52,3 +52,13 @@ def heic(width: int = 640, height: int = 480, *, orientation: int | None = None,
 
 def png(width: int = 640, height: int = 480, mode: str = "RGB") -> bytes:
     return encode(photo(width, height, mode), "PNG")
+
+
+def edge_bands(width: int, height: int) -> Image.Image:
+    """Green, with a red band on the left 1/16 and a blue one on the right 1/16: a centred square crop of a
+    landscape image keeps only green, a fit that keeps the whole frame keeps both bands."""
+    image = Image.new("RGB", (width, height), (0, 160, 0))
+    band = width // 16
+    image.paste((220, 0, 0), (0, 0, band, height))
+    image.paste((0, 0, 220), (width - band, 0, width, height))
+    return image

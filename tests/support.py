@@ -18,6 +18,7 @@ from core.api_keys import DEV_KEY_ID
 from core.config import Settings
 from core.jobs import Job, JobResult, new_job
 from core.keys import upload_key
+from core.recipes import Rendition
 from harness.queues import queue_settled
 
 if TYPE_CHECKING:
@@ -142,9 +143,11 @@ def pending_job(
     content_type: str = "image/png",
     created: datetime | None = None,
     key_prefix: str | None = None,
+    recipe: list[Rendition] | None = None,
 ) -> Job:
     """A job stored as the API creates it (`upload_pending`, no upload yet), `created` now unless given.
-    `key_prefix`: its upload key under another prefix, where an upload raises no event (no worker takes it)."""
+    `key_prefix`: its upload key under another prefix, where an upload raises no event (no worker takes it).
+    `recipe`: the outputs it asks for (None: stored without, as jobs made before recipes)."""
     job_id = str(uuid.uuid4())
     job = new_job(
         job_id=job_id,
@@ -156,6 +159,7 @@ def pending_job(
         upload_window=timedelta(minutes=15),
         retention=timedelta(days=30),
         now=created or datetime.now(UTC),
+        recipe=recipe,
     )
     store.create(job)
     return job

@@ -31,7 +31,7 @@ from worker.events import UploadEvent
 from worker.stages.fingerprints import read_hashed
 from worker.stages.image import process_image
 from worker.stages.publish import publish_outcome
-from worker.stages.thumbnails import Rendition
+from worker.stages.renditions import RenderedOutput
 
 log = logging.getLogger(__name__)
 
@@ -243,7 +243,7 @@ class JobProcessor:
             # Hashed chunk by chunk as it arrives, while each chunk is still in cache: no second pass over the data.
             data, sha256 = read_hashed(obj["Body"].iter_chunks(_READ_CHUNK))
         with log_context(stage="image"), timed(durations, "image"):
-            outcome = process_image(data, s, sha256=sha256)
+            outcome = process_image(data, s, job.recipe, sha256=sha256)
         # Before the outputs are stored: an image the analysis service refuses fails the job without leaving any.
         with log_context(stage="analysis"), timed(durations, "analysis"):
             source = SourceImage.from_upload(event.bucket, event.key, outcome.metadata)
@@ -261,7 +261,7 @@ class JobProcessor:
                 for r in outcome.renditions
             ]
 
-            def put(r: Rendition, out: OutputFile) -> None:
+            def put(r: RenderedOutput, out: OutputFile) -> None:
                 s3.put_object(Bucket=s.outputs_bucket, Key=out.key, Body=r.data, ContentType=r.content_type)
 
             # Concurrently: the PUTs are independent round trips (bench/README.md, Orchestration). All must succeed

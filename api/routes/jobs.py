@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Header, Path, Query, Response, status
 from api.deps import ApiKeyDep, ClientsDep, IdempotencyDep, JobStoreDep, SettingsDep
 from api.errors import AUTH_ERRORS, BODY_ERRORS, responses
 from api.presign import upload_post
+from api.recipes import chosen_recipe
 from api.schemas import CREATE_JOB_EXAMPLE, CreateJobRequest, CreateJobResponse, JobView
 from core.config import Settings
 from core.errors import (
@@ -65,6 +66,20 @@ _CREATE_EXAMPLES = {
         "summary": "Choosing the analysis: unsafe content and faces, no text",
         "value": {**CREATE_JOB_EXAMPLE, "analysis": ["labels", "moderation", "faces"]},
     },
+    "preset": {
+        "summary": "A preset: square avatars",
+        "value": {**CREATE_JOB_EXAMPLE, "preset": "avatar"},
+    },
+    "outputs": {
+        "summary": "Custom outputs: a square crop and a 2000 px AVIF",
+        "value": {
+            **CREATE_JOB_EXAMPLE,
+            "outputs": [
+                {"name": "square-512.webp", "width": 512, "height": 512, "fit": "cover", "format": "webp"},
+                {"name": "large.avif", "width": 2000, "format": "avif", "quality": 55},
+            ],
+        },
+    },
 }
 
 
@@ -109,6 +124,7 @@ def create_job(
             "Resize or compress it first.",
             details={"max_bytes": settings.max_upload_bytes},
         )
+    preset, recipe = chosen_recipe(body.preset, body.outputs, settings)
 
     callback_url = check_callback_url(body.callback_url, settings) if body.callback_url is not None else None
 
@@ -130,6 +146,8 @@ def create_job(
         retention=timedelta(days=settings.job_retention_days),
         now=now,
         callback_url=callback_url,
+        recipe=recipe,
+        preset=preset,
     )
     # The job already stored under this id is either this very job (a retried put whose first attempt landed) or,
     # with an idempotency key, the job an earlier request created: replay it.

@@ -39,6 +39,32 @@ def test_authorize_and_create_a_job_from_swagger_ui(page: Any, stack: LocalStack
     assert offline == []
 
 
+def test_the_custom_outputs_example_creates_a_job_with_those_outputs(
+    page: Any, stack: LocalStack, api_key: str
+) -> None:
+    assert stack.api is not None
+    page.goto(f"{stack.api.url}/docs")
+    _authorize(page, api_key)
+    operation = page.locator("#operations-jobs-create_job_v1_jobs_post")
+    operation.locator(".opblock-summary").click()
+    operation.get_by_role("button", name="Try it out").click()
+    operation.locator(".examples-select select").first.select_option(
+        label="Custom outputs: a square crop and a 2000 px AVIF"
+    )
+    body = json.loads(operation.locator("textarea.body-param__text").input_value())
+    assert [o["name"] for o in body["outputs"]] == ["square-512.webp", "large.avif"]
+    operation.get_by_role("button", name="Execute").click()
+    status = operation.locator(".live-responses-table .response .response-col_status").first
+    status.wait_for()
+    assert status.inner_text().strip() == "201"
+    created = json.loads(operation.locator(".live-responses-table .response-col_description pre").first.inner_text())
+    job = httpx.get(f"{stack.api.url}/v1/jobs/{created['job_id']}", headers={"X-API-Key": api_key}).json()
+    assert [(o["name"], o["fit"], o["format"]) for o in job["recipe"]] == [
+        ("square-512.webp", "cover", "webp"),
+        ("large.avif", "inside", "avif"),
+    ]
+
+
 def _authorize(page: Any, api_key: str) -> None:
     page.get_by_role("button", name="Authorize").first.click()
     page.get_by_label("Value:").fill(api_key)

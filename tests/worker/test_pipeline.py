@@ -19,6 +19,7 @@ from core.aws import AwsClients
 from core.config import Settings
 from core.jobs import RETRIES_EXHAUSTED, Job, JobStatus
 from core.provision import provision
+from core.recipes import Fit, OutputFormat, Rendition
 from core.store import JobStore
 from harness.images import png
 from harness.queues import SnsInbox
@@ -26,6 +27,7 @@ from tests.support import pending_job
 from worker.delivery import DONE, LEASE_MARGIN_SECONDS, Delivery
 from worker.events import UploadEvent
 from worker.pipeline import JobProcessor
+from worker.stages import renditions
 
 VISIBILITY = 30
 MAX_RECEIVES = 3
@@ -38,9 +40,9 @@ class Pipeline:
     clients: AwsClients
     outcomes: SnsInbox
 
-    def upload(self) -> tuple[Job, UploadEvent]:
-        """A job whose file is in the uploads bucket, and the event S3 sends for it."""
-        job = pending_job(self.store)
+    def upload(self, recipe: list[Rendition] | None = None) -> tuple[Job, UploadEvent]:
+        """A job (asking for `recipe`) whose file is in the uploads bucket, and the event S3 sends for it."""
+        job = pending_job(self.store, recipe=recipe)
         bucket = self.clients.settings.uploads_bucket
         put = self.clients.s3.put_object(Bucket=bucket, Key=job.upload_key, Body=png(64, 48))
         return job, UploadEvent(bucket, job.upload_key, put["ETag"].strip('"'))
@@ -99,6 +101,46 @@ def test_a_claimed_job_completes_and_its_message_is_done(pipeline: Pipeline) -> 
     assert finished.status is JobStatus.COMPLETED and finished.notified
     [message] = pipeline.outcomes.for_job(job.job_id)
     assert message["body"]["status"] == "completed"
+
+
+def _stored_outputs(pipeline: Pipeline, job_id: str) -> list[str]:
+    listed = pipeline.clients.s3.list_objects_v2(Bucket=SETTINGS.outputs_bucket, Prefix=f"processed/{job_id}/")
+    return sorted(o["Key"].rsplit("/", 1)[1] for o in listed.get("Contents", []))
+
+
+def test_a_job_renders_the_recipe_stored_with_it(pipeline: Pipeline) -> None:
+    recipe = [Rendition(name="sq.png", width=16, height=16, fit=Fit.COVER, format=OutputFormat.PNG)]
+    job, event = pipeline.upload(recipe)
+    assert pipeline.processor.handle(event, Delivery()) == DONE
+    finished = pipeline.job(job.job_id)
+    assert finished.status is JobStatus.COMPLETED and finished.result is not None
+    assert [(o.name, o.width, o.height) for o in finished.result.outputs] == [("sq.png", 16, 16)]
+    assert _stored_outputs(pipeline, job.job_id) == ["sq.png"]
+
+
+def test_a_rendition_that_fails_fails_the_job_with_no_outputs(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = renditions.encode_rendition
+
+    def refusing(image: Any, rendition: Rendition) -> bytes:
+        if rendition.format is OutputFormat.AVIF:
+            raise OSError("encoder error")
+        return real(image, rendition)
+
+    monkeypatch.setattr(renditions, "encode_rendition", refusing)
+    recipe = [
+        Rendition(name="ok.jpg", width=32, format=OutputFormat.JPEG),
+        Rendition(name="bad.avif", width=16, format=OutputFormat.AVIF),
+    ]
+    job, event = pipeline.upload(recipe)
+    assert pipeline.processor.handle(event, Delivery()) == DONE  # final: not retried
+    failed = pipeline.job(job.job_id)
+    assert failed.status is JobStatus.FAILED and failed.error is not None and failed.result is None
+    assert failed.error.code == "rendition_failed" and "'bad.avif'" in failed.error.message
+    assert _stored_outputs(pipeline, job.job_id) == []  # not even the output that could be made
+    [message] = pipeline.outcomes.for_job(job.job_id)
+    assert message["body"]["error"]["code"] == "rendition_failed"
 
 
 def test_a_job_held_by_another_attempt_is_retried_when_its_lease_ends_not_dropped(pipeline: Pipeline) -> None:

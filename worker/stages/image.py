@@ -2,29 +2,47 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from PIL import Image
 
 from core.config import Settings
 from core.jobs import ImageMetadata
+from core.recipes import Rendition
 from worker.stages.fingerprints import fingerprints, sha256_hex
 from worker.stages.metadata import extract_metadata
-from worker.stages.thumbnails import Rendition, render
+from worker.stages.renditions import RenderedOutput, longest_needed, render_recipe
 from worker.stages.validate import decode
 
 
 @dataclass
 class ImageOutcome:
     metadata: ImageMetadata
-    renditions: list[Rendition]
-    upright: Image.Image  # the largest rendition's pixels, upright; what text/label analysis looks at
+    renditions: list[RenderedOutput]
+    upright: Image.Image  # the upright image the text/label analysis looks at
 
 
-def process_image(data: bytes, settings: Settings, *, sha256: str | None = None) -> ImageOutcome:
-    """`sha256`: the bytes' digest if the caller hashed them while reading them (else it is computed here)."""
-    longest = max(*settings.thumbnail_sizes, settings.processed_max_side)
-    decoded = decode(data, settings, longest_needed=longest)
-    renditions, upright = render(decoded.image, decoded.pending_orientation, settings, source_size=decoded.pixels_size)
+def process_image(
+    data: bytes, settings: Settings, recipe: Sequence[Rendition] | None = None, *, sha256: str | None = None
+) -> ImageOutcome:
+    """Decode `data` once and render `recipe` (None: the `default` preset, today's thumbnails and WebP). `sha256`:
+    the bytes' digest if the caller hashed them while reading them (else it is computed here)."""
+    renditions = list(recipe) if recipe is not None else settings.recipes["default"]
+    # The analysis sees what it saw before recipes: the image inside the default recipe's longest side.
+    analysis_side = max(*settings.thumbnail_sizes, settings.processed_max_side)
+    decoded = decode(
+        data,
+        settings,
+        longest_needed=lambda size, orientation: longest_needed(size, orientation, renditions, analysis_side),
+    )
+    # HEIF decoders turn the pixels upright themselves: only the orientation still pending is applied here.
+    outputs, upright = render_recipe(
+        decoded.image,
+        decoded.pending_orientation,
+        renditions,
+        source_size=decoded.pixels_size,
+        analysis_side=analysis_side,
+    )
     metadata = extract_metadata(decoded, len(data), sha256=sha256 or sha256_hex([data]), prints=fingerprints(upright))
-    return ImageOutcome(metadata=metadata, renditions=renditions, upright=upright)
+    return ImageOutcome(metadata=metadata, renditions=outputs, upright=upright)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pillow_heif
@@ -54,7 +55,11 @@ def _draft_size(width: int, height: int, longest: int) -> tuple[int, int] | None
     return max(1, math.ceil(width * ratio)), max(1, math.ceil(height * ratio))
 
 
-def decode(data: bytes, settings: Settings, *, longest_needed: int | None = None) -> DecodedImage:
+# The longest side the caller needs, from the stored size and EXIF orientation (worker/stages/renditions.py).
+LongestNeeded = Callable[[tuple[int, int], int | None], int]
+
+
+def decode(data: bytes, settings: Settings, *, longest_needed: int | LongestNeeded | None = None) -> DecodedImage:
     """Decode `data` once. `longest_needed` lets JPEGs decode at a reduced scale that still covers that size."""
     if not data:
         raise EmptyUploadError("The upload is empty (0 bytes).")
@@ -90,7 +95,8 @@ def decode(data: bytes, settings: Settings, *, longest_needed: int | None = None
             image: Image.Image = opened
             if fmt == "JPEG":
                 # Pillow would decode damaged scan data without complaint (libjpeg only warns): see jpeg.py.
-                size = _draft_size(width, height, longest_needed) if longest_needed else None
+                longest = longest_needed((width, height), orientation) if callable(longest_needed) else longest_needed
+                size = _draft_size(width, height, longest) if longest else None
                 image = decode_jpeg(data, opened, size)
             else:
                 # A full load, not verify(): verify() misses truncated files.

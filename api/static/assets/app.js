@@ -4,6 +4,7 @@
 import { $, api, apiKey, humanBytes, onReachability } from "./client.js";
 import { reopen, submit } from "./jobs.js";
 import { recentJobs } from "./recent.js";
+import { chosenRecipe, offerPresets } from "./recipes.js";
 
 const KEY_STORAGE = "imgpipe.apiKey";
 const state = { limits: null, reachable: true, restored: false };
@@ -47,6 +48,7 @@ async function checkKey() {
   const types = state.limits.accepted_content_types.map((t) => t.replace("image/", "").toUpperCase());
   const text = `${types.join(", ")}, up to ${humanBytes(state.limits.max_upload_bytes)}`;
   $("#limits").textContent = text;
+  offerPresets(state.limits);
   setKeyStatus(`Key accepted. ${text} per image.`, "ok");
   if (!state.restored) {
     state.restored = true;
@@ -73,7 +75,7 @@ async function loadConfig() {
 }
 
 function submitAll(files) {
-  for (const file of files) submit(file, state.limits);
+  for (const file of files) submit(file, state.limits, chosenRecipe);
 }
 
 function wire() {

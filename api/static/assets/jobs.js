@@ -106,8 +106,9 @@ function fail(card, err) {
   showError(card, err.code || "error", err.message);
 }
 
-/** Checks a file as the worker will (by its bytes), creates its job, uploads it and follows it to the end. */
-export async function submit(file, limits) {
+/** Checks a file as the worker will (by its bytes), creates its job with the outputs `recipe()` gives, uploads it
+ * and follows it to the end. */
+export async function submit(file, limits, recipe = () => ({})) {
   const card = newCard(file.name);
   setStatus(card, "creating");
   try {
@@ -127,7 +128,8 @@ export async function submit(file, limits) {
         `${humanBytes(file.size)} is over the ${humanBytes(limits.max_upload_bytes)} limit. Resize or compress it first.`,
       );
     }
-    const created = await api("POST", "v1/jobs", { filename: file.name, content_type: contentType, size_bytes: file.size });
+    const body = { filename: file.name, content_type: contentType, size_bytes: file.size, ...recipe() };
+    const created = await api("POST", "v1/jobs", body);
     setJobId(card, created.job_id);
     remember(created.job_id, file.name);
     setStatus(card, "uploading");

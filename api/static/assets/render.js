@@ -135,7 +135,10 @@ function renderOutputs(card, outputs) {
       const img = el("img", { class: "thumb", src: o.url, alt: o.name, "data-name": o.name });
       const caption = el("figcaption", {}, [
         el("a", { href: o.url, target: "_blank", rel: "noopener noreferrer", text: o.name }),
-        el("span", { class: "muted", text: ` ${o.width}×${o.height} · ${humanBytes(o.bytes)}` }),
+        el("span", {
+          class: "muted",
+          text: ` ${o.content_type.replace("image/", "").toUpperCase()} ${o.width}×${o.height} · ${humanBytes(o.bytes)}`,
+        }),
       ]);
       return el("figure", { class: "thumb-card" }, [el("div", { class: "thumb-frame" }, [img]), caption]);
     }),

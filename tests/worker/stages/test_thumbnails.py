@@ -14,7 +14,8 @@ from harness.images import encode, jpeg, photo
 from worker.imaging import normalize_mode
 from worker.stages import thumbnails
 from worker.stages.image import process_image
-from worker.stages.thumbnails import fitted_size, render
+from worker.stages.renditions import render_recipe
+from worker.stages.thumbnails import fitted_size
 
 SETTINGS = Settings()
 
@@ -42,6 +43,11 @@ def test_fitted_size_is_what_thumbnail_picks(size: tuple[int, int], longest: int
     reference = Image.new("L", size)
     reference.thumbnail((longest, longest))
     assert fitted_size(size, longest) == reference.size
+
+
+def _largest(source: Image.Image) -> Image.Image:
+    """The largest full-frame image the default recipe is made from (also what the analysis sees)."""
+    return render_recipe(source, None, SETTINGS.recipes["default"], analysis_side=1024)[1]
 
 
 def _whole_image(image: Image.Image, target: tuple[int, int]) -> Image.Image:
@@ -80,7 +86,7 @@ def test_banded_reduction_equals_the_whole_image_resize(mode: str, monkeypatch: 
         source.info["transparency"] = 0
     # Small bands, so that a 3300 x 900 image is reduced in many of them (the real band is 16 MiB).
     monkeypatch.setattr(thumbnails, "_BAND_BYTES", 3300 * 4 * 50)
-    _, largest = render(source, None, SETTINGS)
+    largest = _largest(source)
     target = fitted_size(source.size, 1024)
     assert largest.size == target == (1024, 279)
     expected = _whole_image(source, target)
@@ -92,7 +98,7 @@ def test_transparent_pixels_colour_does_not_bleed_into_visible_ones() -> None:
     # Left: fully transparent, but red underneath; right: opaque blue. Wide enough for the banded path.
     source = Image.new("RGBA", (3300, 600), (255, 0, 0, 0))
     source.paste((0, 0, 255, 255), (1650, 0, 3300, 600))
-    _, largest = render(source, None, SETTINGS)
+    largest = _largest(source)
     pixels = np.asarray(largest)
     visible = pixels[..., 3] > 0
     assert visible.any() and (~visible).any()
