@@ -147,6 +147,16 @@ class InvalidRequestError(RequestError):
     example_details = {"errors": [{"location": "body.size_bytes", "message": "Input should be greater than 0"}]}
 
 
+class RateLimitedError(RequestError):
+    code = "rate_limited"
+    http_status = 429
+    when = (
+        "the API key made its `rate_per_minute` requests in this minute; retry after the `Retry-After` header's seconds"
+    )
+    example = "This API key may make 600 requests per minute and made them all; retry in 17 seconds."
+    example_details = {"limit": 600, "retry_after_seconds": 17}
+
+
 class InternalError(ImgpipeError):
     code = "internal_error"
     http_status = 500

@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 TERMINAL = {"completed", "failed", "expired"}
 FAULTS_DIR = Path(__file__).parent / "faults"  # its sitecustomize.py: the rules are in its docstring
 
+# A rate no test session reaches (see running_stack).
+UNLIMITED_RATE = 1_000_000
+
 # The short-visibility stack (tests/e2e/conftest.py): redeliveries and an exhausted budget happen within a test.
 VISIBILITY = 10
 MAX_RECEIVES = 3
@@ -245,7 +248,13 @@ class FakeEcsAgent:
 
 
 def running_stack(settings: Settings, *, workers: int = 1) -> Iterator[LocalStack]:
-    """A local stack for a fixture (`yield from running_stack(...)`), stopped when the fixture ends."""
+    """A local stack for a fixture (`yield from running_stack(...)`), stopped when the fixture ends.
+
+    All tests of a session share the dev key: its rate is raised unless the settings chose one, so that no test
+    meets the per-key limit by the speed of the tests before it (tests/api/test_rate_limits.py makes keys of its
+    own with small rates)."""
+    if "default_rate_per_minute" not in settings.model_fields_set:
+        settings = settings.model_copy(update={"default_rate_per_minute": UNLIMITED_RATE})
     stack = start_local_stack(settings, workers=workers)
     try:
         yield stack
