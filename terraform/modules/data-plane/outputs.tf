@@ -28,6 +28,11 @@ output "jobs_table_arn" {
   value       = aws_dynamodb_table.jobs.arn
 }
 
+output "rate_limits_table_name" {
+  description = "DynamoDB table of per-key request counts (IMGPIPE_RATE_LIMITS_TABLE)."
+  value       = aws_dynamodb_table.rate_limits.name
+}
+
 output "queue_name" {
   description = "Jobs queue the EventBridge rule targets (IMGPIPE_QUEUE_NAME)."
   value       = aws_sqs_queue.jobs.name
@@ -96,20 +101,22 @@ output "event_rule_arn" {
 output "resources" {
   description = "Everything the service module needs about the data plane, as one object (its `data_plane` variable)."
   value = {
-    uploads_bucket_name = aws_s3_bucket.this["uploads"].bucket
-    uploads_bucket_arn  = aws_s3_bucket.this["uploads"].arn
-    uploads_prefix      = local.uploads_prefix
-    outputs_bucket_name = aws_s3_bucket.this["outputs"].bucket
-    outputs_bucket_arn  = aws_s3_bucket.this["outputs"].arn
-    outputs_prefix      = local.outputs_prefix
-    jobs_table_name     = aws_dynamodb_table.jobs.name
-    jobs_table_arn      = aws_dynamodb_table.jobs.arn
-    queue_name          = aws_sqs_queue.jobs.name
-    queue_arn           = aws_sqs_queue.jobs.arn
-    dlq_name            = aws_sqs_queue.dlq.name
-    topic_name          = aws_sns_topic.job_events.name
-    topic_arn           = aws_sns_topic.job_events.arn
-    event_rule_name     = aws_cloudwatch_event_rule.upload_created.name
+    uploads_bucket_name    = aws_s3_bucket.this["uploads"].bucket
+    uploads_bucket_arn     = aws_s3_bucket.this["uploads"].arn
+    uploads_prefix         = local.uploads_prefix
+    outputs_bucket_name    = aws_s3_bucket.this["outputs"].bucket
+    outputs_bucket_arn     = aws_s3_bucket.this["outputs"].arn
+    outputs_prefix         = local.outputs_prefix
+    jobs_table_name        = aws_dynamodb_table.jobs.name
+    jobs_table_arn         = aws_dynamodb_table.jobs.arn
+    rate_limits_table_name = aws_dynamodb_table.rate_limits.name
+    rate_limits_table_arn  = aws_dynamodb_table.rate_limits.arn
+    queue_name             = aws_sqs_queue.jobs.name
+    queue_arn              = aws_sqs_queue.jobs.arn
+    dlq_name               = aws_sqs_queue.dlq.name
+    topic_name             = aws_sns_topic.job_events.name
+    topic_arn              = aws_sns_topic.job_events.arn
+    event_rule_name        = aws_cloudwatch_event_rule.upload_created.name
     # The queue's retry contract, which the worker's settings must repeat.
     visibility_timeout_seconds = var.visibility_timeout_seconds
     max_receive_count          = var.max_receive_count
@@ -123,6 +130,7 @@ output "service_env" {
     IMGPIPE_UPLOADS_BUCKET             = aws_s3_bucket.this["uploads"].bucket
     IMGPIPE_OUTPUTS_BUCKET             = aws_s3_bucket.this["outputs"].bucket
     IMGPIPE_JOBS_TABLE                 = aws_dynamodb_table.jobs.name
+    IMGPIPE_RATE_LIMITS_TABLE          = aws_dynamodb_table.rate_limits.name
     IMGPIPE_QUEUE_NAME                 = aws_sqs_queue.jobs.name
     IMGPIPE_DLQ_NAME                   = aws_sqs_queue.dlq.name
     IMGPIPE_TOPIC_NAME                 = aws_sns_topic.job_events.name

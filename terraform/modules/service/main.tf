@@ -59,6 +59,7 @@ locals {
       env = {
         IMGPIPE_API_KEYS_SECRET_ID     = local.api_keys_secret_arn
         IMGPIPE_API_KEYS_CACHE_SECONDS = tostring(var.api_keys_cache_seconds)
+        IMGPIPE_RATE_LIMITS_TABLE      = local.dp.rate_limits_table_name
       }
       start_period = 30
     }

@@ -19,6 +19,8 @@ variable "data_plane" {
     outputs_prefix             = string
     jobs_table_name            = string
     jobs_table_arn             = string
+    rate_limits_table_name     = string
+    rate_limits_table_arn      = string
     queue_name                 = string
     queue_arn                  = string
     dlq_name                   = string
