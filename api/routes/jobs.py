@@ -57,6 +57,15 @@ _GET_ERRORS = responses(
     DependencyUnavailableError,
 )
 
+_CREATED_HEADERS = {
+    "Location": {"description": "The job's URL.", "required": True, "schema": {"type": "string"}},
+    "Idempotent-Replayed": {
+        "description": "`true` when an `Idempotency-Key` replayed the job an earlier request created.",
+        "required": False,
+        "schema": {"type": "string", "enum": ["true"]},
+    },
+}
+
 _CREATE_EXAMPLES = {
     "jpeg": {"summary": "A JPEG photo", "value": CREATE_JOB_EXAMPLE},
     "png": {
@@ -78,7 +87,7 @@ _EXPIRED = JobErrorInfo(
     "processing starts by itself once the upload lands. Safe to retry with an `Idempotency-Key`: the same key and "
     "body within 24 hours return the same job (`201`, header `Idempotent-Replayed: true`).",
     response_description="The job, and the presigned POST to upload its file with.",
-    responses=_CREATE_ERRORS,
+    responses={**_CREATE_ERRORS, 201: {"headers": _CREATED_HEADERS}},
 )
 def create_job(
     body: Annotated[CreateJobRequest, Body(openapi_examples=_CREATE_EXAMPLES)],

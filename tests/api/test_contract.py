@@ -67,6 +67,7 @@ def test_the_document_declares_the_headers(spec: dict[str, Any]) -> None:
                 assert op["responses"]["429"]["headers"]["Retry-After"]["required"]
                 assert op["responses"]["401"]["headers"]["WWW-Authenticate"]["required"]
                 assert set(op["responses"]["429"]["content"]["application/json"]["examples"]) == {"rate_limited"}
+    assert spec["paths"]["/v1/jobs"]["post"]["responses"]["201"]["headers"]["Location"]["required"]
 
 
 def test_json_answers_carry_the_request_id_and_are_not_stored(stack: LocalStack, api_key: str) -> None:
