@@ -23,7 +23,7 @@ def test_authorize_and_create_a_job_from_swagger_ui(page: Any, stack: LocalStack
     page.locator(".auth-btn-wrapper button.authorize").click()
     page.locator(".auth-btn-wrapper button.btn-done").click()
 
-    operation = page.locator("#operations-jobs-create_job_v1_jobs_post")
+    operation = page.locator("#operations-jobs-createJob")
     operation.locator(".opblock-summary").click()
     operation.get_by_role("button", name="Try it out").click()
     body = json.loads(operation.locator("textarea.body-param__text").input_value())
@@ -45,7 +45,7 @@ def test_authorize_and_create_a_job_from_swagger_ui(page: Any, stack: LocalStack
 def test_swagger_ui_without_a_key_shows_the_error_body(page: Any, stack: LocalStack) -> None:
     assert stack.api is not None
     page.goto(f"{stack.api.url}/docs")
-    operation = page.locator("#operations-jobs-get_limits_v1_limits_get")
+    operation = page.locator("#operations-jobs-getLimits")
     operation.locator(".opblock-summary").click()
     operation.get_by_role("button", name="Try it out").click()
     operation.get_by_role("button", name="Execute").click()
