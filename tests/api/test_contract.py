@@ -4,6 +4,7 @@ its request id and safe headers, and a fuzzer (schemathesis, every check) finds 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import shutil
 import subprocess
@@ -154,3 +155,36 @@ def test_a_fuzzer_finds_nothing_the_document_does_not_declare(
     run = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=280, check=False)
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
     assert "No issues found" in run.stdout, run.stdout[-3000:]
+
+
+def test_an_unexpected_error_answers_500_with_its_request_id_logged() -> None:
+    """The traceback's log line carries the request id the client got (Starlette's last-resort handler would log it
+    outside the request's context)."""
+    from fastapi.testclient import TestClient
+
+    from core.logs import JsonFormatter
+
+    app = create_app(Settings())
+
+    @app.get("/boom", include_in_schema=False)
+    def boom() -> None:
+        raise RuntimeError("a bug")
+
+    lines: list[str] = []
+
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(JsonFormatter("api").format(record))
+
+    handler = Capture()
+    logging.getLogger().addHandler(handler)
+    try:
+        answer = TestClient(app, raise_server_exceptions=False).get("/boom", headers={REQUEST_ID_HEADER: "bug-1"})
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert answer.status_code == 500
+    assert answer.json()["error"]["code"] == "internal_error"
+    assert answer.headers[REQUEST_ID_HEADER] == "bug-1"
+    assert {k: answer.headers.get(k) for k in JSON_HEADERS} == JSON_HEADERS
+    logged = [json.loads(line) for line in lines if "a bug" in line]
+    assert logged and all(line["request_id"] == "bug-1" for line in logged), lines
