@@ -33,6 +33,7 @@ from core.errors import (
     MethodNotAllowedError,
     MissingApiKeyError,
     NotFoundError,
+    RateLimitedError,
     UnsupportedContentTypeError,
 )
 
@@ -96,8 +97,8 @@ def responses(*errors: type[ImgpipeError]) -> dict[int | str, dict[str, Any]]:
 
 # Errors any route with a JSON body can answer with (checked before the route runs).
 BODY_ERRORS = (BodyTooLargeError, InvalidBodyError)
-# Every route under /v1 may answer these (api/auth.py).
-AUTH_ERRORS = (MissingApiKeyError, InvalidApiKeyError, ApiKeyRevokedError)
+# Every route under /v1 may answer these (api/auth.py, then api/ratelimit.py).
+AUTH_ERRORS = (MissingApiKeyError, InvalidApiKeyError, ApiKeyRevokedError, RateLimitedError)
 
 RETRY_AFTER_SECONDS = 5
 
@@ -110,10 +111,23 @@ _HTTP_ERRORS: dict[int, type[ImgpipeError]] = {
 }
 
 
+# RFC 9110 11.6.1: a 401 names the scheme it wants. API keys have no registered scheme; this is the usual form.
+WWW_AUTHENTICATE = 'ApiKey realm="imgpipe", header="X-API-Key"'
+
+
+def _headers(exc: ImgpipeError) -> dict[str, str]:
+    # A 503 or 429 is a promise that retrying can work: say when (RFC 9110 Retry-After).
+    if exc.http_status == 503:
+        return {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if isinstance(exc, RateLimitedError):
+        return {"Retry-After": str(exc.details.get("retry_after_seconds", RETRY_AFTER_SECONDS))}
+    if exc.http_status == 401:
+        return {"WWW-Authenticate": WWW_AUTHENTICATE}
+    return {}
+
+
 def imgpipe_error_response(exc: ImgpipeError) -> JSONResponse:
-    # A 503 is a promise that retrying can work: say when (RFC 9110 Retry-After).
-    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if exc.http_status == 503 else None
-    return error_response(exc.http_status, exc.code, exc.message, exc.details, headers=headers)
+    return error_response(exc.http_status, exc.code, exc.message, exc.details, headers=_headers(exc))
 
 
 def _http_message(request: Request, exc: StarletteHTTPException) -> str:

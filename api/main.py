@@ -9,8 +9,11 @@ from fastapi import FastAPI
 from api.auth import ApiKeys, RequireApiKey
 from api.errors import install_error_handlers
 from api.guards import BodyLimit, Deadline
+from api.openapi import operation_id, state_the_contract
 from api.pages import install_pages, offered_dev_key
+from api.ratelimit import RateLimit, RateLimits
 from api.readiness import ReadinessProbe
+from api.request_id import RequestId
 from api.routes import health, job_list, jobs, limits
 from api.schemas import JOB_VIEW_EXAMPLES
 from core.api_keys import ApiKeyStore
@@ -18,6 +21,7 @@ from core.aws import AwsClients
 from core.config import Settings, get_settings
 from core.idempotency import IdempotencyStore
 from core.logs import configure_logging
+from core.rate_limits import RateLimitStore
 from core.store import JobStore
 
 DESCRIPTION = """
@@ -70,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
+        generate_unique_id_function=operation_id,
     )
     clients = AwsClients.for_api(settings)
     api_keys = ApiKeys(settings, ApiKeyStore(clients.dynamodb, settings.api_keys_table))
@@ -79,11 +84,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.job_store = JobStore(clients.dynamodb, settings.jobs_table)
     app.state.idempotency = IdempotencyStore(clients.dynamodb, settings.jobs_table)
     app.state.readiness = ReadinessProbe(app.state.job_store, settings.readyz_cache_seconds)
-    # Added last = outermost: the deadline covers everything, then the body limit, then the key check, all before
-    # FastAPI reads the body.
+    # Added last = outermost: the request id and headers cover every answer, the deadline everything after, then the
+    # body limit, the key check and the key's rate limit, all before FastAPI reads the body.
+    if settings.rate_limits_enabled:
+        rate_limits = RateLimits(RateLimitStore(clients.dynamodb, settings.rate_limits_table))
+        app.add_middleware(RateLimit, limits=rate_limits)
     app.add_middleware(RequireApiKey, keys=api_keys, router=app.router)
     app.add_middleware(BodyLimit, limit=settings.api_max_body_bytes)
     app.add_middleware(Deadline, seconds=settings.api_deadline_seconds)
+    app.add_middleware(RequestId)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(jobs.router)
@@ -91,4 +100,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(limits.router)
     install_pages(app)
     _show_this_deployments_engine(app, settings)
+    state_the_contract(app, settings)
     return app

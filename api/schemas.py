@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 # The answers about jobs live in core, so that the CLI reads them with the same models; re-exported for the routes.
 from core.analysis import DEFAULT_FEATURES, Analysis, AnalysisFeature
@@ -68,6 +68,14 @@ JOB_VIEW_EXAMPLES: dict[str, dict[str, Any]] = {
 }
 
 
+def _json_integer(value: object) -> object:
+    """Refuse what pydantic's lax int would convert but JSON Schema's `integer` excludes: booleans and strings.
+    Numbers go on to int, which takes 5.0 (an integer in JSON Schema) and refuses 5.5."""
+    if isinstance(value, bool | str):
+        raise ValueError("must be a JSON integer, not a boolean or a string")
+    return value
+
+
 class CreateJobRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -79,8 +87,18 @@ class CreateJobRequest(BaseModel):
         max_length=255,
         description="Original file name; kept as a label only, never used in keys.",
     )
-    content_type: str = Field(description="MIME type of the file: `image/png` or `image/jpeg` by default.")
-    size_bytes: int = Field(gt=0, description="Exact size of the file in bytes.")
+    # The accepted values and the maximum are this deployment's settings: api/openapi.py writes them into the
+    # document (`enum`, `maximum`); other values get 415 and 413, with the accepted values in the error's details.
+    content_type: str = Field(
+        description="MIME type of the file, exactly as listed (lower case, no parameters): one of the types "
+        "`GET /v1/limits` lists. Others get `415 unsupported_content_type`."
+    )
+    size_bytes: Annotated[int, BeforeValidator(_json_integer)] = Field(
+        gt=0,
+        description="Exact size of the file in bytes: a JSON integer (`2481152`; `2481152.0` is the same number in "
+        'JSON). `true`, `"2481152"` and `2481152.5` get `422`, over the maximum (`max_upload_bytes`) gets '
+        "`413 file_too_large`.",
+    )
     callback_url: str | None = Field(
         None,
         max_length=2048,

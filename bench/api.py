@@ -1,15 +1,18 @@
-"""Issue 6, target 5: the API under 32 concurrent clients, against the emulator's own DynamoDB rate.
+"""Issue 6, target 5 (again for issue 15): the API under 32 concurrent clients, against the emulator's own DynamoDB
+rate, with ownership, idempotency and per-key rate limits on.
 
     PYTHONPATH=. .venv/bin/python bench/api.py [--clients 32] [--requests 1000] [--rounds 3] [--quick]
 
-The local stack's moto server and API process (as `imgpipe dev` runs them; no worker). Each round, in rotating
-order:
-- `POST /v1/jobs` x --requests, from --clients threads, each with its own keep-alive connection;
-- `GET /v1/jobs/{id}` x --requests on the jobs just created;
-- the API's one database call for each, made straight to moto from --clients threads with a shared boto3 client:
+The local stack's moto server and API process (as `imgpipe dev` runs them; no worker), plus a second API process
+on the same moto with `IMGPIPE_RATE_LIMITS_ENABLED=false`, which shows what the rate limit costs. Requests use a key
+of their own whose rate is never reached (each is counted, none refused). Each round, in rotating order:
+- `POST /v1/jobs` x --requests, each with its own `Idempotency-Key`, from --clients threads, each with its own
+  keep-alive connection, to each API;
+- `GET /v1/jobs/{id}` x --requests on the jobs just created (owned by the key: the API checks the owner), to each;
+- the API's job-table call for each, made straight to moto from --clients threads with a shared boto3 client:
   JobStore.create (a conditional put_item of the same item) and JobStore.get (a consistent get_item).
 Reported per operation: requests/s, p50/p99 latency, and API rate / DynamoDB rate in the same round (1.0 would mean
-the API adds nothing on top of its database call), plus the CPU each process spent per request.
+the API adds nothing on top of its job-table call), plus the CPU each process spent per request.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import argparse
 import functools
 import http.client
 import json
+import os
 import threading
 import time
 import uuid
@@ -28,8 +32,9 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from bench.common import CpuMeter, header, median, percentile, table
+from cli.processes import Service, start_api
 from cli.stack import LocalStack, start_local_stack
-from core.api_keys import DEV_KEY_ID, LOCAL_DEV_API_KEY
+from core.api_keys import ApiKeyStore
 from core.aws import AwsClients
 from core.config import Settings
 from core.jobs import new_job, utcnow
@@ -58,11 +63,14 @@ class HttpClients:
         self.headers = {"X-API-Key": key, "Content-Type": "application/json"}
         self.local = threading.local()
 
-    def request(self, method: str, path: str, body: dict[str, object] | None = None) -> tuple[int, bytes]:
+    def request(
+        self, method: str, path: str, body: dict[str, object] | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
         conn = getattr(self.local, "conn", None)
         if conn is None:
             conn = self.local.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
-        conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=self.headers)
+        body_text = json.dumps(body) if body is not None else None
+        conn.request(method, path, body=body_text, headers={**self.headers, **(headers or {})})
         response = conn.getresponse()
         return response.status, response.read()
 
@@ -81,42 +89,50 @@ def _threads(clients: int, calls: list[Callable[[], object]]) -> tuple[float, li
 
 
 class Bench:
-    def __init__(self, stack: LocalStack, clients: int, requests: int) -> None:
-        assert stack.api is not None and stack.api.url is not None
+    def __init__(self, stack: LocalStack, unlimited_api: Service, clients: int, requests: int) -> None:
+        assert stack.api is not None and stack.api.url is not None and unlimited_api.url is not None
         self.stack, self.clients, self.requests = stack, clients, requests
-        self.url = stack.api.url
-        self.key = LOCAL_DEV_API_KEY
         # A pool as large as the client count, so the direct calls never wait for a connection.
         db = AwsClients(stack.settings.model_copy(update={"worker_concurrency": clients})).dynamodb
         self.store = JobStore(db, stack.settings.jobs_table)
-        self.http = HttpClients(self.url, self.key)
-        self.job_ids: list[str] = []
+        self.key_id = "bench"
+        _, token = ApiKeyStore(db, stack.settings.api_keys_table).create(
+            "bench/api.py", key_id=self.key_id, rate_per_minute=10**9
+        )
+        self.apis = {"limited": stack.api, "unlimited": unlimited_api}
+        self.http = {name: HttpClients(api.url or "", token) for name, api in self.apis.items()}
+        self.job_ids: dict[str, list[str]] = {}
         self.db_ids: list[str] = []
 
-    def _measure(self, run: Callable[[], tuple[float, list[float]]]) -> Run:
-        meter = CpuMeter.of(self.stack)
+    def _measure(self, run: Callable[[], tuple[float, list[float]]], api: str | None = None) -> Run:
+        pids = {"moto": self.stack.moto.process.pid, "bench client": os.getpid()}
+        if api is not None:
+            pids["api"] = self.apis[api].process.pid
+        meter = CpuMeter(pids)
         seconds, latencies = run()
         return Run(seconds, latencies, meter.stop())
 
-    def api_post(self) -> Run:
+    def api_post(self, api: str) -> Run:
         body: dict[str, object] = {"filename": "photo.jpg", "content_type": "image/jpeg", "size_bytes": 2_000_000}
         responses: list[tuple[int, bytes]] = []
 
         def post() -> None:
-            responses.append(self.http.request("POST", "/v1/jobs", body))
+            idempotency = {"Idempotency-Key": str(uuid.uuid4())}
+            responses.append(self.http[api].request("POST", "/v1/jobs", body, idempotency))
 
-        run = self._measure(lambda: _threads(self.clients, [post] * (self.requests + self.clients * 2)))
+        run = self._measure(lambda: _threads(self.clients, [post] * (self.requests + self.clients * 2)), api)
         assert all(status == 201 for status, _ in responses), {status for status, _ in responses}
-        self.job_ids = [json.loads(data)["job_id"] for _, data in responses]
+        self.job_ids[api] = [json.loads(data)["job_id"] for _, data in responses]
         return run
 
-    def api_get(self) -> Run:
+    def api_get(self, api: str) -> Run:
         statuses: list[int] = []
 
         def get(job_id: str) -> None:
-            statuses.append(self.http.request("GET", f"/v1/jobs/{job_id}")[0])
+            statuses.append(self.http[api].request("GET", f"/v1/jobs/{job_id}")[0])
 
-        run = self._measure(lambda: _threads(self.clients, [functools.partial(get, i) for i in self.job_ids]))
+        calls = [functools.partial(get, i) for i in self.job_ids[api]]
+        run = self._measure(lambda: _threads(self.clients, calls), api)
         assert all(status == 200 for status in statuses), set(statuses)
         return run
 
@@ -126,7 +142,7 @@ class Bench:
         jobs = [
             new_job(
                 job_id=(job_id := str(uuid.uuid4())),
-                owner=DEV_KEY_ID,
+                owner=self.key_id,
                 filename="photo.jpg",
                 content_type="image/jpeg",
                 declared_size=2_000_000,
@@ -156,54 +172,71 @@ def main() -> None:
         args.requests, args.rounds = 200, 1
     header(f"API under {args.clients} concurrent clients vs the emulator's DynamoDB")
     with start_local_stack(Settings(analysis_engine="off"), workers=0) as stack:
-        bench = Bench(stack, args.clients, args.requests)
-        # Puts before gets (the gets read what the puts made); the pairs alternate which goes first.
-        pairs = [("POST /v1/jobs", bench.api_post, "put_item", bench.db_put)]
-        pairs.append(("GET /v1/jobs/{id}", bench.api_get, "get_item", bench.db_get))
-        runs: dict[str, list[Run]] = {}
-        for r in range(args.rounds):
-            for api_name, api_run, db_name, db_run in pairs:
-                order = [(api_name, api_run), (db_name, db_run)]
-                for name, run in order if r % 2 == 0 else reversed(order):
-                    runs.setdefault(name, []).append(run())
-                    print(f"  round {r + 1}: {name}: {runs[name][-1].rate:.0f} req/s", flush=True)
-        rows = []
-        for api_name, _, db_name, _ in pairs:
-            for name in (api_name, db_name):
-                rs = runs[name]
-                ratios = [a.rate / d.rate for a, d in zip(runs[api_name], runs[db_name], strict=True)]
-                lat = [x for run in rs for x in run.latencies]
+        unlimited = start_api({**stack.env, "IMGPIPE_RATE_LIMITS_ENABLED": "false"})
+        try:
+            bench = Bench(stack, unlimited, args.clients, args.requests)
+            # Puts before gets (the gets read what the puts made); within each group the order rotates per round.
+            groups = [
+                (
+                    "put_item",
+                    bench.db_put,
+                    [("POST /v1/jobs", "limited"), ("POST /v1/jobs, no rate limit", "unlimited")],
+                ),
+                (
+                    "get_item",
+                    bench.db_get,
+                    [("GET /v1/jobs/{id}", "limited"), ("GET /v1/jobs/{id}, no rate limit", "unlimited")],
+                ),
+            ]
+            runs: dict[str, list[Run]] = {}
+            for r in range(args.rounds):
+                for db_name, db_run, apis in groups:
+                    call = bench.api_post if db_name == "put_item" else bench.api_get
+                    order = [(name, functools.partial(call, api)) for name, api in apis] + [(db_name, db_run)]
+                    for name, run in order[r % len(order) :] + order[: r % len(order)]:
+                        runs.setdefault(name, []).append(run())
+                        print(f"  round {r + 1}: {name}: {runs[name][-1].rate:.0f} req/s", flush=True)
+            rows = []
+            for db_name, _, apis in groups:
+                for name in [api_name for api_name, _ in apis] + [db_name]:
+                    rs = runs[name]
+                    ratios = [a.rate / d.rate for a, d in zip(rs, runs[db_name], strict=True)]
+                    lat = [x for run in rs for x in run.latencies]
 
-                def cpu(process: str, rs: list[Run] = rs) -> float:
-                    return median([run.cpu[process] / len(run.latencies) * 1000 for run in rs])
+                    def cpu(process: str, rs: list[Run] = rs) -> float | str:
+                        if process not in rs[0].cpu:
+                            return ""
+                        return median([run.cpu[process] / len(run.latencies) * 1000 for run in rs])
 
-                rows.append(
-                    [
-                        name,
-                        median([run.rate for run in rs]),
-                        percentile(lat, 50) * 1000,
-                        percentile(lat, 99) * 1000,
-                        f"{median(ratios):.2f}" if name == api_name else "",
-                        cpu("api"),
-                        cpu("moto"),
-                        cpu("bench client"),
-                    ]
-                )
-        table(
-            [
-                "operation",
-                "req/s",
-                "p50 ms",
-                "p99 ms",
-                "API / DynamoDB rate",
-                "API CPU ms/req",
-                "moto CPU ms/req",
-                "client CPU ms/req",
-            ],
-            rows,
-            title=f"{args.clients} concurrent clients, {args.requests} requests per operation, median of "
-            f"{args.rounds} rounds",
-        )
+                    rows.append(
+                        [
+                            name,
+                            median([run.rate for run in rs]),
+                            percentile(lat, 50) * 1000,
+                            percentile(lat, 99) * 1000,
+                            f"{median(ratios):.2f}" if name != db_name else "",
+                            cpu("api"),
+                            cpu("moto"),
+                            cpu("bench client"),
+                        ]
+                    )
+            table(
+                [
+                    "operation",
+                    "req/s",
+                    "p50 ms",
+                    "p99 ms",
+                    "API / DynamoDB rate",
+                    "API CPU ms/req",
+                    "moto CPU ms/req",
+                    "client CPU ms/req",
+                ],
+                rows,
+                title=f"{args.clients} concurrent clients, {args.requests} requests per operation, median of "
+                f"{args.rounds} rounds",
+            )
+        finally:
+            unlimited.stop()
 
 
 if __name__ == "__main__":

@@ -117,10 +117,17 @@ def start_moto(port: int | None = None, *, quiet: bool = True, timeout: float = 
     return _started(Service("moto", proc, url, env), f"{url}/moto-api/data.json", timeout)
 
 
-def start_api(env: Mapping[str, str], port: int | None = None, *, quiet: bool = True, timeout: float = 30) -> Service:
+def start_api(
+    env: Mapping[str, str],
+    port: int | None = None,
+    *,
+    quiet: bool = True,
+    timeout: float = 30,
+    log_path: Path | None = None,
+) -> Service:
     port = require_free_port(port, "API") if port else free_port()
     argv = [sys.executable, "-m", "cli.main", "api", "--host", "127.0.0.1", "--port", str(port)]
-    proc = _spawn("api", argv, env, quiet=quiet)
+    proc = _spawn("api", argv, env, quiet=quiet, log_path=log_path)
     url = f"http://127.0.0.1:{port}"
     return _started(Service("api", proc, url, dict(env)), f"{url}/healthz", timeout)
 

@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     api_keys_table: str = Field(
         "imgpipe-api-keys", description="DynamoDB table of API keys (hash key `key_id`), managed with `imgpipe keys`."
     )
+    rate_limits_table: str = Field(
+        "imgpipe-rate-limits",
+        description="DynamoDB table of per-key request counts, one item per key and minute (hash key `window_id`, "
+        "TTL `expires_at`).",
+    )
     queue_name: str = Field("imgpipe-uploads", description="SQS queue the EventBridge rule targets.")
     dlq_name: str = Field("imgpipe-uploads-dlq", description="Dead-letter queue of `queue_name`.")
     topic_name: str = Field("imgpipe-job-events", description="SNS topic that receives every job outcome.")
@@ -99,6 +104,11 @@ class Settings(BaseSettings):
     )
     default_rate_per_minute: int = Field(
         600, ge=1, description="Requests per minute of a key created without `--rate`."
+    )
+    rate_limits_enabled: bool = Field(
+        True,
+        description="Limit each key to its `rate_per_minute`, counted across all API tasks in `rate_limits_table`; "
+        "`false` leaves only the WAF's per-IP rule.",
     )
     api_deadline_seconds: float = Field(
         8,

@@ -179,6 +179,16 @@ class CallbackUrlNotAllowedError(RequestError):
     )
 
 
+class RateLimitedError(RequestError):
+    code = "rate_limited"
+    http_status = 429
+    when = (
+        "the API key made its `rate_per_minute` requests in this minute; retry after the `Retry-After` header's seconds"
+    )
+    example = "This API key may make 600 requests per minute and made them all; retry in 17 seconds."
+    example_details = {"limit": 600, "retry_after_seconds": 17}
+
+
 class InternalError(ImgpipeError):
     code = "internal_error"
     http_status = 500

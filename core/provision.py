@@ -98,6 +98,34 @@ def _listing_indexes() -> list[GlobalSecondaryIndexTypeDef]:
     ]
 
 
+def _create_rate_limits_table(clients: AwsClients) -> None:
+    """Per-key request counts (core/rate_limits.py): one item per key and minute, removed by TTL."""
+    s, db = clients.settings, clients.dynamodb
+    try:
+        db.create_table(
+            TableName=s.rate_limits_table,
+            AttributeDefinitions=[{"AttributeName": "window_id", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "window_id", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        db.get_waiter("table_exists").wait(TableName=s.rate_limits_table, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ResourceInUseException":
+            raise
+    _enable_ttl(clients, s.rate_limits_table)
+
+
+def _enable_ttl(clients: AwsClients, table: str) -> None:
+    try:
+        clients.dynamodb.update_time_to_live(
+            TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
+        )
+    except ClientError as exc:
+        # Re-running against a table whose TTL is already on.
+        if exc.response["Error"]["Code"] != "ValidationException":
+            raise
+
+
 def provision(clients: AwsClients) -> Provisioned:
     s = clients.settings
     s3, sqs, events, db, sns = clients.s3, clients.sqs, clients.events, clients.dynamodb, clients.sns
@@ -180,16 +208,10 @@ def provision(clients: AwsClients) -> Provisioned:
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "ResourceInUseException":
             raise
-    try:
-        db.update_time_to_live(
-            TableName=s.jobs_table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
-        )
-    except ClientError as exc:
-        # Re-running against a table whose TTL is already on.
-        if exc.response["Error"]["Code"] != "ValidationException":
-            raise
+    _enable_ttl(clients, s.jobs_table)
 
     _create_keys_table(clients)
+    _create_rate_limits_table(clients)
 
     topic_arn = sns.create_topic(Name=s.topic_name)["TopicArn"]
     callbacks_url = _create_callbacks_queue(clients, topic_arn)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import httpx
@@ -15,6 +16,11 @@ from core.store import JobStore
 from harness.jobs import api_client
 from harness.queues import SnsInbox
 from harness.text_images import FONTS_HINT, regular_fonts
+from tests.support import UNLIMITED_RATE
+
+# Every stack of the session seeds its dev key with this rate (and every Settings() here reads it): no test meets the
+# per-key limit because the tests before it were fast. tests/api/test_rate_limits.py makes keys with small rates.
+os.environ.setdefault("IMGPIPE_DEFAULT_RATE_PER_MINUTE", str(UNLIMITED_RATE))
 
 
 @pytest.fixture(scope="session")

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 FAULTS_DIR = Path(__file__).parent / "faults"  # its sitecustomize.py: the rules are in its docstring
 
+# A rate no test session reaches (tests/conftest.py gives it to the dev key of every test stack).
+UNLIMITED_RATE = 1_000_000
+
 # The short-visibility stack (tests/e2e/conftest.py): redeliveries and an exhausted budget happen within a test.
 VISIBILITY = 10
 MAX_RECEIVES = 3

@@ -6,11 +6,12 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from api.deps import ApiKeyDep, ClientsDep, JobStoreDep, SettingsDep
 from api.errors import AUTH_ERRORS, responses
-from api.routes.jobs import job_not_found, parse_job_id
+from api.params import JobIdDep
+from api.routes.jobs import job_not_found
 from api.schemas import JobList, printable_ref
 from core.deletion import remove_job_files
 from core.errors import (
@@ -119,9 +120,9 @@ def delete_job(
     settings: SettingsDep,
     clients: ClientsDep,
     store: JobStoreDep,
-    job_id: str = Path(description="The id returned when the job was created."),
+    job_id: JobIdDep,
 ) -> Response:
-    canonical = parse_job_id(job_id)
+    canonical = job_id
     deleted = store.delete(canonical, owner=api_key.key_id)
     if deleted is None:
         current = store.get(canonical)

@@ -6,10 +6,11 @@ import uuid
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Header, Path, Query, Response, status
+from fastapi import APIRouter, Body, Header, Query, Response, status
 
 from api.deps import ApiKeyDep, ClientsDep, IdempotencyDep, JobStoreDep, SettingsDep
 from api.errors import AUTH_ERRORS, BODY_ERRORS, responses
+from api.params import JobIdDep
 from api.presign import upload_post
 from api.recipes import chosen_recipe
 from api.schemas import CREATE_JOB_EXAMPLE, CreateJobRequest, CreateJobResponse, JobView
@@ -56,6 +57,15 @@ _GET_ERRORS = responses(
     DependencyUnavailableError,
 )
 
+_CREATED_HEADERS = {
+    "Location": {"description": "The job's URL.", "required": True, "schema": {"type": "string"}},
+    "Idempotent-Replayed": {
+        "description": "`true` when an `Idempotency-Key` replayed the job an earlier request created.",
+        "required": False,
+        "schema": {"type": "string", "enum": ["true"]},
+    },
+}
+
 _CREATE_EXAMPLES = {
     "jpeg": {"summary": "A JPEG photo", "value": CREATE_JOB_EXAMPLE},
     "png": {
@@ -91,7 +101,7 @@ _CREATE_EXAMPLES = {
     "processing starts by itself once the upload lands. Safe to retry with an `Idempotency-Key`: the same key and "
     "body within 24 hours return the same job (`201`, header `Idempotent-Replayed: true`).",
     response_description="The job, and the presigned POST to upload its file with.",
-    responses=_CREATE_ERRORS,
+    responses={**_CREATE_ERRORS, 201: {"headers": _CREATED_HEADERS}},
 )
 def create_job(
     body: Annotated[CreateJobRequest, Body(openapi_examples=_CREATE_EXAMPLES)],
@@ -111,9 +121,9 @@ def create_job(
         ),
     ] = None,
 ) -> CreateJobResponse:
-    content_type = body.content_type.split(";")[0].strip().lower()
+    content_type = body.content_type
     accepted = settings.accepted_content_types
-    if content_type not in accepted:
+    if content_type not in accepted:  # exactly one of the document's enum (api/openapi.py)
         raise UnsupportedContentTypeError(
             f"Content type {body.content_type!r} is not accepted; send one of: {', '.join(sorted(accepted))}.",
             details={"accepted": sorted(accepted)},
@@ -185,28 +195,17 @@ def get_job(
     settings: SettingsDep,
     clients: ClientsDep,
     store: JobStoreDep,
-    job_id: str = Path(description="The id returned when the job was created.", examples=[str(uuid.UUID(int=1))]),
+    job_id: JobIdDep,
     words: bool = Query(
         True,
         description="`false` leaves out `result.analysis.words` (it becomes `null`), the per-word boxes that make "
         "up most of a text-heavy result; `full_text` and `lines` stay.",
     ),
 ) -> JobView:
-    canonical = parse_job_id(job_id)
-    job = store.get(canonical)
+    job = store.get(job_id)
     if job is None or job.owner != api_key.key_id or job.status is JobStatus.DELETED:
-        raise job_not_found(canonical, settings)
+        raise job_not_found(job_id, settings)
     return job_view(job, clients, include_words=words, now=utcnow())
-
-
-def parse_job_id(job_id: str) -> str:
-    """The job id of a path, canonical; invalid_job_id when it is not a UUID."""
-    try:
-        return str(uuid.UUID(job_id))
-    except ValueError:
-        raise InvalidJobIdError(
-            f"{job_id!r} is not a job id (a UUID): use the `job_id` that `POST /v1/jobs` returned."
-        ) from None
 
 
 def job_not_found(job_id: str, settings: Settings) -> JobNotFoundError:

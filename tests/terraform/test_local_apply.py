@@ -143,6 +143,14 @@ def test_table_topic_and_rule(clients: AwsClients, outputs: dict[str, Any]) -> N
     topic = clients.sns.get_topic_attributes(TopicArn=outputs["topic_arn"])["Attributes"]
     assert topic["KmsMasterKeyId"] == "alias/aws/sns"
 
+    # The per-key request counts (core/rate_limits.py), named in the service's settings.
+    counts = clients.settings.rate_limits_table
+    assert db.describe_table(TableName=counts)["Table"]["KeySchema"] == [
+        {"AttributeName": "window_id", "KeyType": "HASH"}
+    ]
+    ttl = db.describe_time_to_live(TableName=counts)["TimeToLiveDescription"]
+    assert (ttl["AttributeName"], ttl["TimeToLiveStatus"]) == ("expires_at", "ENABLED")
+
     targets = clients.events.list_targets_by_rule(Rule=outputs["event_rule_name"])["Targets"]
     assert [t["Arn"] for t in targets] == [outputs["queue_arn"]]
 

@@ -20,7 +20,7 @@ def test_authorize_and_create_a_job_from_swagger_ui(page: Any, stack: LocalStack
 
     _authorize(page, api_key)
 
-    operation = page.locator("#operations-jobs-create_job_v1_jobs_post")
+    operation = page.locator("#operations-jobs-createJob")
     operation.locator(".opblock-summary").click()
     operation.get_by_role("button", name="Try it out").click()
     body = json.loads(operation.locator("textarea.body-param__text").input_value())
@@ -45,7 +45,7 @@ def test_the_custom_outputs_example_creates_a_job_with_those_outputs(
     assert stack.api is not None
     page.goto(f"{stack.api.url}/docs")
     _authorize(page, api_key)
-    operation = page.locator("#operations-jobs-create_job_v1_jobs_post")
+    operation = page.locator("#operations-jobs-createJob")
     operation.locator(".opblock-summary").click()
     operation.get_by_role("button", name="Try it out").click()
     operation.locator(".examples-select select").first.select_option(
@@ -88,14 +88,14 @@ def test_swagger_ui_keeps_the_key_across_a_reload(page: Any, stack: LocalStack, 
     page.goto(f"{stack.api.url}/docs")
     _authorize(page, api_key)
     page.reload()
-    assert _execute(page, "jobs-get_limits_v1_limits_get").inner_text().strip() == "200"
+    assert _execute(page, "jobs-getLimits").inner_text().strip() == "200"
 
 
 def test_swagger_ui_without_a_key_shows_the_error_body(page: Any, stack: LocalStack) -> None:
     assert stack.api is not None
     page.goto(f"{stack.api.url}/docs")
-    operation = page.locator("#operations-jobs-get_limits_v1_limits_get")
-    status = _execute(page, "jobs-get_limits_v1_limits_get")
+    operation = page.locator("#operations-jobs-getLimits")
+    status = _execute(page, "jobs-getLimits")
     assert status.inner_text().strip() == "401"
     error = json.loads(operation.locator(".live-responses-table .response-col_description pre").first.inner_text())
     assert error["error"]["code"] == "missing_api_key"

@@ -89,8 +89,9 @@ output "event_rule_arn" {
 }
 
 output "service_env" {
-  description = "Environment for `imgpipe api` / `imgpipe worker` against this stack (local mode: the built-in dev API key works)."
+  description = "Environment for `imgpipe api` / `imgpipe worker` against this stack (make a key with `imgpipe keys create`)."
   value = merge(module.data_plane.service_env, {
+    IMGPIPE_RATE_LIMITS_TABLE  = module.data_plane.resources.rate_limits_table_name
     IMGPIPE_ENVIRONMENT        = "local"
     IMGPIPE_AWS_ENDPOINT_URL   = var.endpoint_url
     IMGPIPE_DRAIN_SECONDS      = tostring(var.drain_seconds)

@@ -20,6 +20,7 @@ locals {
   outputs_bucket = coalesce(var.outputs_bucket_name, "${var.name}-outputs")
   jobs_table     = "${var.name}-jobs"
   api_keys_table = "${var.name}-api-keys"
+  rate_table     = "${var.name}-rate-limits"
   queue_name     = "${var.name}-uploads"
   dlq_name       = "${var.name}-uploads-dlq"
   events_dlq     = "${var.name}-events-dlq"
@@ -361,6 +362,33 @@ resource "aws_dynamodb_table" "jobs" {
 
   server_side_encryption {
     enabled = true # no key given: the AWS-managed aws/dynamodb key, auditable in CloudTrail
+  }
+
+  tags = var.tags
+}
+
+# Per-key request counts (core/rate_limits.py): one item per API key and minute, shared by every API task.
+resource "aws_dynamodb_table" "rate_limits" {
+  #checkov:skip=CKV_AWS_119:Encrypted with the AWS-managed aws/dynamodb key (below); the items are request counts.
+  #checkov:skip=CKV_AWS_28:Counts live a minute or two; a backup of them has nothing to restore.
+  name                        = local.rate_table
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "window_id"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "window_id"
+    type = "S"
+  }
+
+  # The app writes expires_at two windows after each window starts; TTL removes the item (within days).
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+
+  server_side_encryption {
+    enabled = true
   }
 
   tags = var.tags

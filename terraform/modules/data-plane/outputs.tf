@@ -33,6 +33,11 @@ output "jobs_table_arn" {
   value       = aws_dynamodb_table.jobs.arn
 }
 
+output "rate_limits_table_name" {
+  description = "DynamoDB table of per-key request counts (IMGPIPE_RATE_LIMITS_TABLE)."
+  value       = aws_dynamodb_table.rate_limits.name
+}
+
 output "queue_name" {
   description = "Jobs queue the EventBridge rule targets (IMGPIPE_QUEUE_NAME)."
   value       = aws_sqs_queue.jobs.name
@@ -108,9 +113,12 @@ output "resources" {
     jobs_table_arn     = aws_dynamodb_table.jobs.arn
     api_keys_table_arn = aws_dynamodb_table.api_keys.arn
     api_keys_kms_arn   = aws_kms_key.api_keys.arn
-    queue_name         = aws_sqs_queue.jobs.name
-    queue_arn          = aws_sqs_queue.jobs.arn
-    topic_arn          = aws_sns_topic.job_events.arn
+    # The API's per-key request counts (core/rate_limits.py): the API alone is told the name.
+    rate_limits_table_name = aws_dynamodb_table.rate_limits.name
+    rate_limits_table_arn  = aws_dynamodb_table.rate_limits.arn
+    queue_name             = aws_sqs_queue.jobs.name
+    queue_arn              = aws_sqs_queue.jobs.arn
+    topic_arn              = aws_sns_topic.job_events.arn
     # The worker's drain must end within the queue's visibility timeout (the service module validates it).
     visibility_timeout_seconds = var.visibility_timeout_seconds
     service_env                = local.service_env

@@ -2,7 +2,7 @@
 # (docs/operations.md). All notify the alarm topic when they fire and when they recover.
 
 locals {
-  namespace = "imgpipe" # core/metrics.py: the worker's EMF metrics
+  namespace = "imgpipe" # core/metrics.py: the EMF metrics of the worker and the API
   actions   = [aws_sns_topic.alarms.arn]
   # Placeholders without an events DLQ or a load balancer: their alarms below are built, then filtered out.
   events_dlq_name = var.events_dlq_name != null ? var.events_dlq_name : ""
@@ -45,6 +45,18 @@ locals {
         evaluations = 1
         comparison  = "GreaterThanThreshold"
         threshold   = var.task_protection_failures_threshold
+        missing     = "notBreaching"
+      }
+      "rate-limit-unchecked" = {
+        description = "The API could not count requests against the keys' rate limits (RateLimitUnchecked) in the last 5 minutes, so it served them without a per-key limit (fail open). Look: API logs 'rate limit not checked' (the error names the cause: throttling, a missing table, AccessDenied). Fix the rate limits table or the API task role."
+        namespace   = local.namespace
+        metric      = "RateLimitUnchecked"
+        dimensions  = {}
+        statistic   = "Sum"
+        period      = 300
+        evaluations = 1
+        comparison  = "GreaterThanThreshold"
+        threshold   = 0
         missing     = "notBreaching"
       }
     },

@@ -27,6 +27,13 @@ locals {
         Resource = [local.dp.jobs_table_arn]
       },
       {
+        # The per-key request counts (core/rate_limits.py): one conditional UpdateItem per request.
+        Sid      = "RateLimitCounts"
+        Effect   = "Allow"
+        Action   = ["dynamodb:UpdateItem"]
+        Resource = [local.dp.rate_limits_table_arn]
+      },
+      {
         # Presigned POSTs are signed with this role: clients can upload only what the role could.
         Sid      = "PresignUploads"
         Effect   = "Allow"

@@ -47,6 +47,7 @@ locals {
       # revoked key is refused by every API task within that time.
       env = {
         IMGPIPE_API_KEYS_CACHE_SECONDS = tostring(var.api_keys_cache_seconds)
+        IMGPIPE_RATE_LIMITS_TABLE      = local.dp.rate_limits_table_name
       }
       start_period = 30
     }

@@ -18,6 +18,8 @@ variable "data_plane" {
     jobs_table_arn             = string
     api_keys_table_arn         = string
     api_keys_kms_arn           = string
+    rate_limits_table_name     = string
+    rate_limits_table_arn      = string
     queue_name                 = string
     queue_arn                  = string
     topic_arn                  = string

@@ -92,6 +92,10 @@ def test_a_completed_job_shows_its_analysis_and_words_only_when_asked(api: httpx
         ({"content_type": "text/html"}, 415, "unsupported_content_type"),
         ({"size_bytes": 20 * 1024 * 1024 + 1}, 413, "file_too_large"),
         ({"size_bytes": 0}, 422, "validation_error"),
+        # Not integers in JSON (issue 15 point 7): pydantic's lax int would have taken each of them.
+        ({"size_bytes": True}, 422, "validation_error"),
+        ({"size_bytes": "1234"}, 422, "validation_error"),
+        ({"size_bytes": 1234.5}, 422, "validation_error"),
         ({"filename": ""}, 422, "validation_error"),
         ({"unexpected": 1}, 422, "validation_error"),
     ],
@@ -106,8 +110,13 @@ def test_bad_create_requests_get_specific_errors(
     assert error["message"]
 
 
-def test_content_type_parameters_and_case_are_accepted(api: httpx.Client) -> None:
-    response = _create(api, content_type="Image/PNG; charset=binary")
+def test_content_type_is_exactly_one_of_the_documented_values(api: httpx.Client) -> None:
+    """The document's enum is the rule (issue 15 point 7): other spellings are refused, naming the accepted ones."""
+    for spelling in ("Image/PNG", "image/png; charset=binary", " image/png"):
+        response = _create(api, content_type=spelling)
+        assert response.status_code == 415, spelling
+        assert response.json()["error"]["details"] == {"accepted": ["image/jpeg", "image/png"]}
+    response = _create(api, content_type="image/png")
     assert response.status_code == 201
     assert {"Content-Type": "image/png"} in json.loads(base64.b64decode(response.json()["upload"]["fields"]["policy"]))[
         "conditions"
@@ -118,9 +127,12 @@ def test_unknown_and_malformed_job_ids(api: httpx.Client) -> None:
     missing = api.get(f"/v1/jobs/{uuid.uuid4()}")
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == "job_not_found"
-    malformed = api.get("/v1/jobs/not-a-uuid")
-    assert malformed.status_code == 400
-    assert malformed.json()["error"]["code"] == "invalid_job_id"
+    # Only the canonical form the document's `format: uuid` names; uuid.UUID alone would take the other spellings.
+    hex_id = uuid.uuid4().hex
+    for malformed_id in ("not-a-uuid", hex_id, f"urn:uuid:{uuid.UUID(hex_id)}", f"{{{uuid.UUID(hex_id)}}}"):
+        malformed = api.get(f"/v1/jobs/{malformed_id}")
+        assert malformed.status_code == 400, malformed_id
+        assert malformed.json()["error"]["code"] == "invalid_job_id"
 
 
 def test_api_key_is_required_except_for_health_and_docs(stack: LocalStack) -> None:

@@ -56,7 +56,7 @@ run "alarms_watch_their_metrics" {
     condition = toset(keys(output.alarm_names)) == toset([
       "dlq-depth", "events-dlq-depth", "queue-oldest-message-age", "jobs-failed-share",
       "jobs-failed-processing_retries_exhausted", "jobs-failed-upload_missing", "jobs-failed-analysis_invalid_image",
-      "task-protection-failures", "api-5xx", "api-unhealthy-targets", "api-p99-latency", "eventbridge-failed-invocations",
+      "task-protection-failures", "rate-limit-unchecked", "api-5xx", "api-unhealthy-targets", "api-p99-latency", "eventbridge-failed-invocations",
     ])
     error_message = "The issue's alarms, one per key: ${jsonencode(keys(output.alarm_names))}"
   }
@@ -126,6 +126,17 @@ run "alarms_watch_their_metrics" {
       aws_cloudwatch_metric_alarm.metric["task-protection-failures"].comparison_operator == "GreaterThanThreshold"
     )
     error_message = "Five refused protection calls in 15 minutes (the worker's TaskProtectionFailures, no dimensions)."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.metric["rate-limit-unchecked"].namespace == "imgpipe" &&
+      aws_cloudwatch_metric_alarm.metric["rate-limit-unchecked"].metric_name == "RateLimitUnchecked" &&
+      length(aws_cloudwatch_metric_alarm.metric["rate-limit-unchecked"].dimensions) == 0 &&
+      aws_cloudwatch_metric_alarm.metric["rate-limit-unchecked"].statistic == "Sum" &&
+      aws_cloudwatch_metric_alarm.metric["rate-limit-unchecked"].threshold == 0
+    )
+    error_message = "One request served without its key's rate limit (the API's RateLimitUnchecked, api/ratelimit.py) fires the alarm."
   }
 
   # The load balancer.

@@ -129,8 +129,8 @@ run "containers_are_hardened" {
       "IMGPIPE_CALLBACKS_QUEUE_NAME", "IMGPIPE_CALLBACKS_DLQ_NAME",
       "IMGPIPE_VISIBILITY_TIMEOUT_SECONDS", "IMGPIPE_MAX_RECEIVE_COUNT", "IMGPIPE_DRAIN_SECONDS", "IMGPIPE_QUEUE_WAIT_SECONDS",
       "IMGPIPE_WORKER_CONCURRENCY", "IMGPIPE_ANALYSIS_ENGINE", "IMGPIPE_HEARTBEAT_FILE",
-    ], k == "api" ? ["IMGPIPE_API_KEYS_CACHE_SECONDS"] : [])])
-    error_message = "Both containers get exactly the documented IMGPIPE_* settings; the API also the keys' cache time."
+    ], k == "api" ? ["IMGPIPE_API_KEYS_CACHE_SECONDS", "IMGPIPE_RATE_LIMITS_TABLE"] : [])])
+    error_message = "Both containers get exactly the documented IMGPIPE_* settings; the API also the keys' cache time and the rate limits table."
   }
 
   assert {
@@ -270,6 +270,16 @@ run "only_the_api_reads_the_api_keys" {
       },
     ]
     error_message = "The API may read one key at a time by id (never scan, write or delete keys), decrypting through DynamoDB only."
+  }
+
+  assert {
+    condition = one([for s in jsondecode(aws_iam_role_policy.task["api"].policy).Statement : s if s.Sid == "RateLimitCounts"]) == {
+      Sid      = "RateLimitCounts"
+      Effect   = "Allow"
+      Action   = ["dynamodb:UpdateItem"]
+      Resource = ["arn:aws:dynamodb:eu-west-1:123456789012:table/imgpipe-rate-limits"]
+    } && length([for s in jsondecode(aws_iam_role_policy.task["worker"].policy).Statement : s if contains(flatten([s.Resource]), "arn:aws:dynamodb:eu-west-1:123456789012:table/imgpipe-rate-limits")]) == 0
+    error_message = "The API may count requests in the rate limits table (UpdateItem only); the worker never touches it."
   }
 
   assert {
