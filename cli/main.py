@@ -10,7 +10,6 @@ import json
 import signal
 import sys
 import threading
-from pathlib import Path
 
 import click
 
@@ -116,49 +115,26 @@ def dev(port: int, moto_port: int, workers: int) -> None:
         stack.stop()
 
 
-@cli.command("config-reference")
-@click.option("--write", "write_to", type=click.Path(dir_okay=False, path_type=Path), help="Update this file.")
-@click.option("--check", "check_file", type=click.Path(dir_okay=False, path_type=Path), help="Exit 1 if stale.")
-def config_reference(write_to: Path | None, check_file: Path | None) -> None:
-    """Print the settings reference (every IMGPIPE_* variable), or update it in README.md.
-
-    The table goes between the `config-reference:start` and `:end` markers of the file.
-    """
-    from core.config_reference import render_reference, splice
-
-    table = render_reference()
-    if write_to is None and check_file is None:
-        click.echo(table, nl=False)
-        return
-    target = write_to or check_file
-    assert target is not None
-    current = target.read_text(encoding="utf-8")
-    try:
-        updated = splice(current, table)
-    except ValueError as exc:
-        raise click.UsageError(f"{target}: {exc}") from None
-    if check_file is not None:
-        if updated != current:
-            click.secho(
-                f"{target}: the configuration reference is stale; run `imgpipe config-reference --write {target}`",
-                fg="red",
-                err=True,
-            )
-            sys.exit(1)  # as a failed check does
-        click.echo(f"{target}: the configuration reference is up to date")
-        return
-    target.write_text(updated, encoding="utf-8")
-    click.echo(f"{target}: configuration reference {'updated' if updated != current else 'already up to date'}")
-
-
 def _register_subgroups() -> None:
     from cli.dlq import dlq
     from cli.healthcheck import healthcheck
     from cli.keys import keys
-    from cli.references import cli_reference, error_reference
+    from cli.references import cli_reference, config_reference, error_reference
     from cli.webhooks import webhooks
 
-    for command in (submit, status, jobs, delete, dlq, healthcheck, error_reference, cli_reference, keys, webhooks):
+    for command in (
+        submit,
+        status,
+        jobs,
+        delete,
+        dlq,
+        healthcheck,
+        config_reference,
+        error_reference,
+        cli_reference,
+        keys,
+        webhooks,
+    ):
         cli.add_command(command)
 
 

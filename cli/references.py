@@ -1,8 +1,9 @@
-"""`imgpipe error-reference` and `imgpipe cli-reference`: print README.md's error tables (core/error_reference.py)
-or its list of commands and options (cli/cli_reference.py), or update or check them.
+"""`imgpipe config-reference`, `error-reference` and `cli-reference`: print README.md's settings table
+(core/config_reference.py), its error tables (core/error_reference.py) or its list of commands and options
+(cli/cli_reference.py), or update or check them.
 
-The same contract as `imgpipe config-reference`: no option prints the reference, `--write FILE` updates the block
-between the markers, `--check FILE` exits 1 when it is stale; a file without the markers is a usage error (exit 2).
+One contract for the three: no option prints the reference, `--write FILE` updates the block between the markers,
+`--check FILE` exits 1 when it is stale; a file without the markers is a usage error (exit 2).
 """
 
 from __future__ import annotations
@@ -43,6 +44,19 @@ def _apply(
 
 _write = click.option("--write", "write_to", type=click.Path(dir_okay=False, path_type=Path), help="Update this file.")
 _check = click.option("--check", "check_file", type=click.Path(dir_okay=False, path_type=Path), help="Exit 1 if stale.")
+
+
+@click.command("config-reference")
+@_write
+@_check
+def config_reference(write_to: Path | None, check_file: Path | None) -> None:
+    """Print the settings reference (every IMGPIPE_* variable), or update it in README.md.
+
+    The table goes between the `config-reference:start` and `:end` markers of the file.
+    """
+    from core.config_reference import render_reference, splice
+
+    _apply(render_reference(), splice, "configuration reference", "config-reference", write_to, check_file)
 
 
 @click.command("error-reference")

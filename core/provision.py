@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -57,17 +58,7 @@ def _create_bucket(clients: AwsClients, name: str) -> None:
 def _create_keys_table(clients: AwsClients) -> None:
     """The API keys' table, and on a local stack its published dev key (never seeded anywhere else)."""
     s, db = clients.settings, clients.dynamodb
-    try:
-        db.create_table(
-            TableName=s.api_keys_table,
-            AttributeDefinitions=[{"AttributeName": "key_id", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "key_id", "KeyType": "HASH"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        db.get_waiter("table_exists").wait(TableName=s.api_keys_table, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ResourceInUseException":
-            raise
+    _create_table(clients, s.api_keys_table, "key_id")
     if s.environment == "local":
         with contextlib.suppress(KeyExistsError):
             ApiKeyStore(db, s.api_keys_table).create(
@@ -100,19 +91,35 @@ def _listing_indexes() -> list[GlobalSecondaryIndexTypeDef]:
 
 def _create_rate_limits_table(clients: AwsClients) -> None:
     """Per-key request counts (core/rate_limits.py): one item per key and minute, removed by TTL."""
-    s, db = clients.settings, clients.dynamodb
+    _create_table(clients, clients.settings.rate_limits_table, "window_id", ttl=True)
+
+
+def _create_table(
+    clients: AwsClients,
+    name: str,
+    hash_key: str,
+    *,
+    attributes: Sequence[AttributeDefinitionTypeDef] = (),
+    indexes: Sequence[GlobalSecondaryIndexTypeDef] = (),
+    ttl: bool = False,
+) -> None:
+    """An on-demand table with a string hash key (and `indexes`), unless it exists; with `ttl`, expiring items by
+    `expires_at`, as Terraform's tables do."""
+    db = clients.dynamodb
     try:
         db.create_table(
-            TableName=s.rate_limits_table,
-            AttributeDefinitions=[{"AttributeName": "window_id", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "window_id", "KeyType": "HASH"}],
+            TableName=name,
+            AttributeDefinitions=[{"AttributeName": hash_key, "AttributeType": "S"}, *attributes],
+            KeySchema=[{"AttributeName": hash_key, "KeyType": "HASH"}],
             BillingMode="PAY_PER_REQUEST",
+            **({"GlobalSecondaryIndexes": list(indexes)} if indexes else {}),  # type: ignore[arg-type]
         )
-        db.get_waiter("table_exists").wait(TableName=s.rate_limits_table, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+        db.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "ResourceInUseException":
             raise
-    _enable_ttl(clients, s.rate_limits_table)
+    if ttl:
+        _enable_ttl(clients, name)
 
 
 def _enable_ttl(clients: AwsClients, table: str) -> None:
@@ -128,7 +135,7 @@ def _enable_ttl(clients: AwsClients, table: str) -> None:
 
 def provision(clients: AwsClients) -> Provisioned:
     s = clients.settings
-    s3, sqs, events, db, sns = clients.s3, clients.sqs, clients.events, clients.dynamodb, clients.sns
+    s3, sqs, events, sns = clients.s3, clients.sqs, clients.events, clients.sns
 
     _create_bucket(clients, s.uploads_bucket)
     _create_bucket(clients, s.outputs_bucket)
@@ -179,36 +186,30 @@ def provision(clients: AwsClients) -> Provisioned:
         },
     )
 
-    try:
-        db.create_table(
-            TableName=s.jobs_table,
-            AttributeDefinitions=[
-                {"AttributeName": "job_id", "AttributeType": "S"},
-                {"AttributeName": "lease_shard", "AttributeType": "N"},
-                {"AttributeName": "lease_until", "AttributeType": "N"},
-                *_listing_attributes(),
-            ],
-            KeySchema=[{"AttributeName": "job_id", "KeyType": "HASH"}],
-            # The same indexes as terraform/modules/data-plane: the sweeper's view of live leases (core/store.py).
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": LEASES_INDEX,
-                    "KeySchema": [
-                        {"AttributeName": "lease_shard", "KeyType": "HASH"},
-                        {"AttributeName": "lease_until", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                },
-                # An owner's jobs, newest first, and those with one client_ref (core/listing.py).
-                *_listing_indexes(),
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        db.get_waiter("table_exists").wait(TableName=s.jobs_table, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ResourceInUseException":
-            raise
-    _enable_ttl(clients, s.jobs_table)
+    _create_table(
+        clients,
+        s.jobs_table,
+        "job_id",
+        attributes=[
+            {"AttributeName": "lease_shard", "AttributeType": "N"},
+            {"AttributeName": "lease_until", "AttributeType": "N"},
+            *_listing_attributes(),
+        ],
+        # The same indexes as terraform/modules/data-plane: the sweeper's view of live leases (core/store.py).
+        indexes=[
+            {
+                "IndexName": LEASES_INDEX,
+                "KeySchema": [
+                    {"AttributeName": "lease_shard", "KeyType": "HASH"},
+                    {"AttributeName": "lease_until", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            },
+            # An owner's jobs, newest first, and those with one client_ref (core/listing.py).
+            *_listing_indexes(),
+        ],
+        ttl=True,
+    )
 
     _create_keys_table(clients)
     _create_rate_limits_table(clients)
