@@ -3,6 +3,7 @@ saw them, never another key's jobs, a page at a time, and a job deleted from its
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -10,7 +11,7 @@ import httpx
 from cli.stack import LocalStack
 from core.aws import AwsClients
 from harness.jobs import create_job, tenant_client
-from tests.ui.results import listed_ids, open_with_key
+from tests.ui.results import listed_ids, open_page, open_with_key
 
 
 def _jobs(client: httpx.Client, count: int, prefix: str) -> list[str]:
@@ -94,6 +95,7 @@ def test_delete_from_a_row_or_a_card_asks_first_then_the_job_is_gone(
         row.get_by_role("button", name="Delete dave-0.png").click()
         row.get_by_role("button", name="Yes, delete dave-0.png").click()
         row.wait_for(state="detached")
+        assert page.evaluate("() => document.activeElement.id") == "recent-title"  # the focus is not lost
         assert dave.get(f"/v1/jobs/{older}").status_code == 404
         assert page.locator("#recent-status").inner_text() == "dave-0.png was deleted."
 
@@ -112,3 +114,25 @@ def test_delete_from_a_row_or_a_card_asks_first_then_the_job_is_gone(
         page.locator("#recent[data-listed]").wait_for(state="attached")
         assert listed_ids(page) == []
         assert page.locator("#recent-status").inner_text() == "No jobs with this key yet."
+
+
+def test_a_list_that_could_not_load_is_tried_again_at_the_next_key_check(
+    page: Any, stack: LocalStack, clients: AwsClients
+) -> None:
+    with tenant_client(stack, clients, "page-erin") as erin:
+        made = _jobs(erin, 1, "erin")
+        unavailable = {"error": {"code": "dependency_unavailable", "message": "The job table is unavailable."}}
+        page.route("**/v1/jobs?*", lambda route: route.fulfill(status=503, json=unavailable))  # only the list fails
+        page.add_init_script(f"sessionStorage.setItem('imgpipe.apiKey', {json.dumps(_key(erin))})")
+        open_page(page, stack)
+        status = page.locator("#recent-status")
+        page.wait_for_function("() => document.querySelector('#recent-status').textContent.startsWith('Cannot list')")
+        assert status.inner_text() == "Cannot list your jobs: The job table is unavailable."
+        assert listed_ids(page) == []
+
+        page.unroute("**/v1/jobs?*")
+        page.locator("#api-key").press("End")
+        page.locator("#api-key").type(" ")  # the same key (spaces are trimmed): checked again
+        page.locator("#recent[data-listed]").wait_for(state="attached")
+        assert listed_ids(page) == made
+        assert status.inner_text() == "1 job, newest first."

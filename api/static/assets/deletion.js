@@ -47,6 +47,7 @@ export function deleteControl(jobId, label) {
       }
     }
     for (const node of shown(jobId)) node.remove();
+    $("#recent-title").focus(); // the focused button went with its job: keyboard users go on from the list
     report(`${name} was deleted.`);
   });
   return box;

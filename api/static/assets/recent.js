@@ -58,7 +58,9 @@ async function loadPage() {
   try {
     page = await api("GET", `v1/jobs?${params}`);
   } catch (err) {
-    if (key === state.key) say(`Cannot list your jobs: ${err.message}`);
+    if (key !== state.key) return;
+    say(`Cannot list your jobs: ${err.message}`);
+    if (!document.querySelector("li.recent-job")) state.key = null; // the next key check tries the list again
     return;
   } finally {
     more.disabled = false;
