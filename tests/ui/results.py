@@ -4,6 +4,7 @@ the page, waiting for its images, and axe-core's verdict on it."""
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -123,3 +124,16 @@ def serious_violations(page: Any) -> list[str]:
                 .flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}) at ${n.target.join(" ")}: ${n.html}`));
         }"""
     )
+
+
+def open_with_key(page: Any, stack: LocalStack, token: str) -> None:
+    """Open the page as someone who typed `token` in this tab (the page keeps the key in sessionStorage), and wait
+    until it has listed that key's jobs."""
+    page.add_init_script(f"sessionStorage.setItem('imgpipe.apiKey', {json.dumps(token)})")
+    open_page(page, stack)
+    page.locator("#recent[data-listed]").wait_for(state="attached")
+
+
+def listed_ids(page: Any) -> list[str]:
+    """The job ids in the recent list, top to bottom."""
+    return page.locator("li.recent-job").evaluate_all("(rows) => rows.map((r) => r.dataset.jobId)")  # type: ignore[no-any-return]

@@ -6,7 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from cli.stack import LocalStack
+from harness.jobs import create_job
 from tests.ui.results import finished_job, load_axe, open_page, serious_violations, sign
 
 
@@ -31,6 +34,18 @@ def test_axe_finds_no_serious_issue_on_a_finished_job_with_text_boxes(
     card = finished_job(page, stack, tmp_path)
     card.locator("details.raw summary").click()  # the raw JSON open too: a scrolling region
     assert card.locator(".box-lines").count() == 3
+    assert serious_violations(page) == []
+
+
+def test_axe_finds_no_serious_issue_in_the_recent_list_and_its_delete_question(
+    page: Any, stack: LocalStack, api: httpx.Client
+) -> None:
+    job_id = create_job(api, filename="listed.png", content_type="image/png", size=100)["job_id"]
+    load_axe(page)
+    open_page(page, stack)
+    row = page.locator(f'li.recent-job[data-job-id="{job_id}"]')
+    row.get_by_role("button", name="Delete listed.png").click()
+    row.get_by_role("button", name="Yes, delete listed.png").wait_for()
     assert serious_violations(page) == []
 
 

@@ -1,5 +1,6 @@
-"""The results page keeps track of jobs as a user expects: cards come back after a reload, any job opens by its
-id, and the key line says when the API cannot be reached instead of still saying the key was accepted."""
+"""The results page keeps track of jobs as a user expects: after a reload a job is in the key's list and opens from
+it, any job opens by its id, and the key line says when the API cannot be reached instead of still saying the key
+was accepted."""
 
 from __future__ import annotations
 
@@ -10,26 +11,32 @@ from typing import Any
 import httpx
 
 from cli.stack import LocalStack
-from tests.ui.results import finished_job, open_page, sign, wait_for_images
+from tests.ui.results import finished_job, listed_ids, open_page, sign, wait_for_images
 
 
-def test_job_cards_come_back_after_a_reload(page: Any, stack: LocalStack, tmp_path: Path) -> None:
+def test_after_a_reload_the_job_is_listed_and_opens_with_its_results(
+    page: Any, stack: LocalStack, tmp_path: Path
+) -> None:
     card = finished_job(page, stack, tmp_path)
     job_id = card.get_attribute("data-job-id")
+    row = page.locator(f'li.recent-job[data-job-id="{job_id}"]')
+    row.locator('.status-pill[data-status="completed"]').wait_for()  # listed as soon as it was made, kept in step
 
     page.reload()
+    page.locator("#recent[data-listed]").wait_for(state="attached")
+    assert page.locator("article.job").count() == 0  # cards are not restored: the list is
+    assert listed_ids(page)[0] == job_id  # the newest of the key's jobs
+    row.get_by_role("button", name="Open sign.png").click()
     back = page.locator(f'article.job[data-job-id="{job_id}"]')
     back.and_(page.locator('[data-status="completed"]')).wait_for()
     assert back.locator(".job-file").inner_text() == "sign.png"
     wait_for_images(page, "article.job img.thumb")
     assert back.locator(".box-lines").count() == 3
 
-    # Closing a card forgets it: the next reload does not bring it back.
+    # Closing a card only closes it: the job stays listed.
     back.locator(".job-close").click()
     assert page.locator("article.job").count() == 0
-    page.reload()
-    page.locator("#jobs[data-restored]").wait_for(state="attached")
-    assert page.locator("article.job").count() == 0
+    assert row.count() == 1
 
 
 def test_a_job_opens_by_its_id(page: Any, stack: LocalStack, api: httpx.Client) -> None:
@@ -51,11 +58,10 @@ def test_a_job_opens_by_its_id(page: Any, stack: LocalStack, api: httpx.Client) 
     missing.and_(page.locator('[data-status="refused"]')).wait_for()
     assert missing.locator(".error-code").inner_text() == "job_not_found"
 
-    # The opened job is remembered like an uploaded one; the unknown id is not.
+    # The job was made with the page's key: it is in the list after a reload; the unknown id is not.
     page.reload()
-    card.wait_for()
-    page.locator("#jobs[data-restored]").wait_for(state="attached")
-    assert page.locator("article.job").count() == 1
+    page.locator("#recent[data-listed]").wait_for(state="attached")
+    assert job_id in listed_ids(page) and unknown not in listed_ids(page)
 
 
 def test_the_key_line_says_when_the_api_cannot_be_reached(page: Any, stack: LocalStack, tmp_path: Path) -> None:

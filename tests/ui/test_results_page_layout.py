@@ -6,7 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from cli.stack import LocalStack
+from harness.jobs import create_job
 from tests.ui.results import finished_job, open_page, sign_analysis
 
 PHONE = {"width": 390, "height": 844}
@@ -51,6 +54,22 @@ def test_a_phone_sees_the_page_without_sideways_scrolling(page: Any, stack: Loca
     assert _overflowing(page) == []
     assert _header_spread(page) < 4
     page.locator("#key-toggle").click()  # "Hide" is the longer label
+    assert _overflowing(page) == []
+
+
+def test_the_recent_list_and_its_delete_question_fit_a_phone(page: Any, stack: LocalStack, api: httpx.Client) -> None:
+    name = "a-rather-long-file-name-from-a-phone-camera-20261201.jpg"
+    job_id = create_job(api, filename=name, content_type="image/jpeg", size=100)["job_id"]
+    page.set_viewport_size(PHONE)
+    open_page(page, stack)
+    row = page.locator(f'li.recent-job[data-job-id="{job_id}"]')
+    row.get_by_role("button", name=f"Delete {name}").click()
+    assert _overflowing(page) == []
+
+    row.get_by_role("button", name=f"Open {name}").click()  # its card, asking the same question
+    card = page.locator(f'article.job[data-job-id="{job_id}"]')
+    card.get_by_role("button", name=f"Delete {name}").click()
+    card.get_by_role("button", name=f"Yes, delete {name}").wait_for()
     assert _overflowing(page) == []
 
 

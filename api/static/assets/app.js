@@ -1,13 +1,13 @@
-// imgpipe results page: the key line, the drop zone, the "open a job" field, and the cards of earlier jobs.
+// imgpipe results page: the key line, the drop zone, the "open a job" field, the job cards and the key's recent jobs.
 // Plain JS modules, no build step. Everything shown comes from the public API (client.js); a card's life is in
-// jobs.js, its results in render.js, the list of this browser's jobs in recent.js.
+// jobs.js, its results in render.js, the list of the key's jobs in recent.js, deleting a job in deletion.js.
 import { $, api, apiKey, humanBytes, onReachability } from "./client.js";
 import { reopen, submit } from "./jobs.js";
-import { recentJobs } from "./recent.js";
+import { clearRecent, listRecent, wireRecent } from "./recent.js";
 import { chosenRecipe, offerPresets } from "./recipes.js";
 
 const KEY_STORAGE = "imgpipe.apiKey";
-const state = { limits: null, reachable: true, restored: false };
+const state = { limits: null, reachable: true };
 
 function setKeyStatus(text, kind) {
   const status = $("#key-status");
@@ -33,6 +33,7 @@ async function checkKey() {
   if (!apiKey()) {
     state.limits = null;
     setKeyStatus("Enter your API key to upload.", "warn");
+    clearRecent("Enter your API key to see its jobs.");
     return;
   }
   setKeyStatus("Checking the key…", "");
@@ -42,7 +43,10 @@ async function checkKey() {
   } catch (err) {
     state.limits = null;
     if (err.code === "api_unreachable") sayUnreachable();
-    else setKeyStatus(err.message, "error");
+    else {
+      setKeyStatus(err.message, "error");
+      clearRecent("The API refused this key: no jobs to show.");
+    }
     return;
   }
   const types = state.limits.accepted_content_types.map((t) => t.replace("image/", "").toUpperCase());
@@ -50,12 +54,7 @@ async function checkKey() {
   $("#limits").textContent = text;
   offerPresets(state.limits);
   setKeyStatus(`Key accepted. ${text} per image.`, "ok");
-  if (!state.restored) {
-    state.restored = true;
-    // Oldest first: each card goes on top, so the newest ends first as before the reload.
-    for (const job of (await recentJobs()).reverse()) reopen(job.id, job.filename, { remembered: true });
-    $("#jobs").dataset.restored = "true"; // every earlier job has its card (tests wait for this)
-  }
+  await listRecent(); // the key's own jobs, listed again only when the key changed
 }
 
 async function loadConfig() {
@@ -128,6 +127,7 @@ function wire() {
   // Back to the tab, or the network is back: say again whether the API takes the key.
   window.addEventListener("online", checkKey);
   document.addEventListener("visibilitychange", () => document.visibilityState === "visible" && checkKey());
+  wireRecent();
   loadConfig();
 }
 

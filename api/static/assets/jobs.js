@@ -1,6 +1,6 @@
 // One card per job: create it and upload the file with its presigned POST, or reopen it by id; poll; show it.
 import { $, ApiError, api, apiKey, humanBytes, sniffType } from "./client.js";
-import { forget, remember } from "./recent.js";
+import { deleteControl } from "./deletion.js";
 import { renderResult } from "./render.js";
 
 const TERMINAL = new Set(["completed", "failed", "expired"]);
@@ -13,10 +13,7 @@ function newCard(filename) {
   for (const radio of card.querySelectorAll(".box-controls input")) radio.name = `boxes-${cards}`;
   const close = $(".job-close", card);
   close.setAttribute("aria-label", `Close ${filename || "this job"}`);
-  close.addEventListener("click", () => {
-    if (card.dataset.jobId) forget(card.dataset.jobId);
-    card.remove();
-  });
+  close.addEventListener("click", () => card.remove());
   $("#jobs").prepend(card);
   return card;
 }
@@ -24,6 +21,12 @@ function newCard(filename) {
 function setJobId(card, jobId) {
   card.dataset.jobId = jobId;
   $(".job-id", card).textContent = jobId;
+}
+
+/** Once the card knows its job (and the job's name): a Delete button next to Close. */
+function offerDelete(card, filename) {
+  if ($(".delete-control", card)) return;
+  $(".job-actions", card).insertBefore(deleteControl(card.dataset.jobId, filename), $(".job-close", card));
 }
 
 function setStatus(card, status) {
@@ -81,11 +84,14 @@ function upload(card, instructions, file, contentType) {
   });
 }
 
-async function follow(card, jobId, { uploaded, found = () => {} }) {
+async function follow(card, jobId, { uploaded }) {
   let delay = 250;
-  for (let first = true; ; first = false) {
+  for (;;) {
     const job = await api("GET", `v1/jobs/${encodeURIComponent(jobId)}`);
-    if (first) found(job);
+    if (!card.isConnected) return; // closed, or deleted: nothing to show any more
+    offerDelete(card, job.filename);
+    // The recent list (recent.js) keeps its row's status in step; a job uploaded here gets its row.
+    document.dispatchEvent(new CustomEvent("imgpipe:job", { detail: { job, madeHere: uploaded } }));
     $(".raw-json", card).textContent = JSON.stringify(job, null, 2);
     if (!$(".job-file", card).textContent) $(".job-file", card).textContent = job.filename;
     // Uploaded from this page but not yet picked up by a worker: the API still says upload_pending.
@@ -131,7 +137,7 @@ export async function submit(file, limits, recipe = () => ({})) {
     const body = { filename: file.name, content_type: contentType, size_bytes: file.size, ...recipe() };
     const created = await api("POST", "v1/jobs", body);
     setJobId(card, created.job_id);
-    remember(created.job_id, file.name);
+    offerDelete(card, file.name);
     setStatus(card, "uploading");
     await upload(card, created.upload, file, contentType);
     setStatus(card, "uploaded");
@@ -141,8 +147,8 @@ export async function submit(file, limits, recipe = () => ({})) {
   }
 }
 
-/** A card for a job created earlier (after a reload, or an id the user typed), read back from the API. */
-export async function reopen(jobId, filename = "", { remembered = false } = {}) {
+/** A card for a job created earlier (from the recent list, or an id the user typed), read back from the API. */
+export async function reopen(jobId, filename = "") {
   const existing = [...document.querySelectorAll("article.job")].find((c) => c.dataset.jobId === jobId);
   if (existing) {
     existing.scrollIntoView({ block: "nearest" });
@@ -151,12 +157,11 @@ export async function reopen(jobId, filename = "", { remembered = false } = {}) 
   const card = newCard(filename);
   setJobId(card, jobId);
   setStatus(card, "opening");
+  card.scrollIntoView({ block: "nearest" });
   try {
-    await follow(card, jobId, { uploaded: false, found: (job) => remembered || remember(jobId, job.filename) });
+    await follow(card, jobId, { uploaded: false });
   } catch (err) {
     setStatus(card, "refused");
     showError(card, err.code || "error", err.message);
-    // A job the API does not know (expired from the table, or a mistyped id) is not offered again.
-    if (err.status === 404 || err.status === 400) forget(jobId);
   }
 }
