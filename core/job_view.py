@@ -54,4 +54,6 @@ def job_view(job: Job, clients: AwsClients, *, include_words: bool = True, now: 
         result=result,
         callback_url=job.callback_url,
         callbacks=job.callbacks,
+        preset=job.preset,
+        recipe=job.recipe,
     )
