@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from core.deadline import is_unavailable
 from core.errors import (
@@ -130,13 +131,28 @@ def imgpipe_error_response(exc: ImgpipeError) -> JSONResponse:
     return error_response(exc.http_status, exc.code, exc.message, exc.details, headers=_headers(exc))
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route takes at this path. Starlette's 405 names only the first route whose path matched, so
+    /v1/jobs (GET in one router, POST in another) would allow one of them."""
+    allowed = {
+        method
+        for method in _METHODS
+        for route in request.app.router.routes
+        if route.matches({**request.scope, "method": method})[0] is Match.FULL
+    }
+    return ", ".join(m for m in _METHODS if m in allowed)
+
+
 def _http_message(request: Request, exc: StarletteHTTPException) -> str:
     if exc.status_code == 404 and exc.detail == "Not Found":
         return f"Nothing at {request.url.path}. The API's routes are listed at /docs; the results page is at /ui."
     if exc.status_code == 400:
         return InvalidBodyError.example
     if exc.status_code == 405:
-        allowed = (exc.headers or {}).get("Allow", "")
+        allowed = _allowed_methods(request) or (exc.headers or {}).get("Allow", "")
         return f"{request.method} is not allowed on {request.url.path}" + (
             f"; use {allowed}." if allowed else "; see /docs."
         )
@@ -172,7 +188,10 @@ def install_error_handlers(app: FastAPI) -> None:
         known = _HTTP_ERRORS.get(exc.status_code)
         code = known.code if known else f"http_{exc.status_code}"
         details = getattr(exc, "details", None)  # api/guards.BodyTooLarge carries the limit
-        return error_response(exc.status_code, code, _http_message(request, exc), details, headers=exc.headers)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405 and (allowed := _allowed_methods(request)):
+            headers["Allow"] = allowed
+        return error_response(exc.status_code, code, _http_message(request, exc), details, headers=headers or None)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

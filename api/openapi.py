@@ -68,6 +68,13 @@ def _state_the_limits(schemas: dict[str, Any], settings: Settings) -> None:
     request = schemas["CreateJobRequest"]["properties"]
     request["content_type"]["enum"] = sorted(settings.accepted_content_types)
     request["size_bytes"]["maximum"] = settings.max_upload_bytes
+    # The presets and the most outputs are settings too (a total-pixel budget cannot be said in JSON Schema).
+    for option in request["preset"].get("anyOf", [request["preset"]]):
+        if option.get("type") == "string":
+            option["enum"] = sorted(settings.recipes)
+    for option in request["outputs"].get("anyOf", [request["outputs"]]):
+        if option.get("type") == "array":
+            option["maxItems"] = settings.max_outputs_per_job
 
 
 def state_the_contract(app: FastAPI, settings: Settings) -> None:

@@ -8,7 +8,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 # The answers about jobs live in core, so that the CLI reads them with the same models; re-exported for the routes.
 from core.analysis import DEFAULT_FEATURES, Analysis, AnalysisFeature
-from core.listing import CLIENT_REF_MAX
+from core.listing import CLIENT_REF_MAX, CLIENT_REF_PATTERN
 from core.recipes import Rendition
 from core.views import JOB_VIEW_EXAMPLE
 from core.views import AnalysisView as AnalysisView
@@ -79,7 +79,14 @@ def _json_integer(value: object) -> object:
 class CreateJobRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [CREATE_JOB_EXAMPLE]},
+        json_schema_extra={
+            "examples": [CREATE_JOB_EXAMPLE],
+            # `preset` or `outputs`, not both (api/recipes.py), in the document too.
+            "not": {
+                "required": ["preset", "outputs"],
+                "properties": {"preset": {"type": "string"}, "outputs": {"type": "array"}},
+            },
+        },
     )
 
     filename: str = Field(
@@ -111,16 +118,12 @@ class CreateJobRequest(BaseModel):
         None,
         min_length=1,
         max_length=CLIENT_REF_MAX,
+        pattern=CLIENT_REF_PATTERN,
         examples=["order-1234/holiday.jpg"],
-        description=f"Your own reference for the job (your file name or id, up to {CLIENT_REF_MAX} printable "
-        "characters): shown with the job, and `GET /v1/jobs?client_ref=` finds the jobs that carry it. Need not be "
-        "unique.",
+        description=f"Your own reference for the job (your file name or id, up to {CLIENT_REF_MAX} characters, no "
+        "control characters such as tabs or line breaks): shown with the job, and `GET /v1/jobs?client_ref=` finds "
+        "the jobs that carry it. Need not be unique.",
     )
-
-    @field_validator("client_ref")
-    @classmethod
-    def _printable(cls, value: str | None) -> str | None:
-        return printable_ref(value)
 
     analysis: list[AnalysisFeature] = Field(
         default_factory=lambda: list(DEFAULT_FEATURES),
@@ -129,6 +132,7 @@ class CreateJobRequest(BaseModel):
         "`faces`, each at most once; `[]` for no analysis. Default: `text` and `labels`. A feature the deployment's "
         "engine cannot provide is reported as not available, never guessed.",
         examples=[["text", "labels", "moderation", "faces"]],
+        json_schema_extra={"uniqueItems": True},
     )
 
     @field_validator("analysis")
@@ -156,13 +160,6 @@ class CreateJobRequest(BaseModel):
         description="A custom recipe instead of a preset: the files to make, each with its name, box, fit and "
         "format. Limits (count, total pixels) are in `GET /v1/limits`.",
     )
-
-
-def printable_ref(value: str | None) -> str | None:
-    """A client_ref must be printable: no control characters, line breaks or tabs (it is shown in tables and logs)."""
-    if value is not None and not value.isprintable():
-        raise ValueError("must hold printable characters only (no control characters, tabs or line breaks)")
-    return value
 
 
 class HealthResponse(BaseModel):

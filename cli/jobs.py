@@ -5,6 +5,7 @@ and upload -> follow -> report.
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -17,7 +18,7 @@ import click
 
 from core.api_keys import LOCAL_DEV_API_KEY
 from core.jobs import TERMINAL, JobStatus
-from core.listing import CLIENT_REF_MAX, MAX_LIMIT
+from core.listing import CLIENT_REF_MAX, CLIENT_REF_PATTERN, MAX_LIMIT
 from core.recipes import Rendition
 
 if TYPE_CHECKING:
@@ -123,8 +124,8 @@ def _api_client(api_url: str, api_key: str) -> Iterator[ApiClient]:
 
 def _check_ref(value: str | None) -> str | None:
     """Refuse before any upload a reference the API would refuse for every file (exit EXIT_USAGE)."""
-    if value is not None and not (1 <= len(value) <= CLIENT_REF_MAX and value.isprintable()):
-        raise click.BadParameter(f"must be 1-{CLIENT_REF_MAX} printable characters (no tabs or line breaks)")
+    if value is not None and not (len(value) <= CLIENT_REF_MAX and re.fullmatch(CLIENT_REF_PATTERN, value)):
+        raise click.BadParameter(f"must be 1-{CLIENT_REF_MAX} characters, no control characters (tabs, line breaks)")
     return value
 
 

@@ -30,6 +30,9 @@ INDEXES: dict[str, tuple[str, str]] = {OWNER_INDEX: ("owner", "created_key"), RE
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 CLIENT_REF_MAX = 200
+# A client_ref holds no control characters (no tabs, no line breaks): it is shown in tables and logs. The same
+# pattern is in the OpenAPI document, so that what it calls valid the API takes.
+CLIENT_REF_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]+$"
 # Items one request may read from an index before the status filter: a filter that matches few jobs answers with
 # fewer than `limit` (maybe none) and a cursor, instead of reading a client's whole history in one request.
 MAX_READ = 500

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -59,10 +59,34 @@ NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 MAX_SIDE = 8192  # the largest width or height of any rendition (also the box side a missing width or height means)
 
 
+def _integer(*names: str) -> dict[str, Any]:
+    return {"required": list(names), "properties": {n: {"type": "integer"} for n in names}}
+
+
+# The rules of `_consistent` below, in the document too (JSON Schema), so that a request it calls valid is taken.
+_RULES: dict[str, Any] = {
+    "anyOf": [_integer("width"), _integer("height")],
+    "allOf": [
+        {
+            "if": {"required": ["fit"], "properties": {"fit": {"enum": ["cover", "fill"]}}},
+            "then": _integer("width", "height"),
+        },
+        {
+            "if": {"required": ["gravity"], "properties": {"gravity": {"enum": ["entropy", "attention", "faces"]}}},
+            "then": {"required": ["fit"], "properties": {"fit": {"const": "cover"}}},
+        },
+        {
+            "if": {"required": ["format"], "properties": {"format": {"const": "png"}}},
+            "then": {"properties": {"quality": {"type": "null"}}},
+        },
+    ],
+}
+
+
 class Rendition(BaseModel):
     """One output file of a job: its name, its box, how the image fits the box, and how it is encoded."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_RULES)
 
     name: str = Field(
         pattern=NAME_PATTERN,

@@ -4,7 +4,7 @@ reference) and delete one."""
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
 
@@ -12,7 +12,7 @@ from api.deps import ApiKeyDep, ClientsDep, JobStoreDep, SettingsDep
 from api.errors import AUTH_ERRORS, responses
 from api.params import JobIdDep
 from api.routes.jobs import job_not_found
-from api.schemas import JobList, printable_ref
+from api.schemas import JobList
 from core.deletion import remove_job_files
 from core.errors import (
     DependencyUnavailableError,
@@ -24,14 +24,14 @@ from core.errors import (
 )
 from core.job_view import job_view
 from core.jobs import JobStatus, utcnow
-from core.listing import CLIENT_REF_MAX, DEFAULT_LIMIT, MAX_LIMIT, list_jobs
+from core.listing import CLIENT_REF_MAX, CLIENT_REF_PATTERN, DEFAULT_LIMIT, MAX_LIMIT, list_jobs
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
-# The statuses a reader sees: `deleted` is only a tombstone's, never shown.
-_LISTED = [s.value for s in JobStatus if s is not JobStatus.DELETED]
+# The statuses a reader sees: `deleted` is only a tombstone's, never shown (a test checks they follow JobStatus).
+ListedStatus = Literal["upload_pending", "processing", "completed", "failed", "expired"]
 
 
 @router.get(
@@ -52,11 +52,11 @@ def list_my_jobs(
     settings: SettingsDep,
     clients: ClientsDep,
     job_status: Annotated[
-        JobStatus | None,
+        ListedStatus | None,
         Query(
             alias="status",
             description="Only jobs in this status, as `GET /v1/jobs/{job_id}` shows it (a pending job whose upload "
-            "link expired is `expired`); `deleted` is refused: deleted jobs are gone.",
+            "link expired is `expired`). Deleted jobs are gone: they are never listed.",
         ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="How many jobs per page.")] = DEFAULT_LIMIT,
@@ -65,21 +65,14 @@ def list_my_jobs(
     ] = None,
     client_ref: Annotated[
         str | None,
-        Query(min_length=1, max_length=CLIENT_REF_MAX, description="Only jobs created with this `client_ref`."),
+        Query(
+            min_length=1,
+            max_length=CLIENT_REF_MAX,
+            pattern=CLIENT_REF_PATTERN,
+            description="Only jobs created with this `client_ref`.",
+        ),
     ] = None,
 ) -> JobList:
-    if job_status is JobStatus.DELETED:
-        raise InvalidRequestError(
-            f"Invalid request: query.status: deleted jobs are gone; use one of: {', '.join(_LISTED)}.",
-            details={"errors": [{"location": "query.status", "message": "deleted jobs are not listed"}]},
-        )
-    try:
-        printable_ref(client_ref)
-    except ValueError as exc:
-        raise InvalidRequestError(
-            f"Invalid request: query.client_ref: {exc}.",
-            details={"errors": [{"location": "query.client_ref", "message": str(exc)}]},
-        ) from None
     now = utcnow()
     jobs, next_cursor = list_jobs(
         clients.dynamodb,
@@ -88,7 +81,7 @@ def list_my_jobs(
         now=now,
         limit=limit,
         client_ref=client_ref,
-        status=job_status,
+        status=JobStatus(job_status) if job_status is not None else None,
         cursor=cursor,
         # Stop paging while one more attempt could still finish before the request's deadline.
         reserve_seconds=settings.api_aws_connect_timeout_seconds + settings.api_aws_read_timeout_seconds,

@@ -16,7 +16,7 @@ import pytest
 from cli.stack import LocalStack
 from core.api_keys import key_id_of
 from core.aws import AwsClients
-from core.jobs import Job, JobErrorInfo, new_job
+from core.jobs import Job, JobErrorInfo, JobStatus, new_job
 from core.keys import upload_key
 from core.store import JobStore
 from harness.images import png
@@ -265,7 +265,7 @@ def test_the_list_and_the_delete_are_documented_with_examples(stack: LocalStack)
     assert stack.api is not None
     spec = httpx.get(f"{stack.api.url}/openapi.json").json()
     listing = spec["paths"]["/v1/jobs"]["get"]
-    assert {p["name"] for p in listing["parameters"]} == {"status", "limit", "cursor", "client_ref"}
+    assert {p["name"] for p in listing["parameters"]} == {"status", "limit", "cursor", "client_ref", "X-Request-Id"}
     assert "invalid_cursor" in listing["responses"]["400"]["content"]["application/json"]["examples"]
     page = spec["components"]["schemas"]["JobList"]
     assert page["examples"][0]["jobs"][0]["client_ref"] and page["examples"][0]["next_cursor"]
@@ -273,3 +273,11 @@ def test_the_list_and_the_delete_are_documented_with_examples(stack: LocalStack)
     assert "204" in removal["responses"]
     assert "job_not_found" in removal["responses"]["404"]["content"]["application/json"]["examples"]
     assert "client_ref" in spec["components"]["schemas"]["CreateJobRequest"]["properties"]
+
+
+def test_the_listed_statuses_are_every_status_but_deleted() -> None:
+    from typing import get_args
+
+    from api.routes.job_list import ListedStatus
+
+    assert set(get_args(ListedStatus)) == {s.value for s in JobStatus} - {JobStatus.DELETED.value}
