@@ -7,12 +7,13 @@ import math
 import warnings
 from dataclasses import dataclass
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
 from core.config import Settings
 from core.errors import CorruptImageError, EmptyUploadError, ImageTooLargeError, UnsupportedFormatError
 from core.formats import sniff_format
 from worker.stages.jpeg import decode_jpeg
+from worker.stages.png import decode_png
 
 
 @dataclass
@@ -59,15 +60,20 @@ def decode(data: bytes, settings: Settings, *, longest_needed: int | None = None
             if width * height > settings.max_image_pixels:
                 raise too_large
             mode = opened.mode
-            orientation = opened.getexif().get(0x0112)
             image: Image.Image = opened
             if fmt == "JPEG":
                 # Pillow would decode damaged scan data without complaint (libjpeg only warns): see jpeg.py.
                 size = _draft_size(width, height, longest_needed) if longest_needed else None
                 image = decode_jpeg(data, opened, size)
+                exif = opened.getexif()
+            elif isinstance(opened, PngImagePlugin.PngImageFile):
+                # libspng where it is exact (png.py); its buffers may use what the largest RGBA decode would.
+                image, exif = decode_png(data, opened, max_bytes=settings.max_image_pixels * 4)
             else:
                 # A full load, not verify(): verify() misses truncated files.
                 opened.load()
+                exif = opened.getexif()
+            orientation = exif.get(0x0112)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise too_large from None
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError) as exc:
