@@ -46,9 +46,9 @@ def _chunks(data: bytes) -> Iterator[tuple[bytes, int, int]]:
         pos += 12 + length
 
 
-def _damaged_idat(data: bytes, offset: int, *, fix_crc: bool) -> bytes:
-    """`data` with one bit of its first IDAT payload flipped, its CRC left stale or recomputed."""
-    _, pos, length = next(c for c in _chunks(data) if c[0] == b"IDAT")
+def _damaged_idat(data: bytes, offset: int, *, fix_crc: bool, last: bool = False) -> bytes:
+    """`data` with one bit of its first (or last) IDAT payload flipped, its CRC left stale or recomputed."""
+    _, pos, length = [c for c in _chunks(data) if c[0] == b"IDAT"][-1 if last else 0]
     out = bytearray(data)
     out[pos + 8 + (offset % length)] ^= 0x01
     if fix_crc:
@@ -178,3 +178,16 @@ def test_an_exif_orientation_after_the_pixel_data_is_still_applied() -> None:
 def test_damaged_pngs_still_fail_corrupt_image(data: bytes) -> None:
     with pytest.raises(CorruptImageError):
         process_image(data, SETTINGS)
+
+
+def test_a_wrong_adler32_under_valid_crcs_decodes_the_pixels_it_holds(
+    spng_calls: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The documented limit (README, What the worker does): libspng skips zlib's checksum, Pillow fails on it."""
+    data = encode(photo(400, 300), "PNG")
+    damaged = _damaged_idat(data, -1, fix_crc=True, last=True)  # the last byte of the stream: its Adler-32
+    outcome = process_image(damaged, SETTINGS)
+    assert spng_calls
+    assert [r.data for r in outcome.renditions] == [r.data for r in process_image(data, SETTINGS).renditions]
+    with pytest.raises(CorruptImageError):
+        _with_pillow_only(damaged, monkeypatch)
