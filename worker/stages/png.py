@@ -1,29 +1,26 @@
-"""PNG pixel decoding: libspng (pyspng) where it gives Pillow's exact pixels, Pillow everywhere else.
+"""PNG pixel decoding: libspng (through imagecodecs) where it gives Pillow's exact pixels, Pillow everywhere else.
 
-Pillow inflates PNG data with the system zlib; libspng (inside pyspng's wheel) decodes the same 12 MP photo in about
-two thirds of the CPU time (bench/README.md, image stage). Only the plain cases go that way: 8-bit grey or RGB, with
-or without an alpha channel, interlaced or not, one frame. Palette, 1/2/4/16-bit, tRNS transparency and animated
-PNGs keep Pillow's decoder, whose conversions the rest of the stage was built on.
-
-libspng as pyspng configures it ignores chunk CRCs and zlib's Adler-32 checksum, so damage Pillow would catch could
-decode silently: every chunk's CRC is checked here first (a few ms for 20 MB), and any file that is not a clean
-sequence of chunks ending in IEND, or that libspng rejects, is handed to Pillow, which raises as it always did.
+Pillow inflates PNG data with the system zlib; libspng decodes the same 12 MP photo in about two thirds of the CPU
+time (bench/README.md, section 1b), with the GIL released (the worker decodes on two threads) and with every
+chunk's CRC and zlib's Adler-32 checked, as strictly as Pillow. Only the plain cases go that way: 8-bit grey or
+RGB, with or without alpha (grey+alpha is not one of imagecodecs' libspng formats), interlaced or not, one frame.
+Palette, 1/2/4/16-bit, grey+alpha, tRNS transparency and animated PNGs keep Pillow's decoder, whose conversions the
+rest of the stage was built on; so does any file libspng rejects, and Pillow raises on it as it always did.
 """
 
 from __future__ import annotations
 
 import struct
-import zlib
 
+import imagecodecs
 import numpy as np
-import pyspng
 from PIL import Image, PngImagePlugin
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
-# Pillow modes libspng reproduces exactly, with the channels pyspng returns for them.
-_CHANNELS = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
-# Pillow stores 1 (L) or 4 bytes per pixel; numpy holds what pyspng returns. RGBA and L share numpy's buffer,
-# RGB and LA need a copy into Pillow's layout.
+# Pillow modes libspng reproduces exactly, with the channels it returns for them.
+_CHANNELS = {"L": 1, "RGB": 3, "RGBA": 4}
+# Pillow stores 1 (L) or 4 bytes per pixel; numpy holds what libspng returns. RGBA and L share numpy's buffer,
+# RGB needs a copy into Pillow's layout.
 _SHARED = frozenset({"L", "RGBA"})
 # Chunks that can carry the EXIF orientation (eXIf, XMP in iTXt, ImageMagick's "Raw profile type exif" text).
 # Pillow reads them after the pixel data only when it decodes the pixels itself.
@@ -31,27 +28,22 @@ _ORIENTATION_CHUNKS = frozenset({b"eXIf", b"iTXt", b"tEXt", b"zTXt"})
 
 
 def _plain(data: bytes) -> bool:
-    """Whether `data` is a single-image PNG of intact chunks ending in IEND, with nothing that could change the
-    EXIF orientation after its pixel data (Pillow would read that only while decoding)."""
+    """Whether `data` is a single-image PNG whose chunks run to IEND, with nothing that could change the EXIF
+    orientation after its pixel data (Pillow would read that only while decoding)."""
     if not data.startswith(_SIGNATURE):
         return False
-    view = memoryview(data)
     pos, seen_idat = len(_SIGNATURE), False
     while pos + 12 <= len(data):
         (length,) = struct.unpack_from(">I", data, pos)
-        end = pos + 12 + length
         kind = data[pos + 4 : pos + 8]
-        if end > len(data):
-            return False
-        (crc,) = struct.unpack_from(">I", data, end - 4)
-        if zlib.crc32(view[pos + 4 : end - 4]) != crc or kind == b"acTL":
-            return False
         if kind == b"IEND":
             return True
+        if kind == b"acTL":
+            return False
         seen_idat = seen_idat or kind == b"IDAT"
         if seen_idat and kind in _ORIENTATION_CHUNKS:
             return False
-        pos = end
+        pos += 12 + length
     return False
 
 
@@ -66,9 +58,9 @@ def decode_png(data: bytes, header: PngImagePlugin.PngImageFile, max_bytes: int)
     needed = width * height * (channels or 0) + (0 if mode in _SHARED else width * height * 4)
     if channels and eight_bit and "transparency" not in header.info and needed <= max_bytes and _plain(data):
         try:
-            pixels: np.ndarray = pyspng.load(data)
-        except RuntimeError:
-            pass  # Pillow decodes it, or says why it cannot
+            pixels: np.ndarray = imagecodecs.spng_decode(data)
+        except imagecodecs.SpngError:
+            pass  # Pillow decodes it, or says why it cannot (the same damage: CRC, zlib stream, truncation)
         else:
             if mode in _SHARED:
                 image = Image.frombuffer(mode, (width, height), pixels, "raw", mode, 0, 1)
