@@ -11,7 +11,7 @@ from api.errors import install_error_handlers
 from api.guards import BodyLimit, Deadline
 from api.pages import install_pages, offered_dev_key
 from api.readiness import ReadinessProbe
-from api.routes import health, jobs, limits
+from api.routes import health, job_list, jobs, limits
 from api.schemas import JOB_VIEW_EXAMPLES
 from core.api_keys import ApiKeyStore
 from core.aws import AwsClients
@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(jobs.router)
+    app.include_router(job_list.router)
     app.include_router(limits.router)
     install_pages(app)
     _show_this_deployments_engine(app, settings)

@@ -26,11 +26,3 @@ def upload_post(
         ExpiresIn=expires_in,
     )
     return UploadInstructions(url=post["url"], fields=post["fields"], expires_at=expires_at)
-
-
-def download_url(clients: AwsClients, key: str) -> str:
-    return clients.s3_public.generate_presigned_url(
-        "get_object",
-        Params={"Bucket": clients.settings.outputs_bucket, "Key": key},
-        ExpiresIn=clients.settings.download_url_ttl_seconds,
-    )

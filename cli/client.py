@@ -1,4 +1,5 @@
-"""A small HTTP client for the imgpipe API and the presigned upload, used by `imgpipe submit` and `status`,
+"""A small HTTP client for the imgpipe API and the presigned upload, used by `imgpipe submit`, `status`, `jobs` and
+`delete`,
 plus the checks `submit` runs on a file before it creates a job for it."""
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import httpx
 from cli.report import human_bytes
 from core.config import FORMAT_CONTENT_TYPES
 from core.formats import HEAD_BYTES, sniff_format
-from core.views import CreateJobResponse, JobView, UploadInstructions, UploadLimits
+from core.views import CreateJobResponse, JobList, JobView, UploadInstructions, UploadLimits
 
 
 class ApiError(Exception):
@@ -41,29 +42,23 @@ def sniff_content_type(path: Path) -> str | None:
 
 @dataclass
 class FilePlan:
-    """What `submit` will send for one file, and why it may refuse to."""
+    """What `submit` will send for one file, and why it refuses to, if it does."""
 
     path: Path
     size: int
     content_type: str
-    problems: list[str] = field(default_factory=list)  # refuse to upload
-    warnings: list[str] = field(default_factory=list)  # upload anyway, but say so
+    problems: list[str] = field(default_factory=list)
 
 
 def plan_file(
-    path: Path,
-    *,
-    accepted: list[str] | None,
-    max_bytes: int | None,
-    content_type: str | None = None,
-    strict: bool = False,
+    path: Path, *, accepted: list[str] | None, max_bytes: int | None, content_type: str | None = None
 ) -> FilePlan:
     """Decide the content type to declare and check the file against the API's limits, before any upload.
 
     The declared type is `content_type` if given, else what the bytes announce when that is an accepted type,
-    else the file name's type. Only what the API itself would refuse (size, declared type) is a problem; bytes
-    that are not an image are a warning (the pipeline fails such a job with `unsupported_format`), or a problem
-    with `strict`. With `accepted`/`max_bytes` None (checks off) nothing is refused.
+    else the file name's type. Refused: what the API would refuse (size, declared type), and bytes that are not
+    an accepted image, whatever the name says (the pipeline would fail the job with `unsupported_format`). With
+    `accepted`/`max_bytes` None (checks off) nothing is refused.
     """
     size = path.stat().st_size
     sniffed = sniff_content_type(path)
@@ -85,12 +80,12 @@ def plan_file(
             f"unsupported type {content_type}: the API accepts {', '.join(accepted)}; "
             "pass --content-type to declare another type"
         )
-    elif size and sniffed is None:
-        message = (
-            f"its bytes do not start like any image format (declared as {content_type}); "
-            "the pipeline will most likely fail it with unsupported_format"
+    elif size and sniffed not in accepted:
+        what = f"are {sniffed}" if sniffed else "do not start like any image format"
+        plan.problems.append(
+            f"its bytes {what}, not {' or '.join(accepted)} (declared as {content_type}); "
+            "the pipeline would fail it with unsupported_format"
         )
-        (plan.problems if strict else plan.warnings).append(message)
     return plan
 
 
@@ -120,22 +115,38 @@ class ApiClient:
                 raise ApiError(error["code"], error["message"], response.status_code)
             except (ValueError, KeyError, TypeError):
                 raise ApiError(f"http_{response.status_code}", response.text[:200], response.status_code) from None
-        return response.json()  # type: ignore[no-any-return]
+        return response.json() if response.content else {}
 
     def get_limits(self) -> UploadLimits:
         """What POST /v1/jobs accepts; also proves the API is reachable and the key is good."""
         return UploadLimits.model_validate(self._call("GET", "/v1/limits"))
 
-    def create_job(self, path: Path, content_type: str | None = None) -> CreateJobResponse:
-        body = {
+    def create_job(
+        self, path: Path, content_type: str | None = None, client_ref: str | None = None
+    ) -> CreateJobResponse:
+        body: dict[str, Any] = {
             "filename": path.name,
             "content_type": content_type or guess_content_type(path),
             "size_bytes": path.stat().st_size,
         }
+        if client_ref is not None:
+            body["client_ref"] = client_ref
         return CreateJobResponse.model_validate(self._call("POST", "/v1/jobs", json=body))
 
     def get_job(self, job_id: str) -> JobView:
         return JobView.model_validate(self._call("GET", f"/v1/jobs/{job_id}"))
+
+    def list_jobs(
+        self, *, limit: int, status: str | None = None, client_ref: str | None = None, cursor: str | None = None
+    ) -> JobList:
+        """One page of the key's jobs, newest first (GET /v1/jobs)."""
+        params = {"limit": limit, "status": status, "client_ref": client_ref, "cursor": cursor}
+        return JobList.model_validate(
+            self._call("GET", "/v1/jobs", params={k: v for k, v in params.items() if v is not None})
+        )
+
+    def delete_job(self, job_id: str) -> None:
+        self._call("DELETE", f"/v1/jobs/{job_id}")
 
 
 class _ProgressReader:

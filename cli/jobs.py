@@ -1,5 +1,6 @@
-"""`imgpipe submit` and `imgpipe status`: send files as jobs, follow them to their end, and the exit codes that tell
-a script how it went. Submit runs in four steps: plan (check every file) -> create and upload -> follow -> report.
+"""`imgpipe submit`, `status`, `jobs` and `delete`: send files as jobs, follow them to their end, list and delete
+them, and the exit codes that tell a script how it went. Submit runs in four steps: plan (check every file) -> create
+and upload -> follow -> report.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import click
 
 from core.api_keys import LOCAL_DEV_API_KEY
 from core.jobs import TERMINAL, JobStatus
+from core.listing import CLIENT_REF_MAX, MAX_LIMIT
 
 if TYPE_CHECKING:
     from cli.client import ApiClient
@@ -26,6 +28,7 @@ EXIT_OK = 0
 EXIT_JOB_FAILED = 1
 EXIT_USAGE = 2
 EXIT_API_ERROR = 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
 
 EPILOG = """\b
 Exit codes:
@@ -33,12 +36,15 @@ Exit codes:
   1  a job failed or expired, or did not end within --timeout
   2  wrong usage, or a file refused before upload (too large, not an accepted type)
   3  the API or storage could not be used: unreachable, bad API key, request refused
+  130  interrupted (Ctrl-C); the jobs already created carry on, and their ids are printed
 
 \b
 Start here:
   make dev                                  the whole stack on this machine (prints URLs and the key)
-  imgpipe submit --wait photo.jpg           upload, wait, print thumbnails, metadata and text
+  imgpipe submit --wait samples/receipt.png upload, wait, print thumbnails, metadata and text
   imgpipe status JOB_ID                     one job's status and results
+  imgpipe jobs --status failed              your jobs, newest first (--ref REF: those submitted with --ref REF)
+  imgpipe delete JOB_ID                     delete a job, its file and its outputs
 """
 
 # After these no request can succeed: stop at once instead of trying the next file.
@@ -103,6 +109,13 @@ def _api_client(api_url: str, api_key: str) -> Iterator[ApiClient]:
         client.close()
 
 
+def _check_ref(value: str | None) -> str | None:
+    """Refuse before any upload a reference the API would refuse for every file (exit EXIT_USAGE)."""
+    if value is not None and not (1 <= len(value) <= CLIENT_REF_MAX and value.isprintable()):
+        raise click.BadParameter(f"must be 1-{CLIENT_REF_MAX} printable characters (no tabs or line breaks)")
+    return value
+
+
 def _client_options(func: Any) -> Any:
     func = click.option(
         "--api",
@@ -121,9 +134,7 @@ def _client_options(func: Any) -> Any:
     )(func)
 
 
-def _plan(
-    client: ApiClient, files: tuple[Path, ...], *, check: bool, strict: bool, content_type: str | None
-) -> list[Entry]:
+def _plan(client: ApiClient, files: tuple[Path, ...], *, check: bool, content_type: str | None) -> list[Entry]:
     """Decide what each file is sent as; exit EXIT_USAGE, before any upload, if any file would be refused."""
     from cli.client import plan_file
 
@@ -136,15 +147,13 @@ def _plan(
     refused = False
     for path in files:
         try:
-            plan = plan_file(path, accepted=accepted, max_bytes=max_bytes, content_type=content_type, strict=strict)
+            plan = plan_file(path, accepted=accepted, max_bytes=max_bytes, content_type=content_type)
         except OSError as exc:
             click.secho(f"{path}: cannot read it: {exc.strerror or exc}", fg="red", err=True)
             refused = True
             continue
         for problem in plan.problems:
             click.secho(f"{path}: refused: {problem}", fg="red", err=True)
-        for warning in [] if plan.problems else plan.warnings:
-            click.secho(f"{path}: warning: {warning}", fg="yellow", err=True)
         refused |= bool(plan.problems)
         entries.append(Entry(path=path, size=plan.size, content_type=plan.content_type))
     if refused:
@@ -155,7 +164,7 @@ def _plan(
     return entries
 
 
-def _send(client: ApiClient, entries: list[Entry], progress: Lines | Live) -> None:
+def _send(client: ApiClient, entries: list[Entry], progress: Lines | Live, client_ref: str | None) -> None:
     """Create each file's job and upload the file; a refused file is reported and skipped, unless no request can
     succeed any more (exit EXIT_API_ERROR)."""
     from cli.client import ApiError, upload
@@ -164,7 +173,7 @@ def _send(client: ApiClient, entries: list[Entry], progress: Lines | Live) -> No
         progress.added(entry)
     for entry in entries:
         try:
-            created = client.create_job(entry.path, entry.content_type)
+            created = client.create_job(entry.path, entry.content_type, client_ref)
             entry.job_id, entry.status = created.job_id, "uploading"
             upload(
                 created.upload,
@@ -210,16 +219,21 @@ def _exit_code(entries: list[Entry], wait: bool) -> int:
     "--check/--no-check",
     default=True,
     show_default=True,
-    help="Check each file against the API's limits (size, type) before uploading anything. --no-check sends "
-    "files as they are and lets the API and the pipeline decide.",
+    help="Check each file before uploading anything: its size and type against the API's limits, and that its "
+    "bytes are an accepted image whatever its name says. --no-check sends files as they are and lets the API and "
+    "the pipeline decide.",
 )
 @click.option(
-    "--strict",
-    is_flag=True,
-    help="Also refuse files whose bytes are not an image (by default they are sent, and their job fails with "
-    "unsupported_format).",
+    "--strict", is_flag=True, help="No effect, kept for old scripts: what it did (refuse non-images) is the default."
 )
 @click.option("--content-type", help="Declare this MIME type for every file instead of detecting it.")
+@click.option(
+    "--ref",
+    "client_ref",
+    callback=lambda _ctx, _param, value: _check_ref(value),
+    help=f"Your own reference for the jobs (an order number, your file id; up to {CLIENT_REF_MAX} printable "
+    "characters), given to every FILE's job: `imgpipe jobs --ref REF` lists them.",
+)
 @_client_options
 def submit(
     files: tuple[Path, ...],
@@ -229,6 +243,7 @@ def submit(
     check: bool,
     strict: bool,
     content_type: str | None,
+    client_ref: str | None,
     api_url: str,
     api_key: str,
 ) -> None:
@@ -241,12 +256,17 @@ def submit(
     from cli import report
 
     with _api_client(api_url, api_key) as client:
-        entries = _plan(client, files, check=check, strict=strict, content_type=content_type)
-        with report.progress(as_json) as progress:
-            _send(client, entries, progress)
-            if wait:
-                _follow(client, entries, timeout, progress)
-    report.submitted(entries, wait=wait, as_json=as_json)
+        entries = _plan(client, files, check=check, content_type=content_type)
+        try:
+            with report.progress(as_json) as progress:
+                _send(client, entries, progress, client_ref)
+                if wait:
+                    _follow(client, entries, timeout, progress)
+        except KeyboardInterrupt:
+            # The jobs go on without us: say how to follow each, as a shell does for an interrupted command.
+            report.interrupted(entries, as_json=as_json, api_url=client.base_url)
+            sys.exit(EXIT_INTERRUPTED)
+    report.submitted(entries, wait=wait, as_json=as_json, api_url=client.base_url)
     sys.exit(_exit_code(entries, wait))
 
 
@@ -265,4 +285,54 @@ def status(job_id: str, as_json: bool, wait: bool, timeout: float, api_url: str,
     report.status(job_id, job, as_json=as_json)
     if job.status in (JobStatus.FAILED, JobStatus.EXPIRED) or (wait and job.status is not JobStatus.COMPLETED):
         sys.exit(EXIT_JOB_FAILED)
+    sys.exit(EXIT_OK)
+
+
+_LISTED = [s.value for s in JobStatus if s is not JobStatus.DELETED]
+
+
+@click.command(epilog=EPILOG)
+@click.option("--status", "job_status", type=click.Choice(_LISTED), help="Only jobs in this status.")
+@click.option(
+    "--ref",
+    "client_ref",
+    callback=lambda _ctx, _param, value: _check_ref(value),
+    help="Only jobs submitted with --ref.",
+)
+@click.option(
+    "--limit",
+    default=20,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+    help=f"Show at most this many jobs (fetched {MAX_LIMIT} a page).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the jobs as a JSON array, each as `status --json` does.")
+@_client_options
+def jobs(job_status: str | None, client_ref: str | None, limit: int, as_json: bool, api_url: str, api_key: str) -> None:
+    """List your jobs, newest first: all of them, those in one --status, or those submitted with --ref."""
+    from cli import report
+
+    found: list[JobView] = []
+    cursor: str | None = None
+    with _api_client(api_url, api_key) as client:
+        while len(found) < limit:
+            page = client.list_jobs(
+                limit=min(MAX_LIMIT, limit - len(found)), status=job_status, client_ref=client_ref, cursor=cursor
+            )
+            found.extend(page.jobs)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+    report.job_list(found, more=cursor is not None, as_json=as_json)
+    sys.exit(EXIT_OK)
+
+
+@click.command(epilog=EPILOG)
+@click.argument("job_id")
+@_client_options
+def delete(job_id: str, api_url: str, api_key: str) -> None:
+    """Delete a job: its uploaded file, its outputs and its result. This cannot be undone."""
+    with _api_client(api_url, api_key) as client:
+        client.delete_job(job_id)
+    click.echo(f"{job_id}: deleted")
     sys.exit(EXIT_OK)

@@ -1,21 +1,24 @@
-"""`imgpipe keys`: create, list and revoke the API's keys (an operator command: it uses AWS credentials and the
-IMGPIPE_* settings of the deployment, like `imgpipe dlq`)."""
+"""`imgpipe keys`: create, list and revoke the API's keys (an operator command like `imgpipe dlq`: it finds its
+stack as cli/operator.py says, the deployment of its environment or the local stack)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
 
+from cli.operator import local_option, operator_clients
 from core.api_keys import ApiKey, ApiKeyStore
-from core.aws import AwsClients
-from core.config import get_settings
 
 
-def _store() -> tuple[ApiKeyStore, int]:
-    settings = get_settings()
-    return ApiKeyStore(AwsClients(settings).dynamodb, settings.api_keys_table), settings.default_rate_per_minute
+@contextmanager
+def _store(local: bool) -> Iterator[tuple[ApiKeyStore, int]]:
+    with operator_clients(local) as clients:
+        settings = clients.settings
+        yield ApiKeyStore(clients.dynamodb, settings.api_keys_table), settings.default_rate_per_minute
 
 
 def _public(key: ApiKey) -> dict[str, Any]:
@@ -32,10 +35,11 @@ def keys() -> None:
 @click.argument("name")
 @click.option("--rate", type=click.IntRange(min=1), help="Requests per minute (default: default_rate_per_minute).")
 @click.option("--json", "as_json", is_flag=True, help="Print the new key as JSON.")
-def create_key(name: str, rate: int | None, as_json: bool) -> None:
+@local_option
+def create_key(name: str, rate: int | None, as_json: bool, local: bool) -> None:
     """Create a key called NAME. Its token and webhook signing secret are shown once, now: only a hash is kept."""
-    store, default_rate = _store()
-    key, token = store.create(name, rate_per_minute=rate or default_rate)
+    with _store(local) as (store, default_rate):
+        key, token = store.create(name, rate_per_minute=rate or default_rate)
     shown = _public(key) | {"api_key": token, "signing_secret": key.signing_secret.get_secret_value()}
     if as_json:
         click.echo(json.dumps(shown, indent=2))
@@ -47,11 +51,12 @@ def create_key(name: str, rate: int | None, as_json: bool) -> None:
 
 
 @keys.command("list")
-@click.option("--json", "as_json", is_flag=True)
-def list_keys(as_json: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the keys as JSON.")
+@local_option
+def list_keys(as_json: bool, local: bool) -> None:
     """Every key, oldest first, with its state (never its secret)."""
-    store, _ = _store()
-    found = sorted((_public(k) for k in store.all()), key=lambda k: str(k["created_at"]))
+    with _store(local) as (store, _):
+        found = sorted((_public(k) for k in store.all()), key=lambda k: str(k["created_at"]))
     if as_json:
         click.echo(json.dumps(found, indent=2))
         return
@@ -65,10 +70,11 @@ def list_keys(as_json: bool) -> None:
 
 @keys.command("revoke")
 @click.argument("key_id")
-def revoke_key(key_id: str) -> None:
+@local_option
+def revoke_key(key_id: str, local: bool) -> None:
     """Revoke KEY_ID: the API refuses it within api_keys_cache_seconds. Its jobs stay (and expire as usual)."""
-    store, _ = _store()
-    key = store.revoke(key_id)
+    with _store(local) as (store, _):
+        key = store.revoke(key_id)
     if key is None:
         raise click.ClickException(f"no key has id {key_id!r} (see `imgpipe keys list`)")
     click.echo(f"key {key.key_id} ({key.name}) revoked at {key.revoked_at.isoformat() if key.revoked_at else '?'}")

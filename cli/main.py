@@ -14,8 +14,7 @@ from pathlib import Path
 
 import click
 
-from cli.jobs import EPILOG, status, submit
-from core.api_keys import LOCAL_DEV_API_KEY
+from cli.jobs import EPILOG, delete, jobs, status, submit
 from core.config import Settings, get_settings
 
 
@@ -25,8 +24,8 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 def api(host: str, port: int) -> None:
     """Run the HTTP API (uvicorn)."""
     import uvicorn
@@ -88,6 +87,8 @@ def _engine_note(settings: Settings) -> str:
 @click.option("--workers", default=1, show_default=True, type=int, help="Worker processes to run.")
 def dev(port: int, moto_port: int, workers: int) -> None:
     """Run the whole pipeline locally on an embedded AWS emulator (moto) until Ctrl-C."""
+    from cli.banner import banner
+    from cli.operator import remove_state, write_state
     from cli.processes import PortInUseError
     from cli.stack import start_local_stack
 
@@ -100,27 +101,9 @@ def dev(port: int, moto_port: int, workers: int) -> None:
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
-    assert stack.api is not None
-    key = LOCAL_DEV_API_KEY
-    url = stack.api.url
-    click.secho(
-        "\n".join(
-            [
-                "",
-                "imgpipe local stack is up",
-                f"  Results page : {url}/ui        (drop an image, see thumbnails and text)",
-                f"  Swagger UI   : {url}/docs      (Authorize with the key below)",
-                f"  API          : {url}",
-                f"  API key      : {key}",
-                f"  emulator     : {stack.moto.url}",
-                f"  text engine  : {_engine_note(stack.settings)}",
-                f"  try          : imgpipe submit --api {url} --api-key {key} --wait photo.jpg",
-                "Ctrl-C stops everything.",
-                "",
-            ]
-        ),
-        fg="green",
-    )
+    assert stack.api is not None and stack.api.url is not None
+    write_state(stack.settings, api_url=stack.api.url)
+    click.secho(banner(stack.api.url, stack.moto.url or "", _engine_note(stack.settings)), fg="green")
     try:
         while not stopping.wait(0.5):
             dead = [s.name for s in [stack.moto, stack.api, *stack.workers] if not s.alive()]
@@ -129,6 +112,7 @@ def dev(port: int, moto_port: int, workers: int) -> None:
                 break
     finally:
         click.echo("stopping...")
+        remove_state()
         stack.stop()
 
 
@@ -171,9 +155,10 @@ def _register_subgroups() -> None:
     from cli.dlq import dlq
     from cli.healthcheck import healthcheck
     from cli.keys import keys
-    from cli.references import error_reference
+    from cli.references import cli_reference, error_reference
+    from cli.webhooks import webhooks
 
-    for command in (submit, status, dlq, healthcheck, error_reference, keys):
+    for command in (submit, status, jobs, delete, dlq, healthcheck, error_reference, cli_reference, keys, webhooks):
         cli.add_command(command)
 
 
@@ -181,7 +166,9 @@ _register_subgroups()
 
 
 def main() -> None:
-    cli()
+    from cli.entry import main as entry
+
+    entry()
 
 
 if __name__ == "__main__":

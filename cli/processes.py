@@ -83,12 +83,15 @@ def _spawn(
     name: str, argv: list[str], env: Mapping[str, str], *, quiet: bool, log_path: Path | None = None
 ) -> subprocess.Popen[bytes]:
     full_env = {**os.environ, **env}
+    # A process group of its own: Ctrl-C in a terminal signals the whole foreground group, and the emulator would
+    # die under workers still polling it (an error and a traceback each). Whoever started the stack stops it, in
+    # order: workers, API, emulator.
     if log_path is not None:
         # Output to a file: tests that must see why a process did something read its log lines there.
         with log_path.open("ab") as log:
-            return subprocess.Popen(argv, env=full_env, stdout=log, stderr=log)  # noqa: S603 - our own interpreter
+            return subprocess.Popen(argv, env=full_env, stdout=log, stderr=log, process_group=0)  # noqa: S603
     out = subprocess.DEVNULL if quiet else None
-    return subprocess.Popen(argv, env=full_env, stdout=out, stderr=out)  # noqa: S603 - our own interpreter
+    return subprocess.Popen(argv, env=full_env, stdout=out, stderr=out, process_group=0)  # noqa: S603
 
 
 def _started(service: Service, ready_url: str, timeout: float) -> Service:

@@ -11,16 +11,11 @@ from pathlib import Path
 from types import TracebackType
 
 from cli.processes import Service, start_api, start_moto, start_worker
-from core.aws import AwsClients
+from core.aws import EMULATOR_CREDENTIALS, AwsClients
 from core.config import Settings
 from core.provision import Provisioned, provision
 
-# moto accepts any credentials; real ones must never be sent to an emulator.
-EMULATOR_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-}
+__all__ = ["EMULATOR_CREDENTIALS", "LocalStack", "start_local_stack"]
 
 
 @dataclass

@@ -1,12 +1,26 @@
-"""The one shape of a text and label analysis, whichever engine produced it: the job result's `analysis`."""
+"""The one shape of an image analysis, whichever engine produced it: the job result's `analysis`. A job asks for
+some features (`text`, `labels`, `moderation`, `faces`); each has one shape whatever the engine, and a feature an
+engine cannot provide says so (`available: false` and why) rather than answering anything."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 Engine = Literal["rekognition", "local", "off"]
+
+
+class AnalysisFeature(StrEnum):
+    TEXT = "text"  # lines and words with boxes
+    LABELS = "labels"  # objects and scenes (Rekognition only), with image properties
+    MODERATION = "moderation"  # unsafe-content labels (Rekognition DetectModerationLabels only)
+    FACES = "faces"  # face boxes (Rekognition DetectFaces only); also what gravity `faces` crops around
+
+
+# What a job gets when it does not say: what every job got before jobs could choose.
+DEFAULT_FEATURES: tuple[AnalysisFeature, ...] = (AnalysisFeature.TEXT, AnalysisFeature.LABELS)
 Confidence = float  # 0-100, as Rekognition reports it; the local engine's 0-1 scores are scaled to match
 
 
@@ -120,10 +134,45 @@ class ImageProperties(BaseModel):
     )
 
 
+class ModerationLabel(BaseModel):
+    """One unsafe-content label of Rekognition's moderation taxonomy (e.g. `Explicit`, `Violence`)."""
+
+    name: str
+    confidence: Confidence = Field(ge=0, le=100)
+    parent: str | None = Field(None, description="The label one level up the taxonomy; none at the top level.")
+    level: int | None = Field(None, description="Taxonomy level: 1 is the broadest.")
+
+
+class Moderation(BaseModel):
+    available: bool = Field(
+        description="Whether this engine checks for unsafe content; `false` says nothing about the image."
+    )
+    reason: str | None = Field(None, description="Why it is not available.")
+    labels: list[ModerationLabel] = Field(
+        default_factory=list, description="Unsafe-content labels found; empty when available and none was found."
+    )
+    model_version: str | None = None
+
+
+class Face(BaseModel):
+    box: BoundingBox
+    confidence: Confidence = Field(ge=0, le=100)
+
+
+class Faces(BaseModel):
+    available: bool = Field(description="Whether this engine detects faces; `false` says nothing about the image.")
+    reason: str | None = Field(None, description="Why it is not available.")
+    faces: list[Face] = Field(default_factory=list, description="Faces found; empty when available and none found.")
+
+
 class Analysis(BaseModel):
-    """Text and labels found in one image."""
+    """What the analysis found in one image: the features the job asked for."""
 
     engine: Engine
+    features: list[AnalysisFeature] = Field(
+        default_factory=lambda: list(DEFAULT_FEATURES),
+        description="The features the job asked for; text and labels are empty when not asked for.",
+    )
     skipped_reason: str | None = Field(
         None,
         description="Why the image was not analysed (too small or too thin, engine off); text and labels are then "
@@ -136,6 +185,8 @@ class Analysis(BaseModel):
     labels_note: str | None = Field(None, description="Why `labels` is empty by design, when it is.")
     properties: ImageProperties | None = None
     model_version: str | None = Field(None, description="Engine model versions, for comparing results over time.")
+    moderation: Moderation | None = Field(None, description="When `moderation` was asked for.")
+    faces: Faces | None = Field(None, description="When `faces` was asked for.")
     image_sent: Literal["s3_object", "bytes"] | None = Field(
         None, description="Rekognition: whether it read the S3 object or got re-encoded bytes."
     )

@@ -15,12 +15,18 @@ from botocore.exceptions import EndpointConnectionError
 from core.config import Settings
 from core.deadline import guard
 
+# Emulators accept any credentials; real ones must never be sent to one.
+EMULATOR_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_events.client import EventBridgeClient
     from mypy_boto3_rekognition.client import RekognitionClient
     from mypy_boto3_s3.client import S3Client
-    from mypy_boto3_secretsmanager.client import SecretsManagerClient
     from mypy_boto3_sns.client import SNSClient
     from mypy_boto3_sqs.client import SQSClient
     from mypy_boto3_sts.client import STSClient
@@ -39,6 +45,9 @@ class AwsClients:
         # calls), which takes any service name, where the stubs' Session.client takes only literal ones.
         self._session = botocore.session.get_session()
         boto3.session.Session(botocore_session=self._session, region_name=settings.aws_region)
+        if settings.aws_endpoint_url and settings.environment == "local":
+            # The local emulator needs no credentials of the operator's (and must never get real ones).
+            self._session.set_credentials(*EMULATOR_CREDENTIALS.values())
 
     @classmethod
     def for_api(cls, settings: Settings) -> AwsClients:
@@ -62,10 +71,6 @@ class AwsClients:
     def client(
         self, service: Literal["dynamodb"], *, endpoint_url: str | None = None, **config: Any
     ) -> DynamoDBClient: ...
-    @overload
-    def client(
-        self, service: Literal["secretsmanager"], *, endpoint_url: str | None = None, **config: Any
-    ) -> SecretsManagerClient: ...
     @overload
     def client(self, service: Literal["sqs"], *, endpoint_url: str | None = None, **config: Any) -> SQSClient: ...
     @overload
@@ -121,10 +126,6 @@ class AwsClients:
     @cached_property
     def dynamodb(self) -> DynamoDBClient:
         return self.client("dynamodb")
-
-    @cached_property
-    def secretsmanager(self) -> SecretsManagerClient:
-        return self.client("secretsmanager")
 
     @cached_property
     def sqs(self) -> SQSClient:

@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     dlq_name: str = Field("imgpipe-uploads-dlq", description="Dead-letter queue of `queue_name`.")
     topic_name: str = Field("imgpipe-job-events", description="SNS topic that receives every job outcome.")
     event_rule_name: str = Field("imgpipe-upload-created", description="EventBridge rule: uploads -> queue.")
+    callbacks_queue_name: str = Field(
+        "imgpipe-callbacks", description="SQS queue subscribed to `topic_name`: the webhooks still to deliver."
+    )
+    callbacks_dlq_name: str = Field("imgpipe-callbacks-dlq", description="Dead-letter queue of `callbacks_queue_name`.")
 
     # --- API ---------------------------------------------------------------------------------------------
     api_keys_cache_seconds: int = Field(
@@ -150,6 +154,26 @@ class Settings(BaseSettings):
         description="File the worker touches on every poll: a liveness signal for container health checks.",
     )
 
+    # --- webhooks (worker/callbacks.py) ------------------------------------------------------------------
+    webhook_retry_schedule_seconds: list[int] = Field(
+        default_factory=lambda: [10, 60, 300, 1800, 7200, 21600],
+        description="Wait before each retry of a webhook that failed; after the last one it is given up (`gave_up`). "
+        "Each at most 43200 (SQS's longest visibility timeout).",
+    )
+    webhook_connect_timeout_seconds: float = Field(3, gt=0, le=30, description="Connect timeout of a delivery.")
+    webhook_timeout_seconds: float = Field(
+        10, gt=0, le=60, description="Timeout of each read and write of a delivery (only the status line is read)."
+    )
+    webhook_allow_private_hosts: bool = Field(
+        True,
+        description="Let webhooks go to loopback and private addresses (a receiver on the laptop) and over plain "
+        "http. Unset: true when `environment` is `local`, false when it is `aws`, where true is refused.",
+    )
+    webhook_concurrency: int = Field(4, ge=1, le=64, description="Webhooks one worker process delivers at once.")
+    webhook_max_recorded_attempts: int = Field(
+        20, ge=1, le=100, description="Most delivery attempts kept in a job's `callbacks` (the oldest go first)."
+    )
+
     # --- analysis (text and labels) ----------------------------------------------------------------------
     analysis_engine: Literal["rekognition", "local", "off"] = Field(
         "local",
@@ -211,6 +235,13 @@ class Settings(BaseSettings):
             raise ValueError("thumbnail_sizes needs at least one size, each >= 8 px")
         return sorted(set(value), reverse=True)
 
+    @field_validator("webhook_retry_schedule_seconds")
+    @classmethod
+    def _schedule(cls, value: list[int]) -> list[int]:
+        if not value or any(not 1 <= v <= 43200 for v in value):
+            raise ValueError("webhook_retry_schedule_seconds needs at least one wait, each 1-43200 s")
+        return value
+
     @model_validator(mode="before")
     @classmethod
     def _engine_follows_environment(cls, data: Any) -> Any:
@@ -218,6 +249,24 @@ class Settings(BaseSettings):
         if isinstance(data, dict) and data.get("analysis_engine") is None and data.get("environment") == "aws":
             return {**data, "analysis_engine": "rekognition"}
         return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _private_hooks_follow_environment(cls, data: Any) -> Any:
+        # Private receivers are for a laptop's stack; a deployment refuses them unless told (and then refuses that).
+        if (
+            isinstance(data, dict)
+            and data.get("webhook_allow_private_hosts") is None
+            and data.get("environment") == "aws"
+        ):
+            return {**data, "webhook_allow_private_hosts": False}
+        return data
+
+    @model_validator(mode="after")
+    def _no_private_hooks_in_aws(self) -> Settings:
+        if self.environment == "aws" and self.webhook_allow_private_hosts:
+            raise ValueError("webhook_allow_private_hosts is for local stacks only: in AWS it would allow SSRF")
+        return self
 
     @model_validator(mode="after")
     def _deadline_fits_an_attempt(self) -> Settings:

@@ -49,6 +49,12 @@ def deadline(seconds: float) -> Iterator[None]:
         _deadline.reset(token)
 
 
+def time_left() -> float | None:
+    """Seconds left before this context's deadline; None where there is none (the worker, scripts)."""
+    due = _deadline.get()
+    return None if due is None else due - time.monotonic()
+
+
 def guard(attempt_seconds: float) -> Any:
     """A `before-send` handler: refuse an attempt that could take longer than the time left before the deadline."""
 

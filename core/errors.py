@@ -56,6 +56,15 @@ class InvalidJobIdError(RequestError):
     example = "'not-a-uuid' is not a job id (a UUID): use the `job_id` that `POST /v1/jobs` returned."
 
 
+class InvalidCursorError(RequestError):
+    code = "invalid_cursor"
+    when = "`cursor` is not a `next_cursor` this key was given for this list (another key's, edited, or truncated)"
+    example = (
+        "This cursor is not one this API gave your key for this list: pass `next_cursor` from the previous page as "
+        "it is, with the same `client_ref`."
+    )
+
+
 class AuthError(RequestError):
     code = "unauthorized"
     http_status = 401
@@ -145,6 +154,29 @@ class InvalidRequestError(RequestError):
     when = "malformed body or parameters (`details.errors` lists the fields)"
     example = "Invalid request: body.size_bytes: Input should be greater than 0. See /docs for the request's schema."
     example_details = {"errors": [{"location": "body.size_bytes", "message": "Input should be greater than 0"}]}
+
+
+class InvalidCallbackUrlError(RequestError):
+    code = "invalid_callback_url"
+    http_status = 422
+    when = (
+        "`callback_url` is not an http(s) URL with a host (in AWS: https on port 443), carries credentials or its host "
+        "does not resolve"
+    )
+    example = "callback_url is not usable: the scheme must be https, not 'http'."
+
+
+class CallbackUrlNotAllowedError(RequestError):
+    code = "callback_url_not_allowed"
+    http_status = 422
+    when = (
+        "`callback_url`'s host resolves to a loopback, private, link-local, CGNAT, multicast, reserved or "
+        "instance-metadata address (webhooks go to public addresses only)"
+    )
+    example = (
+        "callback_url is not allowed: the host 'hooks.internal' resolves to 10.0.0.7, which is private: webhooks go "
+        "to public addresses only."
+    )
 
 
 class InternalError(ImgpipeError):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from core.analysis import Analysis
+from core.analysis import DEFAULT_FEATURES, Analysis, AnalysisFeature
 from core.errors import RetriesExhaustedError, UnsupportedFormatError, UploadExpiredError, job_failure_codes
 
 
@@ -18,6 +20,8 @@ class JobStatus(StrEnum):
     FAILED = "failed"
     # Never stored: an upload_pending job whose upload window has passed reads as expired.
     EXPIRED = "expired"
+    # Stored only: the tombstone of a deleted job (core/deletion.py). The API answers 404 for it, never this status.
+    DELETED = "deleted"
 
 
 # The two failure codes the store and the worker set themselves (the others come from raised JobErrors). Only
@@ -27,11 +31,13 @@ UPLOAD_EXPIRED = UploadExpiredError.code
 
 # Stored transitions. processing -> processing is a takeover of a job whose worker died (its lease ran out);
 # failed -> processing is a redrive of a job that failed with RETRIES_EXHAUSTED (the store checks the code).
+# Any job may be deleted; nothing follows deleted, so no claim, completion or redrive can bring a tombstone back.
 TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
-    JobStatus.UPLOAD_PENDING: frozenset({JobStatus.PROCESSING, JobStatus.FAILED}),
-    JobStatus.PROCESSING: frozenset({JobStatus.PROCESSING, JobStatus.COMPLETED, JobStatus.FAILED}),
-    JobStatus.COMPLETED: frozenset(),
-    JobStatus.FAILED: frozenset({JobStatus.PROCESSING}),
+    JobStatus.UPLOAD_PENDING: frozenset({JobStatus.PROCESSING, JobStatus.FAILED, JobStatus.DELETED}),
+    JobStatus.PROCESSING: frozenset({JobStatus.PROCESSING, JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.DELETED}),
+    JobStatus.COMPLETED: frozenset({JobStatus.DELETED}),
+    JobStatus.FAILED: frozenset({JobStatus.PROCESSING, JobStatus.DELETED}),
+    JobStatus.DELETED: frozenset(),
 }
 
 TERMINAL = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.EXPIRED})
@@ -80,6 +86,24 @@ class JobResult(BaseModel):
     analysis: Analysis | None = Field(None, description="Text and labels, when analysis is enabled.")
 
 
+class CallbackAttempt(BaseModel):
+    """One try at delivering a job's webhook (worker/callbacks.py)."""
+
+    at: datetime = Field(description="When the attempt was made.")
+    attempt: int = Field(examples=[1], description="1 for the first try at delivering this outcome, then 2, 3...")
+    event: str = Field(
+        examples=["6f1c2a4e-8d5b-4a43-9a3e-2f0f4b1f8c21:completed:1"],
+        description="The outcome delivered, as sent in the `Imgpipe-Event-Id` header (the same for its retries).",
+    )
+    status: int | None = Field(None, examples=[200], description="The receiver's HTTP status; null if none came.")
+    error: str | None = Field(None, description="Why the attempt did not count as delivered.")
+    outcome: Literal["delivered", "retrying", "gave_up"] = Field(
+        description="`delivered` (a 2xx), `retrying` (another attempt at `next_attempt_at`) or `gave_up` (410, or "
+        "the retry schedule is used up)."
+    )
+    next_attempt_at: datetime | None = None
+
+
 class Job(BaseModel):
     job_id: str
     status: JobStatus
@@ -88,9 +112,14 @@ class Job(BaseModel):
         description="Id of the API key that created the job; only that key sees it. None: made before keys had ids.",
     )
     filename: str
+    client_ref: str | None = Field(None, description="The client's own reference, set at creation (lookup).")
     content_type: str
     declared_size: int
     upload_key: str
+    analysis_features: list[AnalysisFeature] = Field(
+        default_factory=lambda: list(DEFAULT_FEATURES),
+        description="The analysis the job asked for at creation (jobs made before it could ask: the default).",
+    )
     created_at: datetime
     updated_at: datetime
     upload_expires_at: datetime
@@ -112,6 +141,10 @@ class Job(BaseModel):
     error: JobErrorInfo | None = None
     error_code: str | None = Field(None, description="error.code, stored apart so conditions can test it.")
     result: JobResult | None = None
+    callback_url: str | None = Field(None, description="Where the outcome is POSTed when the job ends.")
+    callbacks: list[CallbackAttempt] = Field(
+        default_factory=list, description="Webhook delivery attempts, oldest first."
+    )
 
     def status_at(self, now: datetime) -> JobStatus:
         """The status a reader sees: abandoned uploads read as expired."""
@@ -131,6 +164,9 @@ def new_job(
     upload_window: timedelta,
     retention: timedelta,
     now: datetime,
+    callback_url: str | None = None,
+    client_ref: str | None = None,
+    analysis_features: Sequence[AnalysisFeature] = DEFAULT_FEATURES,
 ) -> Job:
     """A job waiting for its upload. `expires_at` drives DynamoDB's TTL; the upload window drives `expired`."""
     # Whole seconds, so that the stored epoch deadline and the datetime agree on when the window closes.
@@ -140,9 +176,11 @@ def new_job(
         owner=owner,
         status=JobStatus.UPLOAD_PENDING,
         filename=filename,
+        client_ref=client_ref,
         content_type=content_type,
         declared_size=declared_size,
         upload_key=upload_key,
+        analysis_features=list(analysis_features),
         created_at=now,
         updated_at=now,
         upload_expires_at=upload_expires_at,
@@ -150,4 +188,5 @@ def new_job(
         # In the index of live leases until its window ends, so the sweeper checks a job nobody claimed.
         lease_until=int(upload_expires_at.timestamp()),
         expires_at=int((now + retention).timestamp()),
+        callback_url=callback_url,
     )

@@ -25,6 +25,11 @@ def job_id_from_upload_key(key: str) -> str | None:
         return None
 
 
+def outputs_prefix(job_id: str) -> str:
+    """Where every output of a job lives (deleting a job removes everything under it)."""
+    return f"{OUTPUTS_PREFIX}{job_id}/"
+
+
 def output_key(job_id: str, name: str) -> str:
     """Deterministic output keys, so a retried job overwrites its outputs instead of adding more."""
-    return f"{OUTPUTS_PREFIX}{job_id}/{name}"
+    return f"{outputs_prefix(job_id)}{name}"

@@ -9,13 +9,19 @@ from __future__ import annotations
 import contextlib
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
 from core.api_keys import DEV_KEY_ID, LOCAL_DEV_API_KEY, LOCAL_DEV_SIGNING_SECRET, ApiKeyStore, KeyExistsError
 from core.aws import AwsClients
+from core.config import Settings
 from core.keys import UPLOADS_PREFIX
+from core.listing import INDEXES
 from core.store import LEASES_INDEX
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import AttributeDefinitionTypeDef, GlobalSecondaryIndexTypeDef
 
 
 @dataclass(frozen=True)
@@ -25,6 +31,7 @@ class Provisioned:
     dlq_url: str
     topic_arn: str
     rule_arn: str
+    callbacks_queue_url: str = ""
 
 
 def event_pattern(bucket: str) -> dict[str, object]:
@@ -70,6 +77,25 @@ def _create_keys_table(clients: AwsClients) -> None:
                 signing_secret=LOCAL_DEV_SIGNING_SECRET,
                 rate_per_minute=s.default_rate_per_minute,
             )
+
+
+def _listing_attributes() -> list[AttributeDefinitionTypeDef]:
+    keys = sorted({key for pair in INDEXES.values() for key in pair})
+    return [{"AttributeName": key, "AttributeType": "S"} for key in keys]
+
+
+def _listing_indexes() -> list[GlobalSecondaryIndexTypeDef]:
+    return [
+        {
+            "IndexName": name,
+            "KeySchema": [
+                {"AttributeName": hash_key, "KeyType": "HASH"},
+                {"AttributeName": range_key, "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+        for name, (hash_key, range_key) in INDEXES.items()
+    ]
 
 
 def provision(clients: AwsClients) -> Provisioned:
@@ -132,9 +158,10 @@ def provision(clients: AwsClients) -> Provisioned:
                 {"AttributeName": "job_id", "AttributeType": "S"},
                 {"AttributeName": "lease_shard", "AttributeType": "N"},
                 {"AttributeName": "lease_until", "AttributeType": "N"},
+                *_listing_attributes(),
             ],
             KeySchema=[{"AttributeName": "job_id", "KeyType": "HASH"}],
-            # The same index as terraform/modules/data-plane: the sweeper's view of live leases (core/store.py).
+            # The same indexes as terraform/modules/data-plane: the sweeper's view of live leases (core/store.py).
             GlobalSecondaryIndexes=[
                 {
                     "IndexName": LEASES_INDEX,
@@ -143,7 +170,9 @@ def provision(clients: AwsClients) -> Provisioned:
                         {"AttributeName": "lease_until", "KeyType": "RANGE"},
                     ],
                     "Projection": {"ProjectionType": "ALL"},
-                }
+                },
+                # An owner's jobs, newest first, and those with one client_ref (core/listing.py).
+                *_listing_indexes(),
             ],
             BillingMode="PAY_PER_REQUEST",
         )
@@ -163,6 +192,67 @@ def provision(clients: AwsClients) -> Provisioned:
     _create_keys_table(clients)
 
     topic_arn = sns.create_topic(Name=s.topic_name)["TopicArn"]
+    callbacks_url = _create_callbacks_queue(clients, topic_arn)
     return Provisioned(
-        queue_url=queue_url, queue_arn=queue_arn, dlq_url=dlq_url, topic_arn=topic_arn, rule_arn=rule_arn
+        queue_url=queue_url,
+        queue_arn=queue_arn,
+        dlq_url=dlq_url,
+        topic_arn=topic_arn,
+        rule_arn=rule_arn,
+        callbacks_queue_url=callbacks_url,
     )
+
+
+def callbacks_max_receive_count(settings: Settings) -> int:
+    """Receives before a callbacks message is dead-lettered: more than the dispatcher's own attempts (one plus one
+    per retry wait), so it gives up by its schedule first and the DLQ keeps only messages it could not handle."""
+    return len(settings.webhook_retry_schedule_seconds) + 3
+
+
+def _create_callbacks_queue(clients: AwsClients, topic_arn: str) -> str:
+    """The webhooks' queue (worker/callbacks.py) and its DLQ, subscribed to the outcome topic with raw delivery:
+    each message is an outcome as published. The same as terraform/modules/data-plane (callbacks.tf)."""
+    s, sqs = clients.settings, clients.sqs
+    dlq_url = sqs.create_queue(QueueName=s.callbacks_dlq_name, Attributes={"MessageRetentionPeriod": "1209600"})
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url["QueueUrl"], AttributeNames=["QueueArn"])["Attributes"]
+    url = sqs.create_queue(QueueName=s.callbacks_queue_name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "OnlyTheOutcomeTopic",
+                "Effect": "Allow",
+                "Principal": {"Service": "sns.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
+            }
+        ],
+    }
+    redrive = {"deadLetterTargetArn": dlq_arn["QueueArn"], "maxReceiveCount": callbacks_max_receive_count(s)}
+    sqs.set_queue_attributes(
+        QueueUrl=url,
+        # Longer than the longest retry wait, so no message expires while it waits for its last attempt.
+        Attributes={
+            "Policy": json.dumps(policy),
+            "RedrivePolicy": json.dumps(redrive),
+            "MessageRetentionPeriod": "345600",
+        },
+    )
+    subscribed = any(
+        sub["Endpoint"] == arn
+        for page in clients.sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn)
+        for sub in page.get("Subscriptions", [])
+    )
+    if not subscribed:
+        clients.sns.subscribe(
+            TopicArn=topic_arn,
+            Protocol="sqs",
+            Endpoint=arn,
+            Attributes={
+                "RawMessageDelivery": "true",
+                "FilterPolicy": json.dumps({"status": ["completed", "failed"]}),
+            },
+        )
+    return url

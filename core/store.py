@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from core.deletion import TOMBSTONE_REMOVES
 from core.items import from_item, serializer, to_item
 from core.jobs import (
     RETRIES_EXHAUSTED,
@@ -20,6 +21,7 @@ from core.jobs import (
     allowed_sources,
     utcnow,
 )
+from core.listing import index_attributes
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -82,6 +84,7 @@ class JobStore:
             if job.lease_until is not None:
                 # A pending job waits in the index until its upload window ends (see worker/pending.py).
                 item["lease_shard"] = {"N": str(lease_shard(job.job_id))}
+            item.update(index_attributes(job))  # listed by its owner (core/listing.py)
             self._db.put_item(
                 TableName=self._table,
                 Item=item,
@@ -258,6 +261,22 @@ class JobStore:
                 ":processing": JobStatus.PROCESSING.value,
                 ":attempt": job.attempts,
             },
+        )
+
+    def delete(self, job_id: str, *, owner: str, now: datetime | None = None) -> Job | None:
+        """Turn the owner's job into a tombstone (status deleted), whatever its status; None if it is not the owner's
+        or already deleted. The tombstone keeps the id, owner and times until the TTL (`expires_at`) removes it, so
+        that no late event can bring the job back; it loses the result, the error, the client's names for the file
+        and every index entry (lists, live leases), so nothing lists, sweeps or finishes it any more."""
+        now = now or utcnow()
+        return self._transition(
+            job_id,
+            JobStatus.DELETED,
+            {"updated_at": now.isoformat(), "filename": ""},
+            extra_condition="#f_owner = :owner",
+            condition_values={":owner": owner},
+            extra_names={"#f_owner": "owner", **{f"#r_{name}": name for name in TOMBSTONE_REMOVES}},
+            remove=tuple(f"#r_{name}" for name in TOMBSTONE_REMOVES),
         )
 
     # --- stranded jobs (worker/sweeper.py) -------------------------------------------------------------------

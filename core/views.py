@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.analysis import Analysis, TextWord
-from core.jobs import ImageMetadata, JobErrorInfo, JobStatus, OutputFile
+from core.jobs import CallbackAttempt, ImageMetadata, JobErrorInfo, JobStatus, OutputFile
 
 EXAMPLE_JOB_ID = "6f1c2a4e-8d5b-4a43-9a3e-2f0f4b1f8c21"
 _OUT = f"processed/{EXAMPLE_JOB_ID}"
@@ -53,6 +53,7 @@ JOB_VIEW_EXAMPLE: dict[str, Any] = {
     "job_id": EXAMPLE_JOB_ID,
     "status": "completed",
     "filename": "holiday.jpg",
+    "client_ref": "order-1234/holiday.jpg",
     "content_type": "image/jpeg",
     "size_bytes": 2481152,
     "created_at": "2026-01-01T12:00:00Z",
@@ -60,6 +61,18 @@ JOB_VIEW_EXAMPLE: dict[str, Any] = {
     "upload_expires_at": "2026-01-01T12:15:00Z",
     "attempts": 1,
     "error": None,
+    "callback_url": "https://example.com/hooks/imgpipe",
+    "callbacks": [
+        {
+            "at": "2026-01-01T12:00:03Z",
+            "attempt": 1,
+            "event": f"{EXAMPLE_JOB_ID}:completed:1",
+            "status": 200,
+            "error": None,
+            "outcome": "delivered",
+            "next_attempt_at": None,
+        }
+    ],
     "result": {
         "metadata": {
             "format": "JPEG",
@@ -79,6 +92,7 @@ JOB_VIEW_EXAMPLE: dict[str, Any] = {
         ],
         "analysis": {
             "engine": "rekognition",
+            "features": ["text", "labels"],
             "skipped_reason": None,
             "full_text": "OPEN 24 HOURS",
             "lines": [
@@ -137,6 +151,8 @@ JOB_VIEW_EXAMPLE: dict[str, Any] = {
                 "source": "rekognition",
             },
             "model_version": "text 3.0, labels 3.0",
+            "moderation": None,
+            "faces": None,
             "image_sent": "s3_object",
             "omitted": None,
             "duration_ms": 412.0,
@@ -180,6 +196,9 @@ class JobView(BaseModel):
         "`expired` when no file arrived before the upload link expired."
     )
     filename: str = Field(description="The name sent when the job was created (a label only).")
+    client_ref: str | None = Field(
+        None, description="Your own reference, as sent when the job was created; `GET /v1/jobs?client_ref=` finds it."
+    )
     content_type: str
     size_bytes: int = Field(description="The size declared when the job was created.")
     created_at: datetime
@@ -188,6 +207,30 @@ class JobView(BaseModel):
     attempts: int = Field(description="How many times a worker started the job.")
     error: JobErrorInfo | None = Field(None, description="Why the job failed (status `failed` or `expired`).")
     result: ResultView | None = Field(None, description="Present when status is `completed`.")
+    callback_url: str | None = Field(None, description="Where the outcome is POSTed when the job ends (webhooks).")
+    callbacks: list[CallbackAttempt] = Field(
+        default_factory=list, description="Each attempt at delivering the webhook so far, oldest first."
+    )
+
+
+class JobList(BaseModel):
+    """A page of the caller's jobs, newest first."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"jobs": [JOB_VIEW_EXAMPLE], "next_cursor": "eyJjcmVhdGVkX2tleSI6IjIwMjYtMDEtMDFUMTI6MDA6MDA..."}
+            ]
+        }
+    )
+
+    jobs: list[JobView] = Field(
+        description="Each job as `GET /v1/jobs/{job_id}?words=false` shows it (`result.analysis.words` is `null`)."
+    )
+    next_cursor: str | None = Field(
+        description="Pass it as `cursor` to get the next page; `null` when there is no more. Opaque: send it back as "
+        "it is, with the same `client_ref`; it only works for your key."
+    )
 
 
 class UploadInstructions(BaseModel):

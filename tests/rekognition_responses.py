@@ -97,3 +97,27 @@ DETECT_LABELS: dict[str, Any] = {
         "Background": {"Quality": {"Brightness": 90.2, "Sharpness": 80.0}, "DominantColors": [_COLOR]},
     },
 }
+
+# DetectModerationLabels (ModerationLabel: Confidence, Name, ParentName — "" at the top level —, TaxonomyLevel).
+DETECT_MODERATION_LABELS: dict[str, Any] = {
+    "ModerationLabels": [
+        {"Confidence": 91.5, "Name": "Violence", "ParentName": "", "TaxonomyLevel": 1},
+        {"Confidence": 88.125, "Name": "Weapons", "ParentName": "Violence", "TaxonomyLevel": 2},
+    ],
+    "ModerationModelVersion": "7.0",
+    "ContentTypes": [],
+}
+
+# DetectFaces with Attributes=["DEFAULT"] (FaceDetail: BoundingBox, Confidence, Landmarks, Pose, Quality).
+DETECT_FACES: dict[str, Any] = {
+    "FaceDetails": [
+        {
+            "BoundingBox": {"Width": 0.12, "Height": 0.3, "Left": 0.61, "Top": 0.22},
+            "Confidence": 99.98,
+            "Landmarks": [{"Type": "eyeLeft", "X": 0.64, "Y": 0.31}],
+            "Pose": {"Roll": 1.2, "Yaw": -3.4, "Pitch": 5.6},
+            "Quality": {"Brightness": 80.1, "Sharpness": 92.3},
+        },
+        {"BoundingBox": {"Width": 0.1, "Height": 0.2, "Left": -0.02, "Top": 0.4}, "Confidence": 97.0},
+    ]
+}

@@ -201,3 +201,10 @@ def run_module(
 def run_imgpipe(stack: LocalStack, *args: str) -> subprocess.CompletedProcess[str]:
     """The `imgpipe` command against the stack, as an operator runs it."""
     return run_module("cli.main", *args, env={**os.environ, **stack.env})
+
+
+def newcomer_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a newcomer's shell: no AWS credentials or config, no IMGPIPE_* settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "IMGPIPE_"))}
+    missing = str(tmp_path / "no-such-aws-file")
+    return env | {"AWS_SHARED_CREDENTIALS_FILE": missing, "AWS_CONFIG_FILE": missing, "AWS_EC2_METADATA_DISABLED": "1"}

@@ -15,6 +15,7 @@ from core.logs import configure_logging
 from core.store import JobStore
 from worker.analysis import OcrUnavailableError
 from worker.analysis import prepare as prepare_analysis
+from worker.callbacks import CallbackDispatcher
 from worker.consumer import Consumer
 from worker.pipeline import JobProcessor
 from worker.protection import ScaleInProtection
@@ -55,6 +56,10 @@ def run(settings: Settings) -> int:
     consumer, processor = build_worker(settings)
     sweeper = Sweeper(settings, processor.store, processor._notify, processor.clients.s3)
     threading.Thread(target=sweeper.run, args=(stop,), name="sweeper", daemon=True).start()
+    clients = processor.clients
+    callbacks = CallbackDispatcher(settings, clients, processor.store, clients.queue_url(settings.callbacks_queue_name))
+    # Beside the jobs, not inside them: a slow or failing receiver never holds up processing.
+    threading.Thread(target=callbacks.run, args=(stop,), name="webhooks", daemon=True).start()
     log.info(
         "worker started",
         extra={"fields": {"concurrency": settings.worker_concurrency, "analysis_engine": settings.analysis_engine}},

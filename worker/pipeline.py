@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from botocore.exceptions import ClientError
 
 from core.aws import AwsClients
+from core.deletion import remove_job_files
 from core.errors import ImageTooLargeError, JobError, UploadMissingError
 from core.jobs import (
     RETRIES_EXHAUSTED,
@@ -84,6 +85,11 @@ class JobProcessor:
         if current is None:
             log.warning("upload for an unknown job; dropping the event")
             return DONE
+        if current.status is JobStatus.DELETED:
+            # A file uploaded after its job was deleted (the presigned POST stays valid until its window ends), or a
+            # redelivery after an attempt the deletion cut short: remove whatever of the job is stored, process nothing.
+            remove_job_files(self.clients, current)
+            return DONE
         if current.status is JobStatus.UPLOAD_PENDING:
             # claim refuses a pending job only when its file came after the upload window.
             return self._refuse_late_upload(current, event)
@@ -149,12 +155,22 @@ class JobProcessor:
         except Exception as exc:
             return self._transient(job, exc, delivery)
         if finished is None:
-            log.warning("lost ownership of the job before finishing; another attempt owns it")
-            return DONE
+            return self._lost(job)
         durations["total"] = clock.ms()
         log.info("job %s", finished.status.value, extra={"fields": {"durations_ms": durations}})
         emit_job(finished.status.value, finished.error.code if finished.error else None, durations)
         self._notify(finished)
+        return DONE
+
+    def _lost(self, job: Job) -> Disposition:
+        """The write that ends the attempt was refused: another attempt owns the job, or the job was deleted while
+        this one ran, and then the outputs it wrote are removed (the deletion may have looked before they existed)."""
+        current = self.store.get(job.job_id)
+        if current is None or current.status is JobStatus.DELETED:
+            log.warning("the job was deleted while it was processed; removing what this attempt stored")
+            remove_job_files(self.clients, current or job)
+            return DONE
+        log.warning("lost ownership of the job before finishing; another attempt owns it")
         return DONE
 
     def _attempt(self, job: Job, event: UploadEvent, durations: dict[str, float]) -> Job | None:
@@ -226,7 +242,7 @@ class JobProcessor:
         # Before the outputs are stored: an image the analysis service refuses fails the job without leaving any.
         with log_context(stage="analysis"), timed(durations, "analysis"):
             source = SourceImage.from_upload(event.bucket, event.key, outcome.metadata)
-            analysis = analyze(outcome.upright, source, s, self.clients)
+            analysis = analyze(outcome.upright, source, s, self.clients, job.analysis_features)
         with log_context(stage="store_outputs"), timed(durations, "store_outputs"):
             outputs = [
                 OutputFile(

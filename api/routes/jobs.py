@@ -10,30 +10,26 @@ from fastapi import APIRouter, Body, Header, Path, Query, Response, status
 
 from api.deps import ApiKeyDep, ClientsDep, IdempotencyDep, JobStoreDep, SettingsDep
 from api.errors import AUTH_ERRORS, BODY_ERRORS, responses
-from api.presign import download_url, upload_post
-from api.schemas import (
-    CREATE_JOB_EXAMPLE,
-    AnalysisView,
-    CreateJobRequest,
-    CreateJobResponse,
-    JobView,
-    OutputView,
-    ResultView,
-)
-from core.analysis import Analysis
+from api.presign import upload_post
+from api.schemas import CREATE_JOB_EXAMPLE, CreateJobRequest, CreateJobResponse, JobView
+from core.config import Settings
 from core.errors import (
+    CallbackUrlNotAllowedError,
     DependencyUnavailableError,
     FileTooLargeError,
     IdempotencyKeyReusedError,
     InternalError,
+    InvalidCallbackUrlError,
     InvalidJobIdError,
     InvalidRequestError,
     JobNotFoundError,
     UnsupportedContentTypeError,
 )
 from core.idempotency import fingerprint, record_id
-from core.jobs import UPLOAD_EXPIRED, Job, JobErrorInfo, JobStatus, new_job, utcnow
+from core.job_view import job_view
+from core.jobs import JobStatus, new_job, utcnow
 from core.keys import upload_key
+from core.webhooks.policy import check_callback_url
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -43,7 +39,10 @@ _CREATE_ERRORS = responses(
     FileTooLargeError,
     UnsupportedContentTypeError,
     InvalidRequestError,
+    InvalidCallbackUrlError,
+    CallbackUrlNotAllowedError,
     IdempotencyKeyReusedError,
+    JobNotFoundError,
     InternalError,
     DependencyUnavailableError,
 )
@@ -62,11 +61,11 @@ _CREATE_EXAMPLES = {
         "summary": "A PNG screenshot",
         "value": {"filename": "screenshot.png", "content_type": "image/png", "size_bytes": 183211},
     },
+    "analysis": {
+        "summary": "Choosing the analysis: unsafe content and faces, no text",
+        "value": {**CREATE_JOB_EXAMPLE, "analysis": ["labels", "moderation", "faces"]},
+    },
 }
-
-_EXPIRED = JobErrorInfo(
-    code=UPLOAD_EXPIRED, message="No file was uploaded before the upload link expired; create a new job."
-)
 
 
 @router.post(
@@ -111,21 +110,26 @@ def create_job(
             details={"max_bytes": settings.max_upload_bytes},
         )
 
+    callback_url = check_callback_url(body.callback_url, settings) if body.callback_url is not None else None
+
     now = utcnow()
     job_id = str(uuid.uuid4())
     if idempotency_key is not None:
         record = record_id(api_key.key_id, idempotency_key)
-        job_id = idempotency.bind(record, fingerprint(body.model_dump(mode="json")), job_id, now)
+        job_id = idempotency.bind(record, fingerprint(body.identity()), job_id, now)
     job = new_job(
         job_id=job_id,
         owner=api_key.key_id,
         filename=body.filename,
+        client_ref=body.client_ref,
         content_type=content_type,
         declared_size=body.size_bytes,
         upload_key=upload_key(job_id),
+        analysis_features=body.analysis,
         upload_window=timedelta(seconds=settings.upload_url_ttl_seconds),
         retention=timedelta(days=settings.job_retention_days),
         now=now,
+        callback_url=callback_url,
     )
     # The job already stored under this id is either this very job (a retried put whose first attempt landed) or,
     # with an idempotency key, the job an earlier request created: replay it.
@@ -133,6 +137,11 @@ def create_job(
     if stored != job:
         if idempotency_key is None:  # a uuid4 collision: never expected
             raise RuntimeError(f"job id {job_id} is taken by another job")
+        if stored.status is JobStatus.DELETED:
+            raise JobNotFoundError(
+                f"The job this Idempotency-Key created ({job_id}) was deleted; send a new Idempotency-Key to create "
+                "another."
+            )
         response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = f"{router.prefix}/{job_id}"
     return CreateJobResponse(
@@ -165,48 +174,28 @@ def get_job(
         "up most of a text-heavy result; `full_text` and `lines` stay.",
     ),
 ) -> JobView:
+    canonical = parse_job_id(job_id)
+    job = store.get(canonical)
+    if job is None or job.owner != api_key.key_id or job.status is JobStatus.DELETED:
+        raise job_not_found(canonical, settings)
+    return job_view(job, clients, include_words=words, now=utcnow())
+
+
+def parse_job_id(job_id: str) -> str:
+    """The job id of a path, canonical; invalid_job_id when it is not a UUID."""
     try:
-        canonical = str(uuid.UUID(job_id))
+        return str(uuid.UUID(job_id))
     except ValueError:
         raise InvalidJobIdError(
             f"{job_id!r} is not a job id (a UUID): use the `job_id` that `POST /v1/jobs` returned."
         ) from None
-    job = store.get(canonical)
-    # Another key's job answers exactly like a job that does not exist: ids of others' jobs are not confirmed.
-    if job is None or job.owner != api_key.key_id:
-        raise JobNotFoundError(
-            f"No job has id {canonical}. Check the id; jobs are deleted {settings.job_retention_days} days after "
-            "they were created."
-        )
-    return _view(job, clients, include_words=words)
 
 
-def analysis_view(analysis: Analysis, *, include_words: bool) -> AnalysisView:
-    """A stored analysis as the API shows it: with `words` set to None (the bulk of it) unless asked for."""
-    fields = dict(analysis)  # the validated field values, reused as they are
-    if not include_words:
-        fields["words"] = None
-    return AnalysisView(**fields)
-
-
-def _view(job: Job, clients: ClientsDep, *, include_words: bool) -> JobView:
-    current = job.status_at(utcnow())
-    result = None
-    if job.result is not None:
-        outputs = [OutputView(**o.model_dump(), url=download_url(clients, o.key)) for o in job.result.outputs]
-        analysis = job.result.analysis
-        view = analysis_view(analysis, include_words=include_words) if analysis is not None else None
-        result = ResultView(metadata=job.result.metadata, outputs=outputs, analysis=view)
-    return JobView(
-        job_id=job.job_id,
-        status=current,
-        filename=job.filename,
-        content_type=job.content_type,
-        size_bytes=job.declared_size,
-        created_at=job.created_at,
-        updated_at=job.updated_at,
-        upload_expires_at=job.upload_expires_at,
-        attempts=job.attempts,
-        error=_EXPIRED if current is JobStatus.EXPIRED else job.error,
-        result=result,
+def job_not_found(job_id: str, settings: Settings) -> JobNotFoundError:
+    """Another key's job, and a deleted one, answer exactly like a job that does not exist: ids of others' jobs are
+    not confirmed."""
+    restart = " The local stack keeps its state in memory: jobs from before its last restart are gone."
+    return JobNotFoundError(
+        f"No job has id {job_id}. Check the id; jobs are deleted {settings.job_retention_days} days after they were "
+        f"created.{restart if settings.environment == 'local' else ''}"
     )

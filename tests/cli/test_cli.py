@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -13,11 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cli.operator import STATE_FILE
 from cli.processes import free_port, http_ok, wait_until
 from cli.stack import LocalStack
 from core.api_keys import LOCAL_DEV_API_KEY
 from harness.images import jpeg, png
-from tests.support import run_module
+from tests.support import newcomer_env, run_module
 
 
 def _imgpipe(stack: LocalStack, *args: str, key: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -43,7 +45,7 @@ def test_submit_waits_and_reports_each_outcome(stack: LocalStack, files: dict[st
     assert f"{files['png']}: completed  PNG 500x400" in ok.stdout
     assert f"{files['jpeg']}: completed  JPEG 900x600" in ok.stdout
 
-    bad = _imgpipe(stack, "submit", "--wait", str(files["png"]), str(files["fake"]))
+    bad = _imgpipe(stack, "submit", "--no-check", "--wait", str(files["png"]), str(files["fake"]))
     assert bad.returncode == 1
     assert "unsupported_format" in bad.stdout
 
@@ -69,12 +71,17 @@ def test_clear_errors_for_a_wrong_key_and_an_unreachable_api(stack: LocalStack, 
 
 def test_dev_command_runs_the_stack_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     api_port, moto_port = free_port(), free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "dev", "--port", str(api_port), "--moto-port", str(moto_port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    log = tmp_path / "dev.log"
+    with log.open("wb") as err:
+        # A process group of its own, like a shell's foreground job: Ctrl-C signals every process in it.
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cli.main", "dev", "--port", str(api_port), "--moto-port", str(moto_port)],
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            cwd=tmp_path,
+            start_new_session=True,
+        )
     try:
         assert proc.stdout is not None
         banner = []
@@ -86,17 +93,28 @@ def test_dev_command_runs_the_stack_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         assert f"http://127.0.0.1:{api_port}/docs" in text
         assert f"http://127.0.0.1:{api_port}/ui" in text  # the results page
         assert LOCAL_DEV_API_KEY in text
-        image = tmp_path / "p.png"
-        image.write_bytes(png(64, 64))
-        env = {**os.environ, "IMGPIPE_API_URL": f"http://127.0.0.1:{api_port}"}
-        result = run_module("cli.main", "submit", "--wait", str(image), env=env)
-        assert result.returncode == 0, result.stdout + result.stderr
+        assert "a restart forgets every job" in text
+        # The example command works as printed, from where `make dev` runs, with nothing of one's own.
+        [example] = [line.split(":", 1)[1] for line in banner if line.strip().startswith("try")]
+        tried = subprocess.run(
+            shlex.split(example), cwd=tmp_path, env=newcomer_env(tmp_path), capture_output=True, text=True, timeout=120
+        )
+        assert tried.returncode == 0, tried.stdout + tried.stderr
+        assert "receipt.png: completed" in tried.stdout
+        # Operator commands find this stack with nothing set.
+        listed = run_module("cli.main", "dlq", "list", env=newcomer_env(tmp_path), cwd=tmp_path)
+        assert listed.returncode == 0, listed.stderr
+        assert f"using the local stack (emulator http://127.0.0.1:{moto_port}" in listed.stderr
     finally:
-        proc.send_signal(signal.SIGINT)
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
         assert proc.wait(timeout=60) == 0
     wait_until(lambda: not http_ok(f"http://127.0.0.1:{api_port}/healthz"), timeout=10, what="the API to stop")
     with pytest.raises(httpx.TransportError):
         httpx.get(f"http://127.0.0.1:{moto_port}/moto-api/data.json", timeout=2)
+    logged = log.read_text()
+    assert "Traceback" not in logged and '"level": "error"' not in logged, logged
+    assert "received SIGTERM: finishing in-flight jobs" in logged  # each worker drained, told so
+    assert not (tmp_path / STATE_FILE).exists()
 
 
 def test_dev_refuses_a_port_in_use_with_a_clear_error() -> None:

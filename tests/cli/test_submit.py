@@ -72,15 +72,19 @@ def test_the_bytes_decide_the_declared_type(files: dict[str, Path]) -> None:
     )
 
 
-def test_what_the_api_would_refuse_is_refused_and_non_images_are_flagged(files: dict[str, Path]) -> None:
+def test_what_the_api_would_refuse_is_refused_and_so_is_what_is_not_an_image(files: dict[str, Path]) -> None:
     assert plan_file(files["png"], accepted=ACCEPTED, max_bytes=MiB).problems == []
     [too_big] = plan_file(files["big"], accepted=ACCEPTED, max_bytes=20 * MiB).problems
     assert too_big.startswith("file_too_large: 20 MiB (20971521 bytes) is over the API's limit of 20 MiB")
     [wrong_type] = plan_file(files["text"], accepted=ACCEPTED, max_bytes=MiB).problems
     assert "text/plain" in wrong_type and "image/jpeg, image/png" in wrong_type
-    fake = plan_file(files["fake"], accepted=ACCEPTED, max_bytes=MiB)
-    assert fake.problems == [] and "unsupported_format" in fake.warnings[0]
-    assert plan_file(files["fake"], accepted=ACCEPTED, max_bytes=MiB, strict=True).problems
+    # Named .png, but the bytes say otherwise: refused by default.
+    [not_an_image] = plan_file(files["fake"], accepted=ACCEPTED, max_bytes=MiB).problems
+    assert not_an_image.startswith("its bytes do not start like any image format, not image/jpeg or image/png")
+    gif = files["png"].with_name("really-a-gif.png")
+    gif.write_bytes(b"GIF89a" + bytes(64))
+    [a_gif] = plan_file(gif, accepted=ACCEPTED, max_bytes=MiB).problems
+    assert a_gif.startswith("its bytes are image/gif, not image/jpeg or image/png (declared as image/png)")
     # Checks off: nothing is refused.
     assert plan_file(files["big"], accepted=None, max_bytes=None).problems == []
 
@@ -100,22 +104,26 @@ def test_files_the_api_would_refuse_are_refused_before_any_upload(
     assert _uploads(clients, stack) == before  # not even the good file
 
 
-def test_strict_refuses_what_is_not_an_image_and_no_check_lets_the_api_decide(
+def test_what_is_not_an_image_is_refused_before_upload_and_no_check_lets_the_api_decide(
     stack: LocalStack, clients: AwsClients, files: dict[str, Path]
 ) -> None:
-    strict = _imgpipe(stack, "submit", "--strict", str(files["fake"]))
-    assert strict.returncode == 2
-    assert "refused: its bytes do not start like any image format" in strict.stderr
+    before = _uploads(clients, stack)
+    refused = _imgpipe(stack, "submit", str(files["fake"]))
+    assert refused.returncode == 2
+    assert f"{files['fake']}: refused: its bytes do not start like any image format" in refused.stderr
+    assert _uploads(clients, stack) == before
+    assert _imgpipe(stack, "submit", "--strict", str(files["fake"])).returncode == 2  # old scripts still run
 
     unchecked = _imgpipe(stack, "submit", "--no-check", str(files["big"]))
     assert unchecked.returncode == 3  # the API refused the request
     assert "file_too_large" in unchecked.stderr
 
 
-def test_a_text_file_named_png_goes_through_the_pipeline(stack: LocalStack, files: dict[str, Path]) -> None:
-    result = _imgpipe(stack, "submit", "--wait", "--json", str(files["fake"]))
+def test_with_no_check_a_text_file_named_png_goes_through_the_pipeline(
+    stack: LocalStack, files: dict[str, Path]
+) -> None:
+    result = _imgpipe(stack, "submit", "--no-check", "--wait", "--json", str(files["fake"]))
     assert result.returncode == 1
-    assert "warning: its bytes do not start like any image format" in result.stderr
     [entry] = json.loads(result.stdout)
     assert entry["status"] == "failed"
     assert entry["job"]["error"]["code"] == "unsupported_format"
@@ -149,7 +157,8 @@ def test_without_wait_the_jobs_are_listed_as_uploaded(stack: LocalStack, files: 
 def test_status_of_unknown_and_failed_jobs(stack: LocalStack, files: dict[str, Path]) -> None:
     unknown = _imgpipe(stack, "status", "00000000-0000-4000-8000-000000000000")
     assert unknown.returncode == 3 and "job_not_found" in unknown.stderr
-    created = json.loads(_imgpipe(stack, "submit", "--json", str(files["fake"])).stdout)[0]
+    assert "keeps its state in memory: jobs from before its last restart are gone" in unknown.stderr
+    created = json.loads(_imgpipe(stack, "submit", "--no-check", "--json", str(files["fake"])).stdout)[0]
     failed = _imgpipe(stack, "status", "--wait", created["job_id"])
     assert failed.returncode == 1
     assert "unsupported_format" in failed.stdout

@@ -44,8 +44,11 @@ def test_the_analysis_engine_follows_the_environment_unless_chosen(monkeypatch: 
     assert Settings().analysis_engine == "local"
 
 
-def test_terminal_statuses_have_no_way_out_but_a_redrive() -> None:
-    assert TRANSITIONS[JobStatus.COMPLETED] == frozenset()
+def test_terminal_statuses_have_no_way_out_but_a_redrive_or_a_deletion() -> None:
+    assert TRANSITIONS[JobStatus.COMPLETED] == frozenset({JobStatus.DELETED})
     # Only a redrive re-opens a failed job, and the store allows it for processing_retries_exhausted alone.
-    assert TRANSITIONS[JobStatus.FAILED] == frozenset({JobStatus.PROCESSING})
+    assert TRANSITIONS[JobStatus.FAILED] == frozenset({JobStatus.PROCESSING, JobStatus.DELETED})
     assert JobStatus.EXPIRED not in TRANSITIONS  # derived on read, never stored
+    # Every stored status may be deleted, and nothing comes after: no claim or redrive revives a tombstone.
+    assert all(JobStatus.DELETED in TRANSITIONS[s] for s in TRANSITIONS if s is not JobStatus.DELETED)
+    assert TRANSITIONS[JobStatus.DELETED] == frozenset()

@@ -9,6 +9,8 @@ Its `action`:
 - `"fail"` raises a connection error before the request is sent (botocore retries it like a real one, then gives up);
 - `"delay"` holds the request back `seconds` first;
 - `"lose_answer"` really sends the request (the write lands) and then raises a read timeout, as on a slow network.
+- `"hold"` creates the file `held` (when given) and holds the request until the file `until` exists (at most
+  `seconds`, 60 by default): a test can act at that exact point, then let the request go.
 `{"action": "stall", "seconds": s}` stalls the job thread for `s` before it handles each received message, as CPU
 starvation or a long GC pause between the receive and the claim would.
 """
@@ -48,17 +50,27 @@ def _applies(rule: dict[str, Any], service: str, operation: str, text: str) -> b
 def _inject(request: Any, event_name: str, **_: Any) -> None:
     _, service, operation = event_name.split(".", 2)
     body = request.body or b""
-    text = body.decode() if isinstance(body, bytes) else str(body)
+    text = body.decode(errors="replace") if isinstance(body, bytes) else str(body)
     for rule in _RULES:
         if not _applies(rule, service, operation, text):
             continue
         if rule["action"] == "delay":
             time.sleep(rule["seconds"])
+        elif rule["action"] == "hold":
+            _hold(rule)
         elif rule["action"] == "lose_answer":
             URLLib3Session().send(request)  # the write lands...
             raise ReadTimeoutError(endpoint_url=request.url)  # ...and its answer never arrives
         else:
             raise EndpointConnectionError(endpoint_url=request.url)
+
+
+def _hold(rule: dict[str, Any]) -> None:
+    if "held" in rule:
+        Path(rule["held"]).touch()
+    due = time.monotonic() + rule.get("seconds", 60)
+    while not Path(rule["until"]).exists() and time.monotonic() < due:
+        time.sleep(0.05)
 
 
 _create_client = botocore.session.Session.create_client

@@ -16,13 +16,14 @@ import pytest
 from botocore.exceptions import ClientError
 
 from cli.processes import start_api, start_worker
-from core.api_keys import LOCAL_DEV_API_KEY
 from core.aws import AwsClients
 from core.config import Settings
+from core.listing import INDEXES
 from core.store import LEASES_INDEX
 from harness.images import png
 from harness.jobs import submit, wait_for_job
 from harness.queues import SnsInbox
+from tests.support import run_module
 from tests.terraform.tf_support import TerraformLocalStack
 
 
@@ -121,13 +122,18 @@ def test_table_topic_and_rule(clients: AwsClients, outputs: dict[str, Any]) -> N
     table = db.describe_table(TableName=outputs["jobs_table_name"])["Table"]
     assert table["KeySchema"] == [{"AttributeName": "job_id", "KeyType": "HASH"}]
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
-    # The index the stranded-job sweeper queries, keyed as the app writes it (and core/provision.py creates it).
+    # The indexes the stranded-job sweeper and the clients' lists query, keyed as the app writes them (and
+    # core/provision.py creates them).
     indexes = {i["IndexName"]: i["KeySchema"] for i in table.get("GlobalSecondaryIndexes", [])}
     assert indexes == {
         LEASES_INDEX: [
             {"AttributeName": "lease_shard", "KeyType": "HASH"},
             {"AttributeName": "lease_until", "KeyType": "RANGE"},
-        ]
+        ],
+        **{
+            name: [{"AttributeName": hash_key, "KeyType": "HASH"}, {"AttributeName": range_key, "KeyType": "RANGE"}]
+            for name, (hash_key, range_key) in INDEXES.items()
+        },
     }
     ttl = db.describe_time_to_live(TableName=outputs["jobs_table_name"])["TimeToLiveDescription"]
     assert (ttl["AttributeName"], ttl["TimeToLiveStatus"]) == ("expires_at", "ENABLED")
@@ -225,14 +231,18 @@ def test_upload_under_prefix_reaches_the_queue(clients: AwsClients, outputs: dic
 def test_a_job_runs_on_what_terraform_created(
     terraform_local_stack: TerraformLocalStack, clients: AwsClients, outputs: dict[str, Any]
 ) -> None:
-    """The API and a worker configured only from `terraform output` (plus emulator credentials) run one job."""
+    """The API and a worker configured only from `terraform output` (plus emulator credentials) run one job, with
+    a key the operator made with `imgpipe keys create` in the table Terraform created."""
     env = terraform_local_stack.process_env
+    created = run_module("cli.main", "keys", "create", "terraform test", "--json", env=env)
+    assert created.returncode == 0, created.stderr
+    key = json.loads(created.stdout)["api_key"]
     inbox = SnsInbox(clients.sqs, clients.sns, outputs["topic_arn"])
     api_service = start_api(env)
     worker = start_worker(env)
     try:
         assert api_service.url is not None
-        with httpx.Client(base_url=api_service.url, headers={"X-API-Key": LOCAL_DEV_API_KEY}, timeout=30) as api:
+        with httpx.Client(base_url=api_service.url, headers={"X-API-Key": key}, timeout=30) as api:
             job_id = submit(api, png(320, 240), "image/png", "terraform.png")
             job = wait_for_job(api, job_id)
         assert job["status"] == "completed", job

@@ -23,13 +23,15 @@ import importlib.util
 import os
 import tempfile
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
-from core.analysis import Analysis, BoundingBox, TextLine, TextWord
+from core.analysis import DEFAULT_FEATURES, Analysis, AnalysisFeature, BoundingBox, TextLine, TextWord
 from core.config import Settings
+from worker.analysis.features import LOCAL_FACES_REASON, LOCAL_MODERATION_REASON, unavailable
 from worker.analysis.properties import pixel_properties
 from worker.imaging import normalize_mode
 
@@ -222,25 +224,34 @@ def too_thin_for_text(size: tuple[int, int]) -> bool:
     return scaled < MIN_TEXT_SIDE or round(scaled / 32) == 0
 
 
-def analyze_local(image: Image.Image, settings: Settings) -> Analysis:
+def analyze_local(
+    image: Image.Image, settings: Settings, features: Sequence[AnalysisFeature] = DEFAULT_FEATURES
+) -> Analysis:
+    """Text (when asked: the OCR models load on the first image that asks), pixel properties, and moderation and
+    faces marked not available: this engine has neither."""
+    fields: dict[str, Any] = {
+        "engine": "local",
+        "features": list(features),
+        "labels_note": LABELS_NOTE if AnalysisFeature.LABELS in features else None,
+        "properties": pixel_properties(image, settings.analysis_max_dominant_colors),
+    }
+    fields |= unavailable([f for f in features if f is AnalysisFeature.MODERATION], LOCAL_MODERATION_REASON)
+    fields |= unavailable([f for f in features if f is AnalysisFeature.FACES], LOCAL_FACES_REASON)
+    if AnalysisFeature.TEXT not in features:
+        return Analysis(**fields)
     engine, version = ocr_engine(settings)
     if too_thin_for_text(image.size):
         return Analysis(
-            engine="local",
+            **fields,
             skipped_reason=f"image_too_thin: {image.width}x{image.height} px as analysed; text detection needs at "
             f"least {MIN_TEXT_SIDE} px on the short side at {_RAPIDOCR_MAX_SIDE} px on the long side",
-            labels_note=LABELS_NOTE,
-            properties=pixel_properties(image, settings.analysis_max_dominant_colors),
             model_version=version,
         )
     lines, words = read_text(image, engine, settings)
     return Analysis(
-        engine="local",
+        **fields,
         full_text="\n".join(line.text for line in lines),
         lines=lines,
         words=words,
-        labels=[],
-        labels_note=LABELS_NOTE,
-        properties=pixel_properties(image, settings.analysis_max_dominant_colors),
         model_version=version,
     )

@@ -1,4 +1,5 @@
-"""The Rekognition engine: DetectText + DetectLabels (labels and image properties), mapped into our shape.
+"""The Rekognition engine: DetectText, DetectLabels (labels and image properties), DetectModerationLabels and
+DetectFaces, each called only for the features the job asked for, mapped into our shape.
 
 Rekognition reads the uploaded S3 object itself when it can (JPEG/PNG up to 15 MB), which saves sending the
 bytes; otherwise it gets a re-encoded JPEG of at most 5 MB. Throttling and 5xx are retried by botocore's retry
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -17,19 +18,26 @@ from botocore.exceptions import BotoCoreError, ClientError
 from PIL import Image
 
 from core.analysis import (
+    DEFAULT_FEATURES,
     Analysis,
+    AnalysisFeature,
     BoundingBox,
     DominantColor,
+    Face,
+    Faces,
     ImageProperties,
     ImageQuality,
     Label,
     LabelInstance,
+    Moderation,
+    ModerationLabel,
     RegionProperties,
     TextLine,
     TextWord,
 )
 from core.config import MiB, Settings
 from core.errors import AnalysisInvalidImageError, TransientError
+from worker.analysis.features import unavailable
 from worker.analysis.properties import pixel_properties
 from worker.analysis.source import SourceImage
 from worker.imaging import to_rgb
@@ -112,14 +120,19 @@ def _translated_errors(operation: str) -> Iterator[None]:
 
 
 def analyze_rekognition(
-    image: Image.Image, source: SourceImage, settings: Settings, client: RekognitionClient
+    image: Image.Image,
+    source: SourceImage,
+    settings: Settings,
+    client: RekognitionClient,
+    features: Sequence[AnalysisFeature] = DEFAULT_FEATURES,
 ) -> Analysis:
     def too_small(width: int, height: int) -> Analysis:
+        reason = f"image_too_small: {width}x{height} px; Rekognition needs at least {MIN_SIDE} px on each side"
         return Analysis(
             engine="rekognition",
-            skipped_reason=f"image_too_small: {width}x{height} px; Rekognition needs at least {MIN_SIDE} px on "
-            "each side",
+            skipped_reason=reason,
             properties=pixel_properties(image, settings.analysis_max_dominant_colors),
+            **unavailable(features, reason),
         )
 
     if min(source.width, source.height) < MIN_SIDE:
@@ -129,33 +142,79 @@ def analyze_rekognition(
         # Bytes are of the (smaller) rendition: a long, thin image can fall under the minimum only there.
         return too_small(*image.size)
     slot = _slot(settings.rekognition_max_concurrency)
-    with slot, _translated_errors("DetectText"):
-        text = client.detect_text(
-            Image=image_arg, Filters={"WordFilter": {"MinConfidence": settings.analysis_word_min_confidence}}
-        )
-    with slot, _translated_errors("DetectLabels"):
-        labels = client.detect_labels(
-            Image=image_arg,
-            MaxLabels=settings.analysis_max_labels,
-            MinConfidence=settings.analysis_min_confidence,
-            Features=["GENERAL_LABELS", "IMAGE_PROPERTIES"],
-            Settings={"ImageProperties": {"MaxDominantColors": settings.analysis_max_dominant_colors}},
-        )
-    lines, words = map_text_detections(text.get("TextDetections", []))
-    properties = map_image_properties(labels.get("ImageProperties"))
-    if properties is None:  # e.g. moto's canned answer: fall back to what the pixels say, and say so
+    lines: list[TextLine] = []
+    words: list[TextWord] = []
+    labels: list[Label] = []
+    properties: ImageProperties | None = None
+    versions: list[str] = []
+    if AnalysisFeature.TEXT in features:
+        with slot, _translated_errors("DetectText"):
+            text = client.detect_text(
+                Image=image_arg, Filters={"WordFilter": {"MinConfidence": settings.analysis_word_min_confidence}}
+            )
+        lines, words = map_text_detections(text.get("TextDetections", []))
+        versions += [f"text {text['TextModelVersion']}"] if text.get("TextModelVersion") else []
+    if AnalysisFeature.LABELS in features:
+        with slot, _translated_errors("DetectLabels"):
+            found = client.detect_labels(
+                Image=image_arg,
+                MaxLabels=settings.analysis_max_labels,
+                MinConfidence=settings.analysis_min_confidence,
+                Features=["GENERAL_LABELS", "IMAGE_PROPERTIES"],
+                Settings={"ImageProperties": {"MaxDominantColors": settings.analysis_max_dominant_colors}},
+            )
+        labels = [map_label(raw) for raw in found.get("Labels", [])]
+        properties = map_image_properties(found.get("ImageProperties"))
+        versions += [f"labels {found['LabelModelVersion']}"] if found.get("LabelModelVersion") else []
+    moderation = faces = None
+    if AnalysisFeature.MODERATION in features:
+        with slot, _translated_errors("DetectModerationLabels"):
+            unsafe = client.detect_moderation_labels(Image=image_arg, MinConfidence=settings.analysis_min_confidence)
+        moderation = map_moderation(unsafe)
+    if AnalysisFeature.FACES in features:
+        with slot, _translated_errors("DetectFaces"):
+            faces = map_faces(client.detect_faces(Image=image_arg, Attributes=["DEFAULT"]))
+    if properties is None:  # labels not asked for, or moto's canned answer: what the pixels say, and it says so
         properties = pixel_properties(image, settings.analysis_max_dominant_colors)
-    versions = [f"text {text['TextModelVersion']}"] if text.get("TextModelVersion") else []
-    versions += [f"labels {labels['LabelModelVersion']}"] if labels.get("LabelModelVersion") else []
     return Analysis(
         engine="rekognition",
         full_text="\n".join(line.text for line in lines),
         lines=lines,
         words=words,
-        labels=[map_label(raw) for raw in labels.get("Labels", [])],
+        labels=labels,
         properties=properties,
+        moderation=moderation,
+        faces=faces,
         model_version=", ".join(versions) or None,
         image_sent=sent_as,
+    )
+
+
+def map_moderation(response: Mapping[str, Any]) -> Moderation:
+    """DetectModerationLabels -> the moderation result (ParentName is "" at the taxonomy's top level)."""
+    return Moderation(
+        available=True,
+        labels=[
+            ModerationLabel(
+                name=raw.get("Name", ""),
+                confidence=_confidence(raw),
+                parent=raw.get("ParentName") or None,
+                level=raw.get("TaxonomyLevel"),
+            )
+            for raw in response.get("ModerationLabels", [])
+        ],
+        model_version=response.get("ModerationModelVersion"),
+    )
+
+
+def map_faces(response: Mapping[str, Any]) -> Faces:
+    """DetectFaces -> face boxes (ratios of the upright image, as every box here) and confidences."""
+    return Faces(
+        available=True,
+        faces=[
+            Face(box=_box(raw.get("BoundingBox")), confidence=_confidence(raw))
+            for raw in response.get("FaceDetails", [])
+        ],
     )
 
 

@@ -3,37 +3,49 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from PIL import Image
 
-from core.analysis import Analysis, TextLine
+from core.analysis import DEFAULT_FEATURES, Analysis, AnalysisFeature, TextLine
 from core.aws import AwsClients
 from core.config import Settings
 from core.metrics import Stopwatch
+from worker.analysis.features import unavailable
 from worker.analysis.source import SourceImage
 
 
-def analyze(image: Image.Image, source: SourceImage, settings: Settings, clients: AwsClients) -> Analysis:
-    """Text, labels and image properties of one upload.
+def analyze(
+    image: Image.Image,
+    source: SourceImage,
+    settings: Settings,
+    clients: AwsClients,
+    features: Sequence[AnalysisFeature] = DEFAULT_FEATURES,
+) -> Analysis:
+    """The asked `features` (text, labels, moderation, faces) and image properties of one upload.
 
     `image` is the decoded, EXIF-upright picture (any size: boxes are ratios); `source` is the original upload.
     Raises AnalysisInvalidImageError (a JobError: the job fails) when the service refuses the image, and
     TransientError (leave the message for redelivery) when the service is unavailable after retries.
     `duration_ms` is measured here, for every engine alike.
     """
+    features = list(dict.fromkeys(features))
+    if not features:
+        return Analysis(engine=settings.analysis_engine, features=[], skipped_reason="the job asked for no analysis")
     if settings.analysis_engine == "rekognition":
         from worker.analysis.rekognition import analyze_rekognition
 
         clock = Stopwatch()
-        analysis = analyze_rekognition(image, source, settings, clients.rekognition)
+        analysis = analyze_rekognition(image, source, settings, clients.rekognition, features)
     elif settings.analysis_engine == "local":
         from worker.analysis.local import analyze_local
 
         clock = Stopwatch()
-        analysis = analyze_local(image, settings)
+        analysis = analyze_local(image, settings, features)
     else:
-        return Analysis(engine="off", skipped_reason="analysis_engine is off")
-    return analysis.model_copy(update={"duration_ms": clock.ms()})
+        reason = "analysis_engine is off"
+        return Analysis(engine="off", features=features, skipped_reason=reason, **unavailable(features, reason))
+    return analysis.model_copy(update={"features": features, "duration_ms": clock.ms()})
 
 
 def prepare(settings: Settings) -> None:

@@ -72,7 +72,6 @@ module "service" {
   data_plane                 = module.data_plane.resources
   image_tag                  = var.image_tag
   certificate_arn            = var.certificate_arn
-  api_keys_secret_arn        = var.api_keys_secret_arn
   vpc_id                     = module.network.vpc_id
   public_subnet_ids          = module.network.public_subnet_ids
   private_subnet_ids         = module.network.private_subnet_ids
@@ -83,8 +82,7 @@ module "service" {
   acceptable_latency_seconds = var.acceptable_latency_seconds
   avg_processing_seconds     = var.avg_processing_seconds
 
-  # Production operations: key encryption, edge protection, logs, capacity (docs/terraform.md).
-  api_keys_secret_kms_key_arn     = var.api_keys_secret_kms_key_arn
+  # Production operations: edge protection, logs, capacity (docs/terraform.md).
   waf_enabled                     = var.waf_enabled
   waf_rate_limit                  = var.waf_rate_limit
   alb_access_logs_enabled         = var.alb_access_logs_enabled

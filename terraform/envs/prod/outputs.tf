@@ -28,9 +28,9 @@ output "task_definition_arns" {
   value       = module.service.task_definition_arns
 }
 
-output "api_keys_secret_arn" {
-  description = "Secret to put the JSON list of API keys into."
-  value       = module.service.api_keys_secret_arn
+output "api_keys_table_name" {
+  description = "DynamoDB table of API keys: run `imgpipe keys create NAME` with IMGPIPE_API_KEYS_TABLE set to it."
+  value       = module.data_plane.api_keys_table_name
 }
 
 output "uploads_bucket_name" {

@@ -25,18 +25,6 @@ variable "cors_allowed_origins" {
   nullable    = false
 }
 
-variable "api_keys_secret_arn" {
-  type        = string
-  description = "Existing secret with the JSON list of API keys; null creates \"<name>/api-keys\" (set its value out of band)."
-  default     = null
-}
-
-variable "api_keys_secret_kms_key_arn" {
-  type        = string
-  description = "Customer managed KMS key of api_keys_secret_arn, if it has one (the API's task role may decrypt with it through Secrets Manager)."
-  default     = null
-}
-
 variable "vpc_id" {
   type        = string
   description = "Existing VPC; null creates one."

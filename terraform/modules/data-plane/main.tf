@@ -19,6 +19,7 @@ locals {
   uploads_bucket = coalesce(var.uploads_bucket_name, "${var.name}-uploads")
   outputs_bucket = coalesce(var.outputs_bucket_name, "${var.name}-outputs")
   jobs_table     = "${var.name}-jobs"
+  api_keys_table = "${var.name}-api-keys"
   queue_name     = "${var.name}-uploads"
   dlq_name       = "${var.name}-uploads-dlq"
   events_dlq     = "${var.name}-events-dlq"
@@ -40,12 +41,15 @@ locals {
     IMGPIPE_UPLOADS_BUCKET             = aws_s3_bucket.this["uploads"].bucket
     IMGPIPE_OUTPUTS_BUCKET             = aws_s3_bucket.this["outputs"].bucket
     IMGPIPE_JOBS_TABLE                 = aws_dynamodb_table.jobs.name
+    IMGPIPE_API_KEYS_TABLE             = aws_dynamodb_table.api_keys.name
     IMGPIPE_QUEUE_NAME                 = aws_sqs_queue.jobs.name
     IMGPIPE_DLQ_NAME                   = aws_sqs_queue.dlq.name
     IMGPIPE_TOPIC_NAME                 = aws_sns_topic.job_events.name
     IMGPIPE_EVENT_RULE_NAME            = aws_cloudwatch_event_rule.upload_created.name
     IMGPIPE_VISIBILITY_TIMEOUT_SECONDS = tostring(var.visibility_timeout_seconds)
     IMGPIPE_MAX_RECEIVE_COUNT          = tostring(var.max_receive_count)
+    IMGPIPE_CALLBACKS_QUEUE_NAME       = aws_sqs_queue.callbacks.name
+    IMGPIPE_CALLBACKS_DLQ_NAME         = aws_sqs_queue.callbacks_dlq.name
   }
 
   buckets = {
@@ -313,6 +317,38 @@ resource "aws_dynamodb_table" "jobs" {
     projection_type = "ALL"
   }
 
+  # A client's jobs, newest first (core/listing.py): every job with an owner has created_key (creation time + "#" +
+  # id); one made with a client_ref also has owner_ref (owner + "#" + ref). Both sparse: a deleted job's tombstone
+  # loses its keys and leaves the lists.
+  attribute {
+    name = "owner"
+    type = "S"
+  }
+
+  attribute {
+    name = "owner_ref"
+    type = "S"
+  }
+
+  attribute {
+    name = "created_key"
+    type = "S"
+  }
+
+  global_secondary_index {
+    name            = "owner-created"
+    hash_key        = "owner"
+    range_key       = "created_key"
+    projection_type = "ALL"
+  }
+
+  global_secondary_index {
+    name            = "owner-ref-created"
+    hash_key        = "owner_ref"
+    range_key       = "created_key"
+    projection_type = "ALL"
+  }
+
   # The app writes expires_at (epoch seconds) on every job: IMGPIPE_JOB_RETENTION_DAYS after creation.
   ttl {
     attribute_name = "expires_at"
@@ -334,4 +370,57 @@ resource "aws_sns_topic" "job_events" {
   name              = local.topic_name
   kms_master_key_id = var.topic_kms_master_key_id
   tags              = var.tags
+}
+
+# --- API keys -----------------------------------------------------------------------------------------------
+
+# Keys are items of their own (core/api_keys.py): the SHA-256 of each token (never the token) and the webhook signing
+# secret, which must be readable to sign. That secret is why the table has a key of its own: only the roles granted
+# Decrypt on it below (the API and the workers, through DynamoDB) can read an item; an operator who may read the jobs
+# table cannot read the signing secrets.
+resource "aws_kms_key" "api_keys" {
+  description             = "${var.name}: encrypts the API keys table (webhook signing secrets)"
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+  # The account's IAM decides who may use the key (the API and worker roles get Decrypt via DynamoDB only), as with
+  # the default key policy, written out so that it is reviewed with the rest.
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "AccountIamDecides"
+      Effect    = "Allow"
+      Principal = { AWS = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root" }
+      Action    = "kms:*"
+      Resource  = "*"
+    }]
+  })
+  tags = var.tags
+}
+
+resource "aws_kms_alias" "api_keys" {
+  name          = "alias/${var.name}-api-keys"
+  target_key_id = aws_kms_key.api_keys.key_id
+}
+
+resource "aws_dynamodb_table" "api_keys" {
+  name                        = local.api_keys_table
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "key_id"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "key_id"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.api_keys.arn
+  }
+
+  tags = var.tags
 }

@@ -23,6 +23,11 @@ output "jobs_table_name" {
   value       = aws_dynamodb_table.jobs.name
 }
 
+output "api_keys_table_name" {
+  description = "DynamoDB table of API keys (`imgpipe keys` manages it with IMGPIPE_API_KEYS_TABLE set to this)."
+  value       = aws_dynamodb_table.api_keys.name
+}
+
 output "jobs_table_arn" {
   description = "ARN of the jobs table."
   value       = aws_dynamodb_table.jobs.arn
@@ -101,12 +106,18 @@ output "resources" {
     outputs_bucket_arn = aws_s3_bucket.this["outputs"].arn
     outputs_prefix     = local.outputs_prefix
     jobs_table_arn     = aws_dynamodb_table.jobs.arn
+    api_keys_table_arn = aws_dynamodb_table.api_keys.arn
+    api_keys_kms_arn   = aws_kms_key.api_keys.arn
     queue_name         = aws_sqs_queue.jobs.name
     queue_arn          = aws_sqs_queue.jobs.arn
     topic_arn          = aws_sns_topic.job_events.arn
     # The worker's drain must end within the queue's visibility timeout (the service module validates it).
     visibility_timeout_seconds = var.visibility_timeout_seconds
     service_env                = local.service_env
+
+    # Webhooks (callbacks.tf).
+    callbacks_queue_name = aws_sqs_queue.callbacks.name
+    callbacks_queue_arn  = aws_sqs_queue.callbacks.arn
   }
 }
 

@@ -152,3 +152,14 @@ variable "tags" {
   default     = {}
   nullable    = false
 }
+
+variable "callbacks_max_receive_count" {
+  type        = number
+  description = "Receives of a webhook message before it goes to the callbacks DLQ: above the dispatcher's attempts (1 + the waits of IMGPIPE_WEBHOOK_RETRY_SCHEDULE_SECONDS, 7 by default), so the DLQ keeps only messages it could not handle."
+  default     = 9
+
+  validation {
+    condition     = var.callbacks_max_receive_count >= 2 && var.callbacks_max_receive_count <= 1000
+    error_message = "callbacks_max_receive_count must be 2-1000."
+  }
+}

@@ -19,7 +19,7 @@ locals {
   outputs_objects = "${local.dp.outputs_bucket_arn}/${local.dp.outputs_prefix}*"
 
   task_policies = {
-    api = concat([
+    api = [
       {
         Sid      = "JobRecords"
         Effect   = "Allow"
@@ -40,22 +40,43 @@ locals {
         Resource = [local.outputs_objects]
       },
       {
-        # The API re-reads the keys at run time (IMGPIPE_API_KEYS_SECRET_ID); the worker never sees them.
+        # GET /v1/jobs lists a client's jobs from the owner indexes (core/listing.py).
+        Sid      = "ListClientJobs"
+        Effect   = "Allow"
+        Action   = ["dynamodb:Query"]
+        Resource = ["${local.dp.jobs_table_arn}/index/owner-created", "${local.dp.jobs_table_arn}/index/owner-ref-created"]
+      },
+      {
+        # DELETE /v1/jobs/{id} removes the job's upload and outputs (core/deletion.py).
+        Sid      = "DeleteJobFiles"
+        Effect   = "Allow"
+        Action   = ["s3:DeleteObject"]
+        Resource = [local.uploads_objects, local.outputs_objects]
+      },
+      {
+        # ...finding the outputs by listing the job's prefix: scoped to the outputs prefix.
+        Sid       = "ListJobOutputs"
+        Effect    = "Allow"
+        Action    = ["s3:ListBucket"]
+        Resource  = [local.dp.outputs_bucket_arn]
+        Condition = { StringLike = { "s3:prefix" = ["${local.dp.outputs_prefix}*"] } }
+      },
+      {
+        # One read by id per key and cache period (api/auth.py); keys are created and revoked by operators only.
         Sid      = "ReadApiKeys"
         Effect   = "Allow"
-        Action   = ["secretsmanager:GetSecretValue"]
-        Resource = [local.api_keys_secret_arn]
+        Action   = ["dynamodb:GetItem"]
+        Resource = [local.dp.api_keys_table_arn]
       },
-      ], var.api_keys_secret_kms_key_arn == null ? [] : [
       {
-        # A secret under a customer managed key also needs Decrypt, through Secrets Manager only.
+        # The keys table is encrypted under its own key: Decrypt through DynamoDB only.
         Sid       = "DecryptApiKeys"
         Effect    = "Allow"
         Action    = ["kms:Decrypt"]
-        Resource  = [var.api_keys_secret_kms_key_arn]
-        Condition = { StringEquals = { "kms:ViaService" = "secretsmanager.${local.region}.amazonaws.com" } }
+        Resource  = [local.dp.api_keys_kms_arn]
+        Condition = { StringEquals = { "kms:ViaService" = "dynamodb.${local.region}.amazonaws.com" } }
       },
-    ])
+    ]
     worker = [
       {
         Sid      = "ConsumeJobsQueue"
@@ -80,10 +101,25 @@ locals {
         Condition = { StringLike = { "s3:prefix" = ["${local.dp.uploads_prefix}*"] } }
       },
       {
+        # GetObject too: the job view a webhook carries has presigned download links, signed with this role.
         Sid      = "WriteOutputs"
         Effect   = "Allow"
-        Action   = ["s3:PutObject"]
+        Action   = ["s3:PutObject", "s3:GetObject"]
         Resource = [local.outputs_objects]
+      },
+      {
+        # A deleted job's files that arrive after its deletion: a late upload, outputs of an attempt cut short.
+        Sid      = "DeleteDeletedJobsFiles"
+        Effect   = "Allow"
+        Action   = ["s3:DeleteObject"]
+        Resource = [local.uploads_objects, local.outputs_objects]
+      },
+      {
+        Sid       = "ListDeletedJobsOutputs"
+        Effect    = "Allow"
+        Action    = ["s3:ListBucket"]
+        Resource  = [local.dp.outputs_bucket_arn]
+        Condition = { StringLike = { "s3:prefix" = ["${local.dp.outputs_prefix}*"] } }
       },
       {
         Sid      = "JobRecords"
@@ -105,11 +141,23 @@ locals {
         Resource = [local.dp.topic_arn]
       },
       {
+        # Webhooks: the dispatcher reads the callbacks queue and retries by changing a message's visibility.
+        Sid      = "DeliverWebhooks"
+        Effect   = "Allow"
+        Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"]
+        Resource = [local.dp.callbacks_queue_arn]
+      },
+      {
         # Rekognition's Detect* APIs analyse the bytes sent in the request and touch no AWS resource, so IAM
         # offers no resource to scope them to: "*" is the only valid Resource. They read none of our data.
-        Sid      = "AnalyseImages"
-        Effect   = "Allow"
-        Action   = ["rekognition:DetectText", "rekognition:DetectLabels"]
+        Sid    = "AnalyseImages"
+        Effect = "Allow"
+        Action = [
+          "rekognition:DetectText",
+          "rekognition:DetectLabels",
+          "rekognition:DetectModerationLabels",
+          "rekognition:DetectFaces",
+        ]
         Resource = ["*"]
       },
       {
@@ -120,6 +168,20 @@ locals {
         Effect   = "Allow"
         Action   = ["ecs:UpdateTaskProtection", "ecs:GetTaskProtection"]
         Resource = ["arn:${local.partition}:ecs:${local.region}:${local.account_id}:task/${aws_ecs_cluster.this.name}/*"]
+      },
+      {
+        # Webhooks are signed with the secret of the job's key: one GetItem by key id, decrypted through DynamoDB.
+        Sid      = "ReadSigningSecrets"
+        Effect   = "Allow"
+        Action   = ["dynamodb:GetItem"]
+        Resource = [local.dp.api_keys_table_arn]
+      },
+      {
+        Sid       = "DecryptSigningSecrets"
+        Effect    = "Allow"
+        Action    = ["kms:Decrypt"]
+        Resource  = [local.dp.api_keys_kms_arn]
+        Condition = { StringEquals = { "kms:ViaService" = "dynamodb.${local.region}.amazonaws.com" } }
       },
     ]
   }

@@ -45,13 +45,3 @@ resource "aws_cloudwatch_log_group" "this" {
   retention_in_days = var.log_retention_days
   tags              = var.tags
 }
-
-resource "aws_secretsmanager_secret" "api_keys" {
-  #checkov:skip=CKV2_AWS_57:API keys are shared with clients, so rotation is a coordinated change (put a list with the new key, later one without the old; the API re-reads it within api_keys_cache_seconds, docs/deploy.md), not a rotation Lambda.
-  count = var.api_keys_secret_arn == null ? 1 : 0
-
-  name                    = "${var.name}/api-keys"
-  description             = "JSON list of accepted X-API-Key values, re-read by the API at run time. Set out of band: aws secretsmanager put-secret-value --secret-id ${var.name}/api-keys --secret-string '[\"...\"]'"
-  recovery_window_in_days = 7
-  tags                    = var.tags
-}

@@ -33,8 +33,6 @@ locals {
     IMGPIPE_HEARTBEAT_FILE     = local.heartbeat_file
   })
 
-  api_keys_secret_arn = coalesce(var.api_keys_secret_arn, one(aws_secretsmanager_secret.api_keys[*].arn))
-
   # What differs between the two containers. Both images run the `imgpipe` CLI (entryPoint is set explicitly so
   # the commands hold whatever ENTRYPOINT the Dockerfile has).
   services = {
@@ -45,10 +43,9 @@ locals {
       ports   = [{ containerPort = local.api_port, protocol = "tcp", name = "http" }]
       # Liveness only (no AWS call): `imgpipe healthcheck api` asks /healthz on the port above (the CLI's default).
       health_check = ["CMD", "imgpipe", "healthcheck", "api"]
-      # The API reads the keys from Secrets Manager itself, with its task role, and re-reads them every
-      # api_keys_cache_seconds: a rotation needs no deploy. (An ECS `secrets` value is read once, at task start.)
+      # The API reads each key from the data plane's keys table by id and keeps it api_keys_cache_seconds: a
+      # revoked key is refused by every API task within that time.
       env = {
-        IMGPIPE_API_KEYS_SECRET_ID     = local.api_keys_secret_arn
         IMGPIPE_API_KEYS_CACHE_SECONDS = tostring(var.api_keys_cache_seconds)
       }
       start_period = 30

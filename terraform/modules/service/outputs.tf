@@ -38,11 +38,6 @@ output "ecr_repository_urls" {
   value       = { for k, repo in aws_ecr_repository.this : k => repo.repository_url }
 }
 
-output "api_keys_secret_arn" {
-  description = "Secret holding the API keys (a JSON list) the API re-reads at run time; set its value out of band."
-  value       = local.api_keys_secret_arn
-}
-
 output "task_role_arns" {
   description = "Task roles by service."
   value       = { for k, role in aws_iam_role.task : k => role.arn }
@@ -64,7 +59,7 @@ output "task_definition_arns" {
 }
 
 output "service_env" {
-  description = "IMGPIPE_* environment shared by both containers; the API adds IMGPIPE_API_KEYS_SECRET_ID and IMGPIPE_API_KEYS_CACHE_SECONDS."
+  description = "IMGPIPE_* environment shared by both containers; the API adds IMGPIPE_API_KEYS_CACHE_SECONDS."
   value       = local.service_env
 }
 

@@ -16,11 +16,16 @@ variable "data_plane" {
     outputs_bucket_arn         = string
     outputs_prefix             = string
     jobs_table_arn             = string
+    api_keys_table_arn         = string
+    api_keys_kms_arn           = string
     queue_name                 = string
     queue_arn                  = string
     topic_arn                  = string
     visibility_timeout_seconds = number
     service_env                = map(string)
+    # Webhooks (worker/callbacks.py): the data-plane module's `resources` output has them.
+    callbacks_queue_name = string
+    callbacks_queue_arn  = string
   })
   description = "The data plane the services use: pass the data-plane module's `resources` output. Its `service_env` (IMGPIPE_* names of the buckets, table, queues, topic and rule, the queue's retry contract) reaches both containers as is."
   nullable    = false
@@ -244,22 +249,10 @@ variable "log_level" {
   default     = "INFO"
 }
 
-variable "api_keys_secret_arn" {
-  type        = string
-  description = "Existing Secrets Manager secret whose value is the JSON list of API keys; the API reads it at run time (IMGPIPE_API_KEYS_SECRET_ID). null: the module creates an empty secret \"<name>/api-keys\" whose value you set out of band, so keys never enter Terraform state."
-  default     = null
-}
-
-variable "api_keys_secret_kms_key_arn" {
-  type        = string
-  description = "Customer managed KMS key of api_keys_secret_arn, if it has one: the API's task role then gets kms:Decrypt on it (via Secrets Manager only). null: the secret uses the AWS-managed aws/secretsmanager key, which needs no grant."
-  default     = null
-}
-
 variable "api_keys_cache_seconds" {
   type        = number
-  description = "How long the API keeps the API keys it read from the secret (IMGPIPE_API_KEYS_CACHE_SECONDS): a rotated list is honoured by every API task within this time, without a deploy."
-  default     = 300
+  description = "How long an API task keeps a key it read from the keys table (IMGPIPE_API_KEYS_CACHE_SECONDS): a revocation (`imgpipe keys revoke`) is honoured by every API task within this time."
+  default     = 60
 
   validation {
     condition     = var.api_keys_cache_seconds >= 1 && var.api_keys_cache_seconds <= 3600

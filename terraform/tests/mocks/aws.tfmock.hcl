@@ -17,9 +17,9 @@ mock_resource "aws_cloudwatch_log_group" {
     arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/ecs/imgpipe/mock"
   }
 }
-mock_resource "aws_secretsmanager_secret" {
+mock_resource "aws_kms_key" {
   defaults = {
-    arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:imgpipe/api-keys-AbCdEf"
+    arn = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
   }
 }
 mock_resource "aws_lb" {

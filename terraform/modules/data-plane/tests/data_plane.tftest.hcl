@@ -23,6 +23,20 @@ override_resource {
   }
 }
 
+override_resource {
+  target = aws_sqs_queue.callbacks
+  values = {
+    arn = "arn:aws:sqs:eu-west-1:123456789012:imgpipe-callbacks"
+  }
+}
+
+override_resource {
+  target = aws_sqs_queue.callbacks_dlq
+  values = {
+    arn = "arn:aws:sqs:eu-west-1:123456789012:imgpipe-callbacks-dlq"
+  }
+}
+
 mock_provider "aws" {
   # The shared mocks (region, account, partition), plus this module's ARNs with a real shape.
   source = "../../tests/mocks"
@@ -283,5 +297,34 @@ run "emulator_mode_drops_tls_policy" {
   assert {
     condition     = length(aws_sqs_queue_redrive_allow_policy.dlq) == 0
     error_message = "restrict_dlq_sources = false must not create the redrive allow policy (moto never finishes it)."
+  }
+}
+
+run "every_outcome_reaches_the_callbacks_queue" {
+  command = apply
+
+  assert {
+    condition     = aws_sns_topic_subscription.callbacks.topic_arn == aws_sns_topic.job_events.arn && aws_sns_topic_subscription.callbacks.endpoint == "arn:aws:sqs:eu-west-1:123456789012:imgpipe-callbacks" && aws_sns_topic_subscription.callbacks.protocol == "sqs"
+    error_message = "The callbacks queue must be subscribed to the outcome topic."
+  }
+
+  assert {
+    condition     = aws_sns_topic_subscription.callbacks.raw_message_delivery && jsondecode(aws_sns_topic_subscription.callbacks.filter_policy) == { status = ["completed", "failed"] }
+    error_message = "Raw delivery (the worker reads the outcome as published), ended jobs only."
+  }
+
+  assert {
+    condition     = jsondecode(aws_sqs_queue.callbacks.policy).Statement[0].Condition.ArnEquals["aws:SourceArn"] == aws_sns_topic.job_events.arn && jsondecode(aws_sqs_queue.callbacks.policy).Statement[0].Resource == "arn:aws:sqs:eu-west-1:123456789012:imgpipe-callbacks"
+    error_message = "Only the outcome topic may send to the callbacks queue."
+  }
+
+  assert {
+    condition     = jsondecode(aws_sqs_queue.callbacks.redrive_policy).deadLetterTargetArn == "arn:aws:sqs:eu-west-1:123456789012:imgpipe-callbacks-dlq" && jsondecode(aws_sqs_queue.callbacks.redrive_policy).maxReceiveCount > 7
+    error_message = "The callbacks DLQ takes a message only after more receives than the default schedule's 7 attempts."
+  }
+
+  assert {
+    condition     = output.service_env.IMGPIPE_CALLBACKS_QUEUE_NAME == "imgpipe-callbacks" && output.resources.callbacks_queue_arn == "arn:aws:sqs:eu-west-1:123456789012:imgpipe-callbacks"
+    error_message = "The worker is told the callbacks queue's name; the service module gets its ARN."
   }
 }

@@ -125,11 +125,12 @@ run "containers_are_hardened" {
   assert {
     condition = alltrue([for k, td in aws_ecs_task_definition.this : toset([for e in jsondecode(td.container_definitions)[0].environment : e.name]) == setunion([
       "IMGPIPE_ENVIRONMENT", "IMGPIPE_LOG_LEVEL", "IMGPIPE_AWS_REGION", "IMGPIPE_UPLOADS_BUCKET", "IMGPIPE_OUTPUTS_BUCKET",
-      "IMGPIPE_JOBS_TABLE", "IMGPIPE_QUEUE_NAME", "IMGPIPE_DLQ_NAME", "IMGPIPE_TOPIC_NAME", "IMGPIPE_EVENT_RULE_NAME",
+      "IMGPIPE_JOBS_TABLE", "IMGPIPE_API_KEYS_TABLE", "IMGPIPE_QUEUE_NAME", "IMGPIPE_DLQ_NAME", "IMGPIPE_TOPIC_NAME", "IMGPIPE_EVENT_RULE_NAME",
+      "IMGPIPE_CALLBACKS_QUEUE_NAME", "IMGPIPE_CALLBACKS_DLQ_NAME",
       "IMGPIPE_VISIBILITY_TIMEOUT_SECONDS", "IMGPIPE_MAX_RECEIVE_COUNT", "IMGPIPE_DRAIN_SECONDS", "IMGPIPE_QUEUE_WAIT_SECONDS",
       "IMGPIPE_WORKER_CONCURRENCY", "IMGPIPE_ANALYSIS_ENGINE", "IMGPIPE_HEARTBEAT_FILE",
-    ], k == "api" ? ["IMGPIPE_API_KEYS_SECRET_ID", "IMGPIPE_API_KEYS_CACHE_SECONDS"] : [])])
-    error_message = "Both containers get exactly the documented IMGPIPE_* settings; the API also the secret's id and cache time."
+    ], k == "api" ? ["IMGPIPE_API_KEYS_CACHE_SECONDS"] : [])])
+    error_message = "Both containers get exactly the documented IMGPIPE_* settings; the API also the keys' cache time."
   }
 
   assert {
@@ -201,6 +202,14 @@ run "task_roles_scope_data_actions" {
   }
 
   assert {
+    condition = length(setsubtract(
+      ["rekognition:DetectText", "rekognition:DetectLabels", "rekognition:DetectModerationLabels", "rekognition:DetectFaces"],
+      flatten([for s in jsondecode(aws_iam_role_policy.task["worker"].policy).Statement : s.Action if s.Effect == "Allow"])
+    )) == 0
+    error_message = "The worker calls every Rekognition Detect* API a job's analysis features need (text, labels, moderation, faces)."
+  }
+
+  assert {
     condition     = !anytrue([for s in jsondecode(aws_iam_role_policy.task["api"].policy).Statement : anytrue([for a in flatten([s.Action]) : startswith(a, "sqs:") || startswith(a, "sns:") || startswith(a, "rekognition:")])])
     error_message = "The API neither consumes the queue nor publishes outcomes nor analyses images."
   }
@@ -234,72 +243,52 @@ run "worker_may_protect_its_tasks_from_scale_in" {
   }
 }
 
-run "only_the_api_reads_the_api_keys_at_run_time" {
+run "only_the_api_reads_the_api_keys" {
   command = apply
 
   assert {
-    condition     = alltrue([for td in aws_ecs_task_definition.this : lookup(jsondecode(td.container_definitions)[0], "secrets", null) == null])
-    error_message = "No container gets the API keys as an ECS secret (read once at start: a rotation would need a redeploy)."
-  }
-
-  assert {
-    condition = [for e in jsondecode(aws_ecs_task_definition.this["api"].container_definitions)[0].environment : e if startswith(e.name, "IMGPIPE_API_KEYS")] == [
-      { name = "IMGPIPE_API_KEYS_CACHE_SECONDS", value = "300" },
-      { name = "IMGPIPE_API_KEYS_SECRET_ID", value = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:imgpipe/api-keys-AbCdEf" },
+    condition = [for e in jsondecode(aws_ecs_task_definition.this["api"].container_definitions)[0].environment : e if startswith(e.name, "IMGPIPE_API_KEYS_CACHE")] == [
+      { name = "IMGPIPE_API_KEYS_CACHE_SECONDS", value = "60" },
     ]
-    error_message = "The API gets the secret's ARN and a 300 s cache time, and reads the keys itself."
+    error_message = "The API keeps a key it read 60 s by default: a revocation holds within a minute."
   }
 
   assert {
-    condition     = length([for e in jsondecode(aws_ecs_task_definition.this["worker"].container_definitions)[0].environment : e if startswith(e.name, "IMGPIPE_API_KEYS")]) == 0
-    error_message = "The worker never uses the API keys: it must not be told where they are."
+    condition = [for s in jsondecode(aws_iam_role_policy.task["api"].policy).Statement : s if contains(["ReadApiKeys", "DecryptApiKeys"], s.Sid)] == [
+      {
+        Sid      = "ReadApiKeys"
+        Effect   = "Allow"
+        Action   = ["dynamodb:GetItem"]
+        Resource = ["arn:aws:dynamodb:eu-west-1:123456789012:table/imgpipe-api-keys"]
+      },
+      {
+        Sid       = "DecryptApiKeys"
+        Effect    = "Allow"
+        Action    = ["kms:Decrypt"]
+        Resource  = ["arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"]
+        Condition = { StringEquals = { "kms:ViaService" = "dynamodb.eu-west-1.amazonaws.com" } }
+      },
+    ]
+    error_message = "The API may read one key at a time by id (never scan, write or delete keys), decrypting through DynamoDB only."
   }
 
   assert {
-    condition = [for s in jsondecode(aws_iam_role_policy.task["api"].policy).Statement : s if anytrue([for a in flatten([s.Action]) : startswith(a, "secretsmanager:") || startswith(a, "kms:")])] == [{
-      Sid      = "ReadApiKeys"
-      Effect   = "Allow"
-      Action   = ["secretsmanager:GetSecretValue"]
-      Resource = ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:imgpipe/api-keys-AbCdEf"]
-    }]
-    error_message = "The API's task role may read exactly the API-keys secret (no KMS grant without a CMK)."
-  }
-
-  assert {
-    condition = !anytrue(flatten([for p in [aws_iam_role_policy.task["worker"], aws_iam_role_policy.execution] : [
-      for s in jsondecode(p.policy).Statement : [for a in flatten([s.Action]) : startswith(a, "secretsmanager:")]
-    ]]))
-    error_message = "Neither the worker's task role nor the execution role may read secrets."
+    condition = !anytrue(flatten([
+      for s in jsondecode(aws_iam_role_policy.execution.policy).Statement : [for r in flatten([s.Resource]) : strcontains(r, "api-keys")]
+    ]))
+    error_message = "The execution role (the ECS agent's) may not read the API keys."
   }
 }
 
-run "api_keys_under_a_customer_managed_key" {
+run "api_keys_cache_time_reaches_the_api" {
   command = apply
 
   variables {
-    api_keys_secret_arn         = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:team/keys-XyZ123"
-    api_keys_secret_kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
-    api_keys_cache_seconds      = 60
+    api_keys_cache_seconds = 300
   }
 
   assert {
-    condition = one([for s in jsondecode(aws_iam_role_policy.task["api"].policy).Statement : s if s.Sid == "DecryptApiKeys"]) == {
-      Sid       = "DecryptApiKeys"
-      Effect    = "Allow"
-      Action    = ["kms:Decrypt"]
-      Resource  = ["arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"]
-      Condition = { StringEquals = { "kms:ViaService" = "secretsmanager.eu-west-1.amazonaws.com" } }
-    }
-    error_message = "With a CMK the API may decrypt with it, through Secrets Manager only."
-  }
-
-  assert {
-    condition     = length(aws_secretsmanager_secret.api_keys) == 0 && one([for s in jsondecode(aws_iam_role_policy.task["api"].policy).Statement : s.Resource if s.Sid == "ReadApiKeys"]) == ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:team/keys-XyZ123"]
-    error_message = "A given secret is used, not created."
-  }
-
-  assert {
-    condition     = contains(jsondecode(aws_ecs_task_definition.this["api"].container_definitions)[0].environment, { name = "IMGPIPE_API_KEYS_CACHE_SECONDS", value = "60" })
+    condition     = contains(jsondecode(aws_ecs_task_definition.this["api"].container_definitions)[0].environment, { name = "IMGPIPE_API_KEYS_CACHE_SECONDS", value = "300" })
     error_message = "api_keys_cache_seconds reaches the API."
   }
 }
