@@ -1,6 +1,6 @@
 """Issue 6, target 1: the image stage per image, naive vs the product (and pyvips), with SSIM of every output.
 
-    PYTHONPATH=. .venv/bin/python bench/stage.py [--rounds 9] [--no-tuning] [--quick] [--json-out FILE]
+    PYTHONPATH=. .venv/bin/python bench/stage.py [--rounds 9] [--no-tuning] [--no-codecs] [--quick] [--json-out FILE]
 
 --json-out writes the product's median CPU ms and output bytes per input: bench/capacity.py reads its per-image
 costs from the committed bench/results/stage.json.
@@ -15,6 +15,9 @@ All implementations run in this one process, interleaved round by round on the s
 - product: worker.stages.image.process_image, as it is now.
 - pyvips (if installed): thumbnail_buffer/thumbnail_image (shrink-on-load), one libvips thread (VIPS_CONCURRENCY=1,
   set before import; the worker runs jobs in parallel, so per-image CPU cost is what counts), operation cache off.
+
+Then (bench/stage_codecs.py, not with --quick or --no-codecs) HEIC decode, AVIF encode per speed setting and
+smart-crop costs next to pyvips', in the same interleaved rounds.
 
 The tuning tables vary one knob at a time around the product's choice (`variant()` re-implements the stage with
 knobs; its product setting is checked to produce byte-identical outputs to the product).
@@ -38,6 +41,7 @@ os.environ.setdefault("VIPS_CONCURRENCY", "1")
 
 from PIL import Image, ImageOps
 
+from bench import stage_codecs
 from bench.common import (
     header,
     interleaved,
@@ -210,6 +214,7 @@ def compare(title: str, data: bytes, impls: dict[str, Callable[[bytes], Outputs]
                 _ms(times[name].cpu),
                 _ms(times[name].wall),
                 base_cpu / median(times[name].cpu),
+                stage_codecs.spread(times["naive"], times[name]),
                 base_wall / median(times[name].wall),
                 sum(len(out[n]) for n in OUTPUTS[:3]) // 1024,
                 len(out["processed.webp"]) // 1024,
@@ -224,7 +229,7 @@ def compare(title: str, data: bytes, impls: dict[str, Callable[[bytes], Outputs]
             ]
         )
     table(
-        ["implementation", "CPU ms", "wall ms", "x naive (CPU)", "x naive (wall)", "3 JPEGs KB", "WebP KB"],
+        ["implementation", "CPU ms", "wall ms", "x naive (CPU)", "range", "x naive (wall)", "3 JPEGs KB", "WebP KB"],
         rows,
         title=f"{title} ({len(data) // 1024} KB): median of {rounds} interleaved rounds",
     )
@@ -297,10 +302,11 @@ def main() -> None:
     parser.add_argument("--no-tuning", action="store_true", help="skip the one-knob-at-a-time tables")
     parser.add_argument("--tuning-only", action="store_true", help="only the tuning tables")
     parser.add_argument("--quick", action="store_true", help="1 MP JPEG only, 1 round, no tuning (a smoke run)")
+    parser.add_argument("--no-codecs", action="store_true", help="skip the HEIC/AVIF/smart-crop tables")
     parser.add_argument("--json-out", help="write the product's CPU ms and output bytes per input to this file")
     args = parser.parse_args()
     if args.quick:
-        args.rounds, args.no_tuning = 1, True
+        args.rounds, args.no_tuning, args.no_codecs = 1, True, True
     header("Image stage per image: naive vs product")
     if pyvips is not None:
         pyvips.cache_set_max(0)  # repeated runs on the same bytes must not hit libvips' operation cache
@@ -326,10 +332,14 @@ def main() -> None:
     results: dict[str, dict[str, float]] = {}
     if not args.tuning_only:
         for title, data in inputs.items():
-            cpu = compare(title, data, impls, args.rounds)["product"]
+            medians = compare(title, data, impls, args.rounds)
+            cpu = medians["product"]
             out = product(data)
             results[title] = {
                 "cpu_ms": cpu * 1000,
+                # The same round's naive path: the ratio to it is what survives a busy machine.
+                "naive_cpu_ms": medians["naive"] * 1000,
+                "x_naive": medians["naive"] / cpu,
                 "input_bytes": len(data),
                 "output_bytes": sum(map(len, out.values())),
             }
@@ -337,6 +347,8 @@ def main() -> None:
         meta = {"measured": time.strftime("%Y-%m-%d"), "rounds": args.rounds, "machine": platform.machine()}
         meta["nproc"], meta["loadavg"] = os.cpu_count() or 0, os.getloadavg()[0]
         Path(args.json_out).write_text(json.dumps({**meta, "product": results}, indent=1) + "\n")
+    if not (args.no_codecs or args.tuning_only):
+        stage_codecs.run(args.rounds, pyvips, naive, inputs["12 MP JPEG 4000x3000 q90"])
     if not args.no_tuning:
         tuning("12 MP JPEG", inputs["12 MP JPEG 4000x3000 q90"], max(5, args.rounds // 2 + 1))
         tuning("12 MP PNG", inputs["12 MP PNG 4000x3000 RGB"], max(3, args.rounds // 3))

@@ -9,13 +9,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pillow_heif
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
 from core.config import Settings
 from core.errors import CorruptImageError, EmptyUploadError, ImageTooLargeError, UnsupportedFormatError
 from core.formats import sniff_format
 from worker.imaging import upright_size
 from worker.stages.jpeg import decode_jpeg
+from worker.stages.png import decode_png
 
 # HEIF (HEIC) opens through pillow-heif's Pillow plugin; AVIF, WebP and TIFF are Pillow's own. An iPhone's depth
 # map and other auxiliary images are never used: not even listed.
@@ -86,21 +87,29 @@ def decode(data: bytes, settings: Settings, *, longest_needed: int | LongestNeed
                 raise too_large
             mode = opened.mode
             frames, frame_used = getattr(opened, "n_frames", 1), opened.tell()
-            orientation = opened.getexif().get(0x0112)
             applied = fmt == "HEIF"
+            image: Image.Image = opened
             if applied:
                 # pillow-heif reports the upright size and resets the tag to 1; the file's own tag is kept aside.
                 orientation = opened.info.get("original_orientation")
                 width, height = upright_size((width, height), orientation)
-            image: Image.Image = opened
-            if fmt == "JPEG":
+                opened.load()
+            elif fmt == "JPEG":
+                # EXIF sits before the scan data (cheap to read first) and the decode scale depends on it.
+                orientation = opened.getexif().get(0x0112)
                 # Pillow would decode damaged scan data without complaint (libjpeg only warns): see jpeg.py.
                 longest = longest_needed((width, height), orientation) if callable(longest_needed) else longest_needed
                 size = _draft_size(width, height, longest) if longest else None
                 image = decode_jpeg(data, opened, size)
+            elif isinstance(opened, PngImagePlugin.PngImageFile):
+                # libspng where it is exact (png.py); its buffers may use what the largest RGBA decode would. Its EXIF
+                # comes from the decode: Pillow's getexif() on a PNG decodes every pixel to look for a late chunk.
+                image, exif = decode_png(data, opened, max_bytes=settings.max_image_pixels * 4)
+                orientation = exif.get(0x0112)
             else:
                 # A full load, not verify(): verify() misses truncated files.
                 opened.load()
+                orientation = opened.getexif().get(0x0112)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise too_large from None
         # RuntimeError: Pillow's AVIF decoder reports damaged AV1 data with it (so does libheif for rare errors).
