@@ -229,13 +229,17 @@ run "table_and_buckets" {
   }
 
   assert {
-    condition     = aws_dynamodb_table.rate_limits.hash_key == "window_id" && one(aws_dynamodb_table.rate_limits.ttl).attribute_name == "expires_at" && output.service_env.IMGPIPE_RATE_LIMITS_TABLE == "imgpipe-rate-limits"
+    condition     = aws_dynamodb_table.rate_limits.hash_key == "window_id" && one(aws_dynamodb_table.rate_limits.ttl).attribute_name == "expires_at" && output.resources.rate_limits_table_name == "imgpipe-rate-limits"
     error_message = "The rate limits table is keyed by window_id (core/rate_limits.py), its counts expire by TTL, and the app is told its name."
   }
 
   assert {
-    condition     = [for i in aws_dynamodb_table.jobs.global_secondary_index : [i.name, i.hash_key, i.range_key, i.projection_type]] == [["live-leases", "lease_shard", "lease_until", "ALL"]]
-    error_message = "The table needs the sparse live-leases index the sweeper queries (core/store.py LEASES_INDEX)."
+    condition = toset([for i in aws_dynamodb_table.jobs.global_secondary_index : [i.name, i.hash_key, i.range_key, i.projection_type]]) == toset([
+      ["live-leases", "lease_shard", "lease_until", "ALL"],
+      ["owner-created", "owner", "created_key", "ALL"],
+      ["owner-ref-created", "owner_ref", "created_key", "ALL"],
+    ])
+    error_message = "The table needs the sparse live-leases index the sweeper queries (core/store.py LEASES_INDEX) and the two an owner's list reads (core/listing.py INDEXES)."
   }
 
   assert {

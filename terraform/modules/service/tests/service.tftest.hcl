@@ -189,11 +189,11 @@ run "task_roles_scope_data_actions" {
   assert {
     condition = alltrue(flatten([
       for p in aws_iam_role_policy.task : [
-        for s in jsondecode(p.policy).Statement : try(s.Condition.StringLike["s3:prefix"], null) == ["uploads/*"]
+        for s in jsondecode(p.policy).Statement : contains([["uploads/*"], ["processed/*"]], try(s.Condition.StringLike["s3:prefix"], null))
         if contains(flatten([s.Action]), "s3:ListBucket")
       ]
     ]))
-    error_message = "s3:ListBucket must be limited to the uploads/ prefix by an s3:prefix condition."
+    error_message = "s3:ListBucket must be limited to the uploads/ or processed/ prefix by an s3:prefix condition."
   }
 
   assert {
