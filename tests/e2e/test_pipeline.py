@@ -8,6 +8,7 @@ import json
 import httpx
 from PIL import Image
 
+from cli.processes import wait_until
 from cli.stack import LocalStack
 from core.aws import AwsClients
 from core.keys import upload_key
@@ -42,9 +43,14 @@ def test_png_and_jpeg_complete_with_thumbnails(
             assert image.format == ("WEBP" if name.endswith(".webp") else "JPEG")
         assert max(outputs["thumb-512.jpg"]["width"], outputs["thumb-512.jpg"]["height"]) == 512
 
-        stored = job_item(clients, stack, job_id)
-        assert stored["status"] == "completed" and stored["notified"] is True
         messages = sns_inbox.for_job(job_id)
+        # The worker marks the job notified just after its publish: wait for the mark, not only for the message.
+        wait_until(
+            lambda job_id=job_id: job_item(clients, stack, job_id).get("notified") is True,
+            timeout=30,
+            what="the notified mark",
+        )
+        assert job_item(clients, stack, job_id)["status"] == "completed"
         assert len(messages) == 1
         assert messages[0]["attributes"]["status"] == "completed"
         assert messages[0]["body"]["outputs"]["thumb-128.jpg"] == outputs["thumb-128.jpg"]["key"]
