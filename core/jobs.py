@@ -107,6 +107,11 @@ class OutputFile(BaseModel):
     width: int
     height: int
     bytes: int
+    crop_note: str | None = Field(
+        None,
+        description="Why a smart crop was placed otherwise than asked, e.g. `gravity` `faces` without a face found: "
+        "cropped by `attention` instead.",
+    )
 
 
 class JobResult(BaseModel):

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from botocore.exceptions import ClientError
+from PIL import Image
 
+from core.analysis import Analysis, BoundingBox
 from core.aws import AwsClients
 from core.deletion import remove_job_files
 from core.errors import ImageTooLargeError, JobError, UploadMissingError
@@ -14,6 +17,7 @@ from core.jobs import (
     RETRIES_EXHAUSTED,
     TERMINAL,
     UPLOAD_EXPIRED,
+    ImageMetadata,
     Job,
     JobErrorInfo,
     JobResult,
@@ -24,8 +28,11 @@ from core.jobs import (
 from core.keys import job_id_from_upload_key, output_key
 from core.logs import log_context
 from core.metrics import Stopwatch, emit_job, timed
+from core.recipes import Fit, Gravity
 from core.store import JobStore
 from worker.analysis import SourceImage, analyze, stored_analysis
+from worker.analysis.features import features_to_run
+from worker.crop import face_boxes
 from worker.delivery import DONE, LEASE_MARGIN_SECONDS, Delivery, Disposition, backoff_seconds
 from worker.events import UploadEvent
 from worker.stages.fingerprints import read_hashed
@@ -242,12 +249,27 @@ class JobProcessor:
                 )
             # Hashed chunk by chunk as it arrives, while each chunk is still in cache: no second pass over the data.
             data, sha256 = read_hashed(obj["Body"].iter_chunks(_READ_CHUNK))
+        recipe = job.recipe if job.recipe is not None else s.recipes["default"]
+        cropped = [r.gravity for r in recipe if r.fit is Fit.COVER]
+        # The features asked for, plus faces when a rendition crops around them: found once, before those crops.
+        features = features_to_run(job.analysis_features, cropped)
+        analysed: list[Analysis] = []
+
+        def faces_first(upright: Image.Image, metadata: ImageMetadata) -> Sequence[BoundingBox] | None:
+            with log_context(stage="analysis"), timed(durations, "analysis"):
+                source = SourceImage.from_upload(event.bucket, event.key, metadata)
+                analysed.append(analyze(upright, source, s, self.clients, features))
+            return face_boxes(analysed[0])
+
         with log_context(stage="image"), timed(durations, "image"):
-            outcome = process_image(data, s, job.recipe, sha256=sha256)
+            find_faces = faces_first if Gravity.FACES in cropped else None
+            outcome = process_image(data, s, recipe, sha256=sha256, find_faces=find_faces)
         # Before the outputs are stored: an image the analysis service refuses fails the job without leaving any.
-        with log_context(stage="analysis"), timed(durations, "analysis"):
-            source = SourceImage.from_upload(event.bucket, event.key, outcome.metadata)
-            analysis = analyze(outcome.upright, source, s, self.clients, job.analysis_features)
+        if not analysed:
+            with log_context(stage="analysis"), timed(durations, "analysis"):
+                source = SourceImage.from_upload(event.bucket, event.key, outcome.metadata)
+                analysed.append(analyze(outcome.upright, source, s, self.clients, features))
+        analysis = analysed[0]
         with log_context(stage="store_outputs"), timed(durations, "store_outputs"):
             outputs = [
                 OutputFile(
@@ -257,6 +279,7 @@ class JobProcessor:
                     width=r.width,
                     height=r.height,
                     bytes=len(r.data),
+                    crop_note=r.crop_note,
                 )
                 for r in outcome.renditions
             ]

@@ -68,3 +68,15 @@ def test_a_preset_renders_its_outputs(api: httpx.Client) -> None:
         ("avatar-256.webp", 256, 256),
         ("avatar-64.webp", 64, 64),
     ]
+
+
+def test_a_crop_around_faces_says_how_it_was_placed_when_no_detector_ran(api: httpx.Client) -> None:
+    """The local engine has no face detector: the crop falls back to attention, and the output says so."""
+    outputs = [
+        {"name": "face.webp", "width": 128, "height": 128, "fit": "cover", "format": "webp", "gravity": "faces"},
+        {"name": "small.jpg", "width": 128, "format": "jpeg"},
+    ]
+    job = wait_for_job(api, submit(api, encode(edge_bands(1200, 400), "PNG"), "image/png", outputs=outputs))
+    assert job["status"] == "completed", job
+    notes = {o["name"]: o["crop_note"] for o in job["result"]["outputs"]}
+    assert notes == {"face.webp": "no face detector with this analysis engine: cropped by attention", "small.jpg": None}

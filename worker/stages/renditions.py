@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from PIL import Image
 
+from core.analysis import BoundingBox
 from core.errors import RenditionFailedError
-from core.recipes import Fit, OutputFormat, Rendition
+from core.recipes import Fit, Gravity, OutputFormat, Rendition
 from worker.crop import crop_box
 from worker.imaging import normalize_mode, upright, upright_size
 from worker.stages.encode import encode_rendition
@@ -29,6 +30,11 @@ class RenderedOutput:
     data: bytes
     width: int
     height: int
+    crop_note: str | None = None  # why a smart crop was placed otherwise than asked (worker/crop.py)
+
+
+# Finds the faces in the upright analysis image (ratios of it); None when no detector ran.
+FindFaces = Callable[[Image.Image], Sequence[BoundingBox] | None]
 
 
 def fitted_box(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
@@ -101,12 +107,14 @@ def render_recipe(
     *,
     source_size: tuple[int, int] | None = None,
     analysis_side: int,
+    find_faces: FindFaces | None = None,
 ) -> tuple[list[RenderedOutput], Image.Image]:
     """Every rendition of a decoded image, in the recipe's order, plus the upright image the analysis looks at
     (fitted inside `analysis_side`). Sizes are computed from `source_size` (the stored size before draft decoding),
     so outputs are as large as on the full source, not off by a pixel from the draft's rounding.
 
-    Any rendition that cannot be made raises RenditionFailedError: a job gets all its outputs or none.
+    Any rendition that cannot be made raises RenditionFailedError: a job gets all its outputs or none. Renditions
+    cropped around faces come last: `find_faces` looks at the analysis image once, when the others are made.
     """
     displayed = upright_size(source_size or image.size, orientation)
     analysis = _analysis(analysis_side)
@@ -127,13 +135,21 @@ def render_recipe(
     full_frames = [_first(image, orientation, first_size)]
 
     made: dict[str, tuple[tuple[int, int], bytes]] = {}
+    notes: dict[str, str] = {}
     analysed: Image.Image | None = None
-    for scale, rendition, size in needs:
+    around_faces = [need for need in needs if need[1].fit is Fit.COVER and need[1].gravity is Gravity.FACES]
+    faces: Sequence[BoundingBox] | None = None
+    for scale, rendition, size in [need for need in needs if need not in around_faces] + around_faces:
+        if around_faces and rendition is around_faces[0][1]:
+            assert analysed is not None  # every other need, the analysis image included, came first
+            faces = find_faces(analysed) if find_faces is not None else None
         # Never more than the source has: an enlarged rendition starts from the full-resolution image.
         source = min((f for f in full_frames if _usable(f, displayed, min(scale, 1.0))), key=lambda f: f.width)
         try:
             if rendition.fit is Fit.COVER:
-                crop = crop_box(source, size[0], size[1], rendition.gravity)
+                crop = crop_box(source, size[0], size[1], rendition.gravity, faces=faces)
+                if crop.note:
+                    notes[rendition.name] = crop.note
                 pixels = _resized(source, size, box=crop.box)
             else:
                 pixels = _resized(source, size)
@@ -150,5 +166,8 @@ def render_recipe(
                 f"The output {rendition.name!r} ({rendition.format}, {size[0]}x{size[1]}) could not be made: {exc}"
             ) from exc
     assert analysed is not None
-    outputs = [RenderedOutput(r.name, r.content_type, made[r.name][1], *made[r.name][0]) for r in renditions]
+    outputs = [
+        RenderedOutput(r.name, r.content_type, made[r.name][1], *made[r.name][0], crop_note=notes.get(r.name))
+        for r in renditions
+    ]
     return outputs, analysed
