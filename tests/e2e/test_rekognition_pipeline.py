@@ -20,7 +20,7 @@ from core.keys import upload_key
 from core.store import JobStore
 from harness.images import heic, png
 from harness.jobs import api_client, submit, wait_for_job
-from tests.rekognition_responses import DETECT_LABELS, DETECT_TEXT
+from tests.rekognition_responses import DETECT_FACES, DETECT_LABELS, DETECT_TEXT
 from tests.support import job_outputs
 from worker.delivery import Delivery
 from worker.events import UploadEvent
@@ -141,3 +141,26 @@ def test_exhausted_retries_count_as_a_failed_job_with_their_code(
     counted = [(m["Status"], m["ErrorCode"], m["Jobs"]) for m in emitted]
     assert counted == [("failed", "processing_retries_exhausted", 1)]
     assert emitted[0]["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["Status"], ["Status", "ErrorCode"]]
+
+
+def test_a_crop_around_faces_uses_the_faces_rekognition_found_once(
+    rek_stack: LocalStack, rek_api: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """gravity=faces in AWS: the job's analysis (here faces alone) runs once, before that crop, and the crop is
+    placed on the faces found (no fallback note); a second DetectFaces call would find no stubbed answer."""
+    processor, clients, stubber = _processor(rek_stack)
+    monkeypatch.setattr(processor, "_notify", lambda job: None)
+    outputs = [{"name": "face.png", "width": 100, "height": 100, "fit": "cover", "format": "png", "gravity": "faces"}]
+    job_id = submit(rek_api, png(640, 240), "image/png", outputs=outputs, analysis=["faces"])
+    key = upload_key(job_id)
+    etag = clients.s3.head_object(Bucket=rek_stack.settings.uploads_bucket, Key=key)["ETag"]
+    stubber.add_response("detect_faces", DETECT_FACES, {"Image": ANY, "Attributes": ["DEFAULT"]})
+    with stubber:
+        assert processor.handle(UploadEvent(rek_stack.settings.uploads_bucket, key, etag), Delivery()).delete
+    stubber.assert_no_pending_responses()
+    job = rek_api.get(f"/v1/jobs/{job_id}").json()
+    assert job["status"] == "completed", job
+    [output] = job["result"]["outputs"]
+    assert (output["width"], output["height"], output["crop_note"]) == (100, 100, None)
+    faces = job["result"]["analysis"]["faces"]
+    assert faces["available"] and len(faces["faces"]) == len(DETECT_FACES["FaceDetails"])
