@@ -56,4 +56,6 @@ module "monitoring" {
   dlq_name        = module.data_plane.dlq_name
   event_rule_name = module.data_plane.event_rule_name
   events_dlq_name = module.data_plane.events_dlq_name
+  # Webhooks (modules/data-plane/callbacks.tf).
+  callbacks_dlq_name = module.data_plane.callbacks_dlq_name
 }

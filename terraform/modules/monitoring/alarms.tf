@@ -5,8 +5,9 @@ locals {
   namespace = "imgpipe" # core/metrics.py: the EMF metrics of the worker and the API
   actions   = [aws_sns_topic.alarms.arn]
   # Placeholders without an events DLQ or a load balancer: their alarms below are built, then filtered out.
-  events_dlq_name = var.events_dlq_name != null ? var.events_dlq_name : ""
-  alb             = var.alb != null ? var.alb : { arn_suffix = "", target_group_arn_suffix = "" }
+  events_dlq_name    = var.events_dlq_name != null ? var.events_dlq_name : ""
+  callbacks_dlq_name = var.callbacks_dlq_name != null ? var.callbacks_dlq_name : ""
+  alb                = var.alb != null ? var.alb : { arn_suffix = "", target_group_arn_suffix = "" }
 
   # One metric, one statistic. `statistic` p99 etc. is an extended statistic.
   metric_alarms = merge(
@@ -86,6 +87,20 @@ locals {
         missing     = "notBreaching"
       }
     } : k => v if var.events_dlq_name != null },
+    { for k, v in {
+      "callbacks-dlq-depth" = {
+        description = "Webhook dead-letter queue ${local.callbacks_dlq_name} holds job outcomes the dispatcher failed on at every receive (not a client's failing receiver: those end gave_up on the job). Their clients get no webhook. Look: worker logs (logger worker.callbacks) for those job ids. Fix, then move them back with SQS's own DLQ redrive (aws sqs start-message-move-task --source-arn <DLQ ARN>)."
+        namespace   = "AWS/SQS"
+        metric      = "ApproximateNumberOfMessagesVisible"
+        dimensions  = { QueueName = local.callbacks_dlq_name }
+        statistic   = "Maximum"
+        period      = 60
+        evaluations = 1
+        comparison  = "GreaterThanThreshold"
+        threshold   = var.dlq_depth_threshold
+        missing     = "notBreaching"
+      }
+    } : k => v if var.callbacks_dlq_name != null },
     { for k, v in {
       "api-unhealthy-targets" = {
         description = "More than ${var.unhealthy_targets_threshold} API task(s) failing the /healthz check for 3 minutes. Look: ECS service events, API logs, the dashboard's running tasks. A failing release is rolled back by the circuit breaker; otherwise stop the bad task."

@@ -24,6 +24,12 @@ variable "events_dlq_name" {
   default     = null
 }
 
+variable "callbacks_dlq_name" {
+  type        = string
+  description = "Dead-letter queue of the webhook callbacks queue (outcomes the dispatcher could never handle); null: no alarm."
+  default     = null
+}
+
 variable "event_rule_name" {
   type        = string
   description = "EventBridge rule sending uploads to the jobs queue (default event bus)."

@@ -169,7 +169,7 @@ run "alarms_cover_the_whole_stack" {
       "dlq-depth", "events-dlq-depth", "queue-oldest-message-age", "jobs-failed-share",
       "jobs-failed-processing_retries_exhausted", "jobs-failed-upload_missing", "jobs-failed-analysis_invalid_image",
       "task-protection-failures", "api-5xx", "api-unhealthy-targets", "api-p99-latency", "eventbridge-failed-invocations",
-      "rate-limit-unchecked",
+      "rate-limit-unchecked", "callbacks-dlq-depth",
     ])
     error_message = "Production gets every alarm, the load balancer's and the events DLQ's included."
   }

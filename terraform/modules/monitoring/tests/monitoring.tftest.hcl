@@ -29,11 +29,12 @@ mock_provider "aws" {
 }
 
 variables {
-  name            = "imgpipe-prod"
-  queue_name      = "imgpipe-prod-uploads"
-  dlq_name        = "imgpipe-prod-uploads-dlq"
-  events_dlq_name = "imgpipe-prod-events-dlq"
-  event_rule_name = "imgpipe-prod-upload-created"
+  name               = "imgpipe-prod"
+  queue_name         = "imgpipe-prod-uploads"
+  dlq_name           = "imgpipe-prod-uploads-dlq"
+  events_dlq_name    = "imgpipe-prod-events-dlq"
+  callbacks_dlq_name = "imgpipe-prod-callbacks-dlq"
+  event_rule_name    = "imgpipe-prod-upload-created"
   alb = {
     arn_suffix              = "app/imgpipe-prod-api/0123456789abcdef"
     target_group_arn_suffix = "targetgroup/imgpipe-prod-api/fedcba9876543210"
@@ -57,6 +58,7 @@ run "alarms_watch_their_metrics" {
       "dlq-depth", "events-dlq-depth", "queue-oldest-message-age", "jobs-failed-share",
       "jobs-failed-processing_retries_exhausted", "jobs-failed-upload_missing", "jobs-failed-analysis_invalid_image",
       "task-protection-failures", "rate-limit-unchecked", "api-5xx", "api-unhealthy-targets", "api-p99-latency", "eventbridge-failed-invocations",
+      "callbacks-dlq-depth",
     ])
     error_message = "The issue's alarms, one per key: ${jsonencode(keys(output.alarm_names))}"
   }
@@ -68,7 +70,7 @@ run "alarms_watch_their_metrics" {
 
   # Dead-letter queues: any message.
   assert {
-    condition = alltrue([for k, q in { "dlq-depth" = var.dlq_name, "events-dlq-depth" = var.events_dlq_name } : (
+    condition = alltrue([for k, q in { "dlq-depth" = var.dlq_name, "events-dlq-depth" = var.events_dlq_name, "callbacks-dlq-depth" = var.callbacks_dlq_name } : (
       aws_cloudwatch_metric_alarm.metric[k].namespace == "AWS/SQS" &&
       aws_cloudwatch_metric_alarm.metric[k].metric_name == "ApproximateNumberOfMessagesVisible" &&
       aws_cloudwatch_metric_alarm.metric[k].dimensions == tomap({ QueueName = q }) &&
@@ -380,15 +382,16 @@ run "without_load_balancer_or_ecs" {
   command = apply
 
   variables {
-    alb             = null
-    ecs             = null
-    log_group_names = null
-    events_dlq_name = null
+    alb                = null
+    ecs                = null
+    log_group_names    = null
+    events_dlq_name    = null
+    callbacks_dlq_name = null
   }
 
   assert {
-    condition     = length([for k in keys(output.alarm_names) : k if startswith(k, "api-") || k == "events-dlq-depth"]) == 0 && contains(keys(output.alarm_names), "dlq-depth")
-    error_message = "No load balancer or events-DLQ alarms without them; the queue and job alarms stay."
+    condition     = length([for k in keys(output.alarm_names) : k if startswith(k, "api-") || contains(["events-dlq-depth", "callbacks-dlq-depth"], k)]) == 0 && contains(keys(output.alarm_names), "dlq-depth")
+    error_message = "No load balancer or events/callbacks-DLQ alarms without them; the queue and job alarms stay."
   }
 
   assert {
