@@ -1,4 +1,4 @@
-"""The benchmarks stay runnable: one bench script in its --quick mode prints its table (no timing is asserted)."""
+"""The benchmarks stay runnable: bench scripts in their --quick mode print their tables (no timing is asserted)."""
 
 from __future__ import annotations
 
