@@ -1,6 +1,10 @@
 """Issue 6, target 4: orchestration overhead through the whole local stack, analysis off.
 
     PYTHONPATH=. .venv/bin/python bench/e2e.py [--latency-jobs 40] [--jobs 500] [--quick] [--trace-out FILE]
+    PYTHONPATH=. .venv/bin/python bench/e2e.py --pinned [--quick]
+
+--pinned (issue 17): the worker on CPU 1, everything else on CPU 0, against the stage alone on CPU 1, for 1 MP and
+12 MP JPEGs and a 12 MP PNG (bench/e2e_pinned.py). Exits 2 when CPUs 0 and 1 are not both available.
 
 --trace-out writes the measured per-job times (one at a time), the backlog drain rate and the live run's arrivals
 and completions as JSON: bench/capacity.py replays them to validate its model.
@@ -207,8 +211,7 @@ def throughput(stack: LocalStack, client: Client, images: list[bytes], jobs: int
     cpu_rows += [[name, v / jobs * 1000, v / jobs / stage_cpu] for name, v in cpu.items() if name != "bench client"]
     cpu_rows.append(["bench client (API calls, uploads)", cpu["bench client"] / jobs * 1000, ""])
     cpu_rows.append(["all of the above", sum(cpu.values()) / jobs * 1000, sum(cpu.values()) / jobs / stage_cpu])
-    worker = stack.workers[0].process.pid
-    rss = {k: v / 2**20 for k, v in memory_status(worker).items()}
+    rss = {k: v / 2**20 for k, v in memory_status(stack.workers[0].process.pid).items()}
     cpu_rows.append(["worker RSS now / peak (MiB)", f"{rss['VmRSS']:.0f} / {rss['VmHWM']:.0f}", ""])
     table(
         ["process, during the live run", "CPU ms per job", "x stage CPU alone"],
@@ -229,10 +232,16 @@ def main() -> None:
     parser.add_argument("--latency-jobs", type=int, default=40)
     parser.add_argument("--jobs", type=int, default=500, help="jobs per throughput run")
     parser.add_argument("--quick", action="store_true", help="8 latency jobs, 40 throughput jobs")
+    parser.add_argument("--pinned", action="store_true", help="worker on CPU 1 vs the stage alone on CPU 1")
     parser.add_argument("--trace-out", help="write per-job times and the live run's arrivals/completions (JSON)")
     args = parser.parse_args()
     if args.quick:
         args.latency_jobs, args.jobs = 8, 40
+    if args.pinned:
+        from bench import e2e_pinned  # it imports this module's Client
+
+        header("Orchestration overhead with the worker on a core of its own")
+        raise SystemExit(e2e_pinned.main(args.quick))
     header("Orchestration overhead: the whole local stack vs the image stage alone")
     images = inputs(8)
     with start_local_stack(Settings(analysis_engine="off"), workers=1) as stack:

@@ -1,4 +1,4 @@
-"""The benchmarks stay runnable: one bench script in its --quick mode prints its table (no timing is asserted)."""
+"""The benchmarks stay runnable: bench scripts in their --quick mode print their tables (no timing is asserted)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,3 +40,24 @@ def test_the_benchmarks_import_nothing_from_tests() -> None:
             modules += [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
             offenders += [f"{script.name}: {m}" for m in modules if m == "tests" or m.startswith("tests.")]
     assert offenders == []
+
+
+def test_e2e_pinned_quick_prints_its_tables() -> None:
+    """`bench/e2e.py --pinned --quick`: the worker on CPU 1 vs the stage alone on CPU 1 (figures not asserted)."""
+    if not {0, 1} <= os.sched_getaffinity(0):
+        pytest.skip(f"--pinned needs CPUs 0 and 1; this process may use {sorted(os.sched_getaffinity(0))}")
+    result = subprocess.run(
+        [sys.executable, "bench/e2e.py", "--pinned", "--quick"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("| CPU 1: worker vs stage ") and "x stage rate" in line for line in lines), result.stdout
+    for case in ("1 MP JPEG", "12 MP JPEG", "12 MP PNG"):
+        for row in (f"| {case}, image stage alone ", f"| {case}, worker in the stack "):
+            assert any(line.startswith(row) for line in lines), (row, result.stdout)
