@@ -4,26 +4,30 @@
 locals {
   namespace = "imgpipe" # core/metrics.py: the EMF metrics of the worker and the API
   actions   = [aws_sns_topic.alarms.arn]
-  # Placeholders without an events DLQ or a load balancer: their alarms below are built, then filtered out.
+  # Placeholders without an events or callbacks DLQ or a load balancer: their alarms below are built, then filtered out.
   events_dlq_name    = var.events_dlq_name != null ? var.events_dlq_name : ""
   callbacks_dlq_name = var.callbacks_dlq_name != null ? var.callbacks_dlq_name : ""
   alb                = var.alb != null ? var.alb : { arn_suffix = "", target_group_arn_suffix = "" }
 
+  # The dead-letter queues watched: the jobs DLQ always, the events and callbacks DLQs when given.
+  dlqs = { for k, q in {
+    "dlq-depth" = {
+      name        = var.dlq_name
+      description = "Jobs dead-letter queue ${var.dlq_name} holds messages: uploads whose processing failed on every delivery. Their jobs are failed (processing_retries_exhausted) or stuck. Look: imgpipe dlq list; worker logs of those job ids. Fix the cause, then imgpipe dlq redrive."
+    }
+    "events-dlq-depth" = {
+      name        = var.events_dlq_name
+      description = "EventBridge dead-letter queue ${local.events_dlq_name} holds events: uploads that never reached the jobs queue, so their jobs wait in upload_pending. Look: the queue's messages (aws sqs receive-message), the rule's target and the jobs queue policy. Fix, then send the messages to ${var.queue_name}."
+    }
+    "callbacks-dlq-depth" = {
+      name        = var.callbacks_dlq_name
+      description = "Webhook dead-letter queue ${local.callbacks_dlq_name} holds job outcomes the dispatcher failed on at every receive (not a client's failing receiver: those end gave_up on the job). Their clients get no webhook. Look: worker logs (logger worker.callbacks) for those job ids. Fix, then move them back with SQS's own DLQ redrive (aws sqs start-message-move-task --source-arn <DLQ ARN>)."
+    }
+  } : k => q if q.name != null }
+
   # One metric, one statistic. `statistic` p99 etc. is an extended statistic.
   metric_alarms = merge(
     {
-      "dlq-depth" = {
-        description = "Jobs dead-letter queue ${var.dlq_name} holds messages: uploads whose processing failed on every delivery. Their jobs are failed (processing_retries_exhausted) or stuck. Look: imgpipe dlq list; worker logs of those job ids. Fix the cause, then imgpipe dlq redrive."
-        namespace   = "AWS/SQS"
-        metric      = "ApproximateNumberOfMessagesVisible"
-        dimensions  = { QueueName = var.dlq_name }
-        statistic   = "Maximum"
-        period      = 60
-        evaluations = 1
-        comparison  = "GreaterThanThreshold"
-        threshold   = var.dlq_depth_threshold
-        missing     = "notBreaching"
-      }
       "queue-oldest-message-age" = {
         description = "The oldest upload in ${var.queue_name} has waited over ${var.oldest_message_age_threshold_seconds} s for 5 minutes: workers are not keeping up, not running, or one message keeps failing. Look: dashboard (backlog, running tasks), worker logs. Scale out or fix the failing worker."
         namespace   = "AWS/SQS"
@@ -73,34 +77,19 @@ locals {
       threshold   = 0
       missing     = "notBreaching"
     } },
-    { for k, v in {
-      "events-dlq-depth" = {
-        description = "EventBridge dead-letter queue ${local.events_dlq_name} holds events: uploads that never reached the jobs queue, so their jobs wait in upload_pending. Look: the queue's messages (aws sqs receive-message), the rule's target and the jobs queue policy. Fix, then send the messages to ${var.queue_name}."
-        namespace   = "AWS/SQS"
-        metric      = "ApproximateNumberOfMessagesVisible"
-        dimensions  = { QueueName = local.events_dlq_name }
-        statistic   = "Maximum"
-        period      = 60
-        evaluations = 1
-        comparison  = "GreaterThanThreshold"
-        threshold   = var.dlq_depth_threshold
-        missing     = "notBreaching"
-      }
-    } : k => v if var.events_dlq_name != null },
-    { for k, v in {
-      "callbacks-dlq-depth" = {
-        description = "Webhook dead-letter queue ${local.callbacks_dlq_name} holds job outcomes the dispatcher failed on at every receive (not a client's failing receiver: those end gave_up on the job). Their clients get no webhook. Look: worker logs (logger worker.callbacks) for those job ids. Fix, then move them back with SQS's own DLQ redrive (aws sqs start-message-move-task --source-arn <DLQ ARN>)."
-        namespace   = "AWS/SQS"
-        metric      = "ApproximateNumberOfMessagesVisible"
-        dimensions  = { QueueName = local.callbacks_dlq_name }
-        statistic   = "Maximum"
-        period      = 60
-        evaluations = 1
-        comparison  = "GreaterThanThreshold"
-        threshold   = var.dlq_depth_threshold
-        missing     = "notBreaching"
-      }
-    } : k => v if var.callbacks_dlq_name != null },
+    # Dead-letter queues: one visible message is already work for a person.
+    { for k, q in local.dlqs : k => {
+      description = q.description
+      namespace   = "AWS/SQS"
+      metric      = "ApproximateNumberOfMessagesVisible"
+      dimensions  = { QueueName = q.name }
+      statistic   = "Maximum"
+      period      = 60
+      evaluations = 1
+      comparison  = "GreaterThanThreshold"
+      threshold   = var.dlq_depth_threshold
+      missing     = "notBreaching"
+    } },
     { for k, v in {
       "api-unhealthy-targets" = {
         description = "More than ${var.unhealthy_targets_threshold} API task(s) failing the /healthz check for 3 minutes. Look: ECS service events, API logs, the dashboard's running tasks. A failing release is rolled back by the circuit breaker; otherwise stop the bad task."
