@@ -46,6 +46,10 @@ log = logging.getLogger(__name__)
 _READ_CHUNK = 1024 * 1024
 
 
+class _UploadReplaced(Exception):
+    """The uploaded file no longer has the ETag of the event being handled."""
+
+
 class JobProcessor:
     """The pipeline side of the consumer's contract (worker.delivery.Processor): handles events, owns job leases."""
 
@@ -163,6 +167,8 @@ class JobProcessor:
         durations: dict[str, float] = {}
         try:
             finished = self._attempt(job, event, durations)
+        except _UploadReplaced:
+            return self._replaced(job)
         except Exception as exc:
             return self._transient(job, exc, delivery)
         if finished is None:
@@ -171,6 +177,17 @@ class JobProcessor:
         log.info("job %s", finished.status.value, extra={"fields": {"durations_ms": durations}})
         emit_job(finished.status.value, finished.error.code if finished.error else None, durations)
         self._notify(finished)
+        return DONE
+
+    def _replaced(self, job: Job) -> Disposition:
+        """The file changed after this event was sent (the presigned POST was used again before the job finished):
+        this event's bytes are gone. The job is given back for the newer file's own event to claim and process."""
+        log.warning("the upload was replaced after this event; the newer file's event processes the job")
+        try:
+            self.store.release(job)
+        except Exception:
+            # The lease then runs out before the newer event can claim; that event is retried until then.
+            log.warning("could not release the job's lease", exc_info=True)
         return DONE
 
     def _lost(self, job: Job) -> Disposition:
@@ -234,10 +251,18 @@ class JobProcessor:
             try:
                 # One request, not HEAD + GET (bench/README.md, Orchestration): the size is checked from the
                 # response headers before the body is read.
-                obj = s3.get_object(Bucket=event.bucket, Key=event.key)
+                # If-Match the event's ETag: the bytes read are the ones the claim recorded (`source_etag`), not a
+                # file the presigned POST put there again since.
+                if event.etag:
+                    obj = s3.get_object(Bucket=event.bucket, Key=event.key, IfMatch=f'"{event.etag}"')
+                else:
+                    obj = s3.get_object(Bucket=event.bucket, Key=event.key)
             except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                code = exc.response.get("Error", {}).get("Code")
+                if code in ("404", "NoSuchKey", "NotFound"):
                     raise UploadMissingError("The uploaded object no longer exists.") from None
+                if code in ("412", "PreconditionFailed"):
+                    raise _UploadReplaced from None
                 raise
             size = obj["ContentLength"]
             # Checked before downloading: the POST policy enforces this in AWS, but not every path does.

@@ -103,6 +103,25 @@ def test_a_claimed_job_completes_and_its_message_is_done(pipeline: Pipeline) -> 
     assert message["body"]["status"] == "completed"
 
 
+def test_a_file_replaced_after_its_event_is_processed_by_the_newer_files_event(pipeline: Pipeline) -> None:
+    """The presigned POST used twice before the job ran: the first event must not finish the job from the second
+    file's bytes while recording the first file's ETag; the second file's own event processes the job."""
+    job, first = pipeline.upload()
+    bucket = pipeline.clients.settings.uploads_bucket
+    put = pipeline.clients.s3.put_object(Bucket=bucket, Key=job.upload_key, Body=png(48, 64))
+    second = UploadEvent(bucket, job.upload_key, put["ETag"].strip('"'))
+
+    assert pipeline.processor.handle(first, Delivery()) == DONE
+    assert pipeline.job(job.job_id).status is JobStatus.PROCESSING
+    assert pipeline.outcomes.for_job(job.job_id, at_least=0) == []
+
+    assert pipeline.processor.handle(second, Delivery()) == DONE
+    finished = pipeline.job(job.job_id)
+    assert finished.status is JobStatus.COMPLETED and finished.source_etag == second.etag
+    assert finished.result is not None and (finished.result.metadata.width, finished.result.metadata.height) == (48, 64)
+    assert len(pipeline.outcomes.for_job(job.job_id)) == 1
+
+
 def _stored_outputs(pipeline: Pipeline, job_id: str) -> list[str]:
     listed = pipeline.clients.s3.list_objects_v2(Bucket=SETTINGS.outputs_bucket, Prefix=f"processed/{job_id}/")
     return sorted(o["Key"].rsplit("/", 1)[1] for o in listed.get("Contents", []))
