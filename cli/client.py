@@ -5,6 +5,8 @@ plus the checks `submit` runs on a file before it creates a job for it."""
 from __future__ import annotations
 
 import mimetypes
+import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,9 +92,40 @@ def plan_file(
     return plan
 
 
+# Answers worth asking again after the pause the API gives in Retry-After: the key's rate limit, a dependency that is
+# briefly unavailable. Creates carry an Idempotency-Key, so a repeated POST never makes a second job.
+_RETRY_STATUSES = frozenset({429, 503})
+# A request that failed after it was sent (a dropped keep-alive connection, a timeout); not a refused connection,
+# which means the API is not running and is said at once.
+_RETRY_ERRORS = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError, httpx.TimeoutException)
+_ATTEMPTS = 3
+# Longer pauses are not waited for: the error is shown instead (e.g. a rate limit's window a minute away).
+_MAX_PAUSE_SECONDS = 10.0
+
+
+def _pause_seconds(response: httpx.Response | None, attempt: int) -> float:
+    """Retry-After when the API gave one (seconds), else a short exponential pause."""
+    given = response.headers.get("Retry-After") if response is not None else None
+    try:
+        return max(0.0, float(given)) if given is not None else 0.5 * 2 ** (attempt - 1)
+    except ValueError:
+        return _MAX_PAUSE_SECONDS + 1  # an HTTP date: a long wait, not worth holding the command for
+
+
 class ApiClient:
-    def __init__(self, base_url: str, api_key: str, *, timeout: float = 30) -> None:
-        self._http = httpx.Client(base_url=base_url.rstrip("/"), headers={"X-API-Key": api_key}, timeout=timeout)
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout: float = 30,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"), headers={"X-API-Key": api_key}, timeout=timeout, transport=transport
+        )
+        self._sleep = sleep
 
     @property
     def base_url(self) -> str:
@@ -102,14 +135,25 @@ class ApiClient:
         self._http.close()
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        try:
-            response = self._http.request(method, path, **kwargs)
-        except httpx.TransportError as exc:
-            raise ApiError(
-                "api_unreachable",
-                f"cannot reach the API at {self.base_url} ({exc or type(exc).__name__}). Is it running? "
-                "Start the local stack with `make dev`, or point --api / IMGPIPE_API_URL at your API.",
-            ) from None
+        """One API call, asked again (up to _ATTEMPTS) after a 429/503 or a request lost on the way; every call the
+        CLI makes is safe to repeat (GET, DELETE, and POST with its Idempotency-Key)."""
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                response = self._http.request(method, path, **kwargs)
+            except httpx.TransportError as exc:
+                pause = _pause_seconds(None, attempt)
+                if isinstance(exc, _RETRY_ERRORS) and attempt < _ATTEMPTS:
+                    self._sleep(pause)
+                    continue
+                raise ApiError(
+                    "api_unreachable",
+                    f"cannot reach the API at {self.base_url} ({exc or type(exc).__name__}). Is it running? "
+                    "Start the local stack with `make dev`, or point --api / IMGPIPE_API_URL at your API.",
+                ) from None
+            pause = _pause_seconds(response, attempt)
+            if response.status_code not in _RETRY_STATUSES or attempt == _ATTEMPTS or pause > _MAX_PAUSE_SECONDS:
+                break
+            self._sleep(pause)
         if response.is_error:
             try:
                 error = response.json()["error"]
@@ -142,7 +186,9 @@ class ApiClient:
             body["preset"] = preset
         if outputs:
             body["outputs"] = [o.model_dump(mode="json", exclude_defaults=True) for o in outputs]
-        return CreateJobResponse.model_validate(self._call("POST", "/v1/jobs", json=body))
+        # One key for this create, whatever happens to the request: a retry returns the job the first one made.
+        headers = {"Idempotency-Key": str(uuid.uuid4())}
+        return CreateJobResponse.model_validate(self._call("POST", "/v1/jobs", json=body, headers=headers))
 
     def get_job(self, job_id: str) -> JobView:
         return JobView.model_validate(self._call("GET", f"/v1/jobs/{job_id}"))
