@@ -161,7 +161,7 @@ class InvalidCallbackUrlError(RequestError):
     http_status = 422
     when = (
         "`callback_url` is not an http(s) URL with a host (in AWS: https on port 443), carries credentials or its host "
-        "does not resolve"
+        "does not resolve (within `webhook_connect_timeout_seconds`)"
     )
     example = "callback_url is not usable: the scheme must be https, not 'http'."
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
@@ -38,6 +40,25 @@ def system_resolver(host: str, port: int) -> list[str]:
     except (socket.gaierror, UnicodeError) as exc:
         raise CallbackUrlError(f"the host {host!r} does not resolve ({exc})") from None
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+# Lookups run here so that one which hangs (a resolver that does not answer) cannot hold a request or the dispatcher
+# past its bound; getaddrinfo cannot be cancelled, so a hung lookup keeps its thread until the system gives up.
+_lookups = ThreadPoolExecutor(max_workers=8, thread_name_prefix="dns")
+
+
+def bounded(resolver: Resolver, seconds: float) -> Resolver:
+    """`resolver`, failing with CallbackUrlError when it has not answered within `seconds`."""
+
+    def resolve(host: str, port: int) -> list[str]:
+        lookup = _lookups.submit(resolver, host, port)
+        try:
+            return lookup.result(timeout=seconds)
+        except FutureTimeout:
+            lookup.cancel()
+            raise CallbackUrlError(f"the host {host!r} did not resolve within {seconds:g} s") from None
+
+    return resolve
 
 
 def refusal(address: IpAddress) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core.config import Settings
 from core.errors import CallbackUrlNotAllowedError, InvalidCallbackUrlError
-from core.webhooks.addresses import CallbackUrlError, Resolver, system_resolver, vet
+from core.webhooks.addresses import CallbackUrlError, Resolver, bounded, system_resolver, vet
 from core.webhooks.delivery import DeliveryOptions
 
 # terraform/modules/service: the tasks' security group lets them out on 443 only.
@@ -17,7 +17,8 @@ def delivery_options(settings: Settings, resolver: Resolver = system_resolver) -
         allow_private=settings.webhook_allow_private_hosts,
         connect_timeout=settings.webhook_connect_timeout_seconds,
         timeout=settings.webhook_timeout_seconds,
-        resolver=resolver,
+        # The name lookup is part of connecting: bounded like the connection, at creation and at delivery.
+        resolver=bounded(resolver, settings.webhook_connect_timeout_seconds),
     )
 
 
@@ -26,7 +27,9 @@ def check_callback_url(url: str, settings: Settings, resolver: Resolver = system
     again (a name's addresses can change in between)."""
     options = delivery_options(settings, resolver)
     try:
-        target = vet(url, require_https=options.require_https, allow_private=options.allow_private, resolver=resolver)
+        target = vet(
+            url, require_https=options.require_https, allow_private=options.allow_private, resolver=options.resolver
+        )
     except CallbackUrlError as exc:
         if exc.not_allowed:
             raise CallbackUrlNotAllowedError(f"callback_url is not allowed: {exc}.") from None

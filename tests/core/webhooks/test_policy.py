@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from pydantic import ValidationError
 
@@ -39,3 +41,19 @@ def test_a_local_stack_takes_a_receiver_on_the_laptop() -> None:
 def test_the_retry_schedule_must_fit_sqs(schedule: list[int]) -> None:
     with pytest.raises(ValidationError, match="webhook_retry_schedule_seconds"):
         Settings(webhook_retry_schedule_seconds=schedule)
+
+
+def test_a_name_lookup_that_hangs_is_refused_within_the_connect_timeout() -> None:
+    """A resolver that never answers must not hold the create request (or the dispatcher) past the bound."""
+    settings = Settings(environment="local", webhook_connect_timeout_seconds=0.2)
+    answered = threading.Event()
+
+    def hangs(host: str, port: int) -> list[str]:
+        answered.wait(10)  # released below; without the bound the check would take these 10 s, then pass
+        return ["93.184.215.14"]
+
+    try:
+        with pytest.raises(InvalidCallbackUrlError, match=r"'hooks\.example\.com' did not resolve within 0\.2 s"):
+            check_callback_url("https://hooks.example.com/x", settings, hangs)
+    finally:
+        answered.set()
