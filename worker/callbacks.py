@@ -9,7 +9,8 @@ for the next wait of `webhook_retry_schedule_seconds` (a queue, not a sleep: any
 last wait's attempt, or a 410, the attempt is recorded `gave_up` and the message deleted. A message the dispatcher
 cannot handle at all (a bug, DynamoDB down for hours) goes to the callbacks DLQ after a few more receives.
 
-The attempt number is the message's receive count, so a retry survives the worker that scheduled it. An outcome
+The attempt number follows the attempts recorded on the job, so a retry survives the worker that scheduled it and
+a receive that failed before any attempt (DynamoDB down) spends none of the schedule. An outcome
 already recorded as delivered (or given up) is not sent again: a duplicate SNS delivery is dropped here, and a
 receiver deduplicates the rest on the `Imgpipe-Event-Id` header.
 """
@@ -84,7 +85,6 @@ class CallbackDispatcher:
                         MaxNumberOfMessages=min(10, slots),
                         WaitTimeSeconds=self.settings.queue_wait_seconds,
                         VisibilityTimeout=receive_budget_seconds(self.settings),
-                        MessageSystemAttributeNames=["ApproximateReceiveCount"],
                     ).get("Messages", [])
                 except Exception:
                     log.warning("receiving webhooks failed; retrying", exc_info=True)
@@ -108,8 +108,7 @@ class CallbackDispatcher:
             self._delete(receipt)
             return
         with log_context(job_id=job_id):
-            attempt = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
-            retry_after = self._dispatch(job_id, attempt)
+            retry_after = self._dispatch(job_id)
             if retry_after is None:
                 self._delete(receipt)
             else:
@@ -117,9 +116,10 @@ class CallbackDispatcher:
                     QueueUrl=self.queue_url, ReceiptHandle=receipt, VisibilityTimeout=retry_after
                 )
 
-    def _dispatch(self, job_id: str, attempt: int) -> int | None:
+    def _dispatch(self, job_id: str) -> int | None:
         """Deliver the job's webhook if it has one still to deliver; seconds until the next attempt, or None when
-        there is nothing more to do."""
+        there is nothing more to do. The attempt number follows the attempts recorded on the job, not the message's
+        receive count: a receive the dispatcher could not handle (DynamoDB down) spends no attempt of the schedule."""
         job = self.store.get(job_id)
         if job is None or job.callback_url is None:
             return None
@@ -129,6 +129,7 @@ class CallbackDispatcher:
         if any(a.event == event and a.outcome != "retrying" for a in job.callbacks):
             log.info("webhook of this outcome already %s; duplicate dropped", job.callbacks[-1].outcome)
             return None
+        attempt = 1 + max((a.attempt for a in job.callbacks if a.event == event), default=0)
         key = self.keys.get(job.owner) if job.owner else None
         if key is None or key.revoked:
             result = DeliveryResult(None, "not sent: the job's API key is revoked or gone (no secret to sign with)")
