@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import fnmatch
+import tomllib
+from pathlib import Path
+
 import pytest
 from PIL import Image
 
 from core.analysis import BoundingBox, Face
 from harness.images import edge_bands, photo
 from tests.support import face_portrait, wide_with_face
-from worker.analysis.faces import MAX_SIDE, detect_faces
+from worker.analysis.faces import MAX_SIDE, MODEL, detect_faces
 
 pytest.importorskip("onnxruntime", reason="the local engine needs the `ocr` extra: pip install -e '.[ocr]'")
 
@@ -47,3 +51,20 @@ def test_a_face_in_a_large_wide_image_is_found_on_the_small_copy() -> None:
 )
 def test_an_image_without_a_face_has_none(image: Image.Image) -> None:
     assert detect_faces(image) == []
+
+
+def test_a_missing_face_model_is_reported_at_start(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from core.config import Settings
+    from worker.analysis import OcrUnavailableError, local, prepare
+
+    monkeypatch.setattr(local, "FACE_MODEL", tmp_path / "retinaface_mobilenet025.onnx")
+    with pytest.raises(OcrUnavailableError, match="face model"):
+        prepare(Settings(analysis_engine="local"))
+
+
+def test_the_face_model_is_package_data() -> None:
+    """The images install imgpipe from a wheel: the model must be in it, not only in the source tree."""
+    pyproject = tomllib.loads((Path(__file__).parents[3] / "pyproject.toml").read_text())
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["worker.analysis"]
+    relative = MODEL.relative_to(Path(__file__).parents[3] / "worker" / "analysis").as_posix()
+    assert MODEL.is_file() and any(fnmatch.fnmatch(relative, pattern) for pattern in patterns)
