@@ -16,7 +16,7 @@ class AnalysisFeature(StrEnum):
     TEXT = "text"  # lines and words with boxes
     LABELS = "labels"  # objects and scenes (Rekognition only), with image properties
     MODERATION = "moderation"  # unsafe-content labels (Rekognition DetectModerationLabels only)
-    FACES = "faces"  # face boxes (Rekognition DetectFaces only); also what gravity `faces` crops around
+    FACES = "faces"  # face boxes (DetectFaces, or the local engine's detector); what gravity `faces` crops around
 
 
 # What a job gets when it does not say: what every job got before jobs could choose.

@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from PIL import Image
+
 from cli.processes import Service
 from core.api_keys import DEV_KEY_ID
 from core.config import Settings
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     from core.store import JobStore
 
 FAULTS_DIR = Path(__file__).parent / "faults"  # its sitecustomize.py: the rules are in its docstring
+FACE_PORTRAIT = Path(__file__).parent / "data" / "astronaut-face.jpg"  # a real face: tests/data/README.md
 
 # A rate no test session reaches (tests/conftest.py gives it to the dev key of every test stack).
 UNLIMITED_RATE = 1_000_000
@@ -215,3 +218,18 @@ def newcomer_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "IMGPIPE_"))}
     missing = str(tmp_path / "no-such-aws-file")
     return env | {"AWS_SHARED_CREDENTIALS_FILE": missing, "AWS_CONFIG_FILE": missing, "AWS_EC2_METADATA_DISABLED": "1"}
+
+
+def face_portrait() -> Image.Image:
+    """A 200x200 head-and-shoulders photo; its face spans about 0.27-0.69 across and 0.16-0.72 down."""
+    with Image.open(FACE_PORTRAIT) as image:
+        return image.convert("RGB")
+
+
+def wide_with_face(width: int = 1200, height: int = 400) -> Image.Image:
+    """A grey 3:1 canvas with the portrait, scaled to its height, at the left edge, and a saturated red block near
+    the right edge (what an `attention` crop picks). A centred square crop holds neither."""
+    canvas = Image.new("RGB", (width, height), (128, 128, 128))
+    canvas.paste(face_portrait().resize((height, height), Image.Resampling.LANCZOS), (width // 50, 0))
+    canvas.paste((220, 40, 40), (width * 8 // 10, height * 4 // 10, width * 9 // 10, height * 6 // 10))
+    return canvas

@@ -2,8 +2,8 @@
 
 The crop is always the largest box of the target aspect (the image's full extent on one axis); gravity decides
 where it slides along the other. `entropy` and `attention` score a small copy (worker/saliency.py); `faces` centres
-the box on the faces found, which come in as boxes: the analysis finds them once per job (Rekognition DetectFaces),
-not once per rendition.
+the box on the faces found, which come in as boxes: the analysis finds them once per job (Rekognition DetectFaces,
+or the local engine's detector: worker/analysis/faces.py), not once per rendition.
 """
 
 from __future__ import annotations

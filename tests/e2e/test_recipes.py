@@ -10,10 +10,12 @@ from PIL import Image
 
 from cli.stack import LocalStack
 from core.aws import AwsClients
-from harness.images import edge_bands, encode
-from harness.jobs import submit, wait_for_job
+from harness.images import edge_bands, encode, photo
+from harness.jobs import api_client, submit, wait_for_job
 from harness.queues import SnsInbox
-from tests.support import job_outputs
+from tests.support import job_outputs, wide_with_face
+from worker.analysis.faces import detect_faces
+from worker.crop import NO_DETECTOR_NOTE, NO_FACE_NOTE
 
 OUTPUTS = [
     {"name": "avatar.webp", "width": 256, "height": 256, "fit": "cover", "format": "webp", "gravity": "center"},
@@ -71,7 +73,7 @@ def test_a_preset_renders_its_outputs(api: httpx.Client) -> None:
 
 
 def test_a_crop_around_faces_says_how_it_was_placed_when_no_detector_ran(api: httpx.Client) -> None:
-    """The local engine has no face detector: the crop falls back to attention, and the output says so."""
+    """With analysis off no face detector runs: the crop falls back to attention, and the output says so."""
     outputs = [
         {"name": "face.webp", "width": 128, "height": 128, "fit": "cover", "format": "webp", "gravity": "faces"},
         {"name": "small.jpg", "width": 128, "format": "jpeg"},
@@ -79,4 +81,36 @@ def test_a_crop_around_faces_says_how_it_was_placed_when_no_detector_ran(api: ht
     job = wait_for_job(api, submit(api, encode(edge_bands(1200, 400), "PNG"), "image/png", outputs=outputs))
     assert job["status"] == "completed", job
     notes = {o["name"]: o["crop_note"] for o in job["result"]["outputs"]}
-    assert notes == {"face.webp": "no face detector with this analysis engine: cropped by attention", "small.jpg": None}
+    assert notes == {"face.webp": NO_DETECTOR_NOTE, "small.jpg": None}
+
+
+FACE_OUTPUTS = [
+    {"name": "face.png", "width": 256, "height": 256, "fit": "cover", "format": "png", "gravity": "faces"},
+    {"name": "centre.png", "width": 256, "height": 256, "fit": "cover", "format": "png", "gravity": "center"},
+]
+
+
+def test_the_local_engine_keeps_the_face_in_a_square_crop_of_a_wide_image(ocr_stack: LocalStack) -> None:
+    """The local engine's detector finds the face of a 3:1 photo once; the `faces` square keeps it where a centred
+    square holds none, and the faces found are in the job's analysis, as DetectFaces' would be."""
+    clients = AwsClients(ocr_stack.settings)
+    with api_client(ocr_stack) as api:
+        job_id = submit(api, encode(wide_with_face(1200, 400), "JPEG", quality=90), "image/jpeg", outputs=FACE_OUTPUTS)
+        job = wait_for_job(api, job_id, timeout=120)
+    assert job["status"] == "completed", job
+    outputs = {o["name"]: o for o in job["result"]["outputs"]}
+    assert outputs["face.png"]["crop_note"] is None  # placed on the faces found
+    [face] = job["result"]["analysis"]["faces"]["faces"]
+    assert face["box"]["left"] < 0.2 and face["box"]["left"] + face["box"]["width"] < 0.35  # the left edge's face
+    faces_in = {name: detect_faces(_stored(clients, ocr_stack, o["key"])[0]) for name, o in outputs.items()}
+    assert len(faces_in["face.png"]) == 1 and faces_in["centre.png"] == []
+
+
+def test_the_local_engine_crops_by_attention_when_it_finds_no_face(ocr_stack: LocalStack) -> None:
+    with api_client(ocr_stack) as api:
+        job_id = submit(api, encode(photo(1200, 400), "JPEG"), "image/jpeg", outputs=FACE_OUTPUTS[:1])
+        job = wait_for_job(api, job_id, timeout=120)
+    assert job["status"] == "completed", job
+    [output] = job["result"]["outputs"]
+    assert output["crop_note"] == NO_FACE_NOTE
+    assert job["result"]["analysis"]["faces"] == {"available": True, "reason": None, "faces": []}

@@ -10,10 +10,6 @@ from core.recipes import Gravity
 
 # The local engine's reasons, in the result itself so that a client never reads "no labels found" into them.
 LOCAL_MODERATION_REASON = "The local engine has no moderation model; moderation comes only from the rekognition engine."
-LOCAL_FACES_REASON = (
-    "The local engine has no face detector (no installable package ships one that fits the worker image); faces "
-    "come only from the rekognition engine."
-)
 
 
 def unavailable(features: Sequence[AnalysisFeature], reason: str) -> dict[str, Any]:

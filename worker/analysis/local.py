@@ -13,7 +13,7 @@ Measured facts this module relies on (rapidocr 3.10, onnxruntime 1.32; the figur
 - One line per recognition run and one onnxruntime thread used the least CPU and wall time on a 2-core machine
   (its two vCPUs behave like one core's hyperthreads).
 No offline label classifier ships in any package that fits a worker image: this engine reports no labels and says
-so, rather than inventing any.
+so, rather than inventing any. Faces come from worker/analysis/faces.py (a RetinaFace model shipped in this package).
 """
 
 from __future__ import annotations
@@ -29,9 +29,11 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
-from core.analysis import DEFAULT_FEATURES, Analysis, AnalysisFeature, BoundingBox, TextLine, TextWord
+from core.analysis import DEFAULT_FEATURES, Analysis, AnalysisFeature, BoundingBox, Faces, TextLine, TextWord
 from core.config import Settings
-from worker.analysis.features import LOCAL_FACES_REASON, LOCAL_MODERATION_REASON, unavailable
+from worker.analysis.faces import MODEL as FACE_MODEL
+from worker.analysis.faces import detect_faces
+from worker.analysis.features import LOCAL_MODERATION_REASON, unavailable
 from worker.analysis.properties import pixel_properties
 from worker.imaging import normalize_mode
 
@@ -119,6 +121,8 @@ def check_available(settings: Settings) -> None:
             "pip install 'imgpipe[ocr]', or set IMGPIPE_ANALYSIS_ENGINE=off"
         )
     model_files(settings)
+    if not FACE_MODEL.is_file():
+        raise OcrUnavailableError(f"the face model {FACE_MODEL} is missing: reinstall imgpipe")
 
 
 def ocr_engine(settings: Settings) -> tuple[RapidOCR, str]:
@@ -227,8 +231,8 @@ def too_thin_for_text(size: tuple[int, int]) -> bool:
 def analyze_local(
     image: Image.Image, settings: Settings, features: Sequence[AnalysisFeature] = DEFAULT_FEATURES
 ) -> Analysis:
-    """Text (when asked: the OCR models load on the first image that asks), pixel properties, and moderation and
-    faces marked not available: this engine has neither."""
+    """Text and faces when asked (each model loads on the first image that asks), pixel properties, and moderation
+    marked not available: this engine has no moderation model."""
     fields: dict[str, Any] = {
         "engine": "local",
         "features": list(features),
@@ -236,7 +240,9 @@ def analyze_local(
         "properties": pixel_properties(image, settings.analysis_max_dominant_colors),
     }
     fields |= unavailable([f for f in features if f is AnalysisFeature.MODERATION], LOCAL_MODERATION_REASON)
-    fields |= unavailable([f for f in features if f is AnalysisFeature.FACES], LOCAL_FACES_REASON)
+    if AnalysisFeature.FACES in features:
+        _prepare_environment(settings)  # onnxruntime's cache writes, as for OCR
+        fields["faces"] = Faces(available=True, faces=detect_faces(image))
     if AnalysisFeature.TEXT not in features:
         return Analysis(**fields)
     engine, version = ocr_engine(settings)

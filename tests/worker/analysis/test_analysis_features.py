@@ -15,8 +15,9 @@ from core.aws import AwsClients
 from core.config import Settings
 from harness.images import photo
 from tests.rekognition_responses import DETECT_FACES, DETECT_MODERATION_LABELS
+from tests.support import face_portrait
 from worker.analysis import SourceImage, analyze
-from worker.analysis.features import LOCAL_FACES_REASON, LOCAL_MODERATION_REASON
+from worker.analysis.features import LOCAL_MODERATION_REASON
 
 MODERATION, FACES = AnalysisFeature.MODERATION, AnalysisFeature.FACES
 S3_REF = {"S3Object": {"Bucket": "uploads", "Name": "uploads/job-1/original"}}
@@ -93,7 +94,8 @@ def test_rekognition_says_why_an_image_too_small_has_no_moderation(
     assert result.moderation.labels == [] and result.faces is None
 
 
-def test_the_local_engine_says_moderation_and_faces_are_not_available() -> None:
+def test_the_local_engine_says_moderation_is_not_available_and_finds_no_face_where_there_is_none() -> None:
+    pytest.importorskip("onnxruntime", reason="the local engine needs the `ocr` extra: pip install -e '.[ocr]'")
     settings = Settings(analysis_engine="local")
     image = photo(400, 300)
 
@@ -101,9 +103,22 @@ def test_the_local_engine_says_moderation_and_faces_are_not_available() -> None:
 
     assert result.engine == "local" and result.features == [MODERATION, FACES]
     assert result.moderation == Moderation(available=False, reason=LOCAL_MODERATION_REASON)
-    assert result.faces == Faces(available=False, reason=LOCAL_FACES_REASON)
+    assert result.faces == Faces(available=True, faces=[])  # looked, found none: as DetectFaces says it
     # Text was not asked for: no OCR ran (no model named), and labels are not explained away either.
     assert result.model_version is None and result.lines == [] and result.labels_note is None
+
+
+def test_the_local_engine_returns_the_faces_it_finds_in_rekognitions_shape() -> None:
+    pytest.importorskip("onnxruntime", reason="the local engine needs the `ocr` extra: pip install -e '.[ocr]'")
+    settings = Settings(analysis_engine="local")
+    image = face_portrait()
+
+    result = analyze(image, source_for(image), settings, AwsClients(settings), [FACES])
+
+    assert result.faces is not None and result.faces.available and result.faces.reason is None
+    [face] = result.faces.faces
+    assert 0.2 < face.box.left < 0.35 and 0.1 < face.box.top < 0.25 and face.confidence > 90
+    assert result.moderation is None and result.lines == []
 
 
 @pytest.mark.parametrize(
