@@ -3,9 +3,7 @@ it could not handle costs the schedule."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -13,14 +11,13 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 from moto import mock_aws
 
-from core.api_keys import ApiKeyStore
 from core.aws import AwsClients
 from core.config import Settings
-from core.jobs import JobErrorInfo, new_job
-from core.keys import upload_key
+from core.jobs import JobErrorInfo
 from core.provision import Provisioned, provision
 from core.store import JobStore
 from core.webhooks.delivery import DeliveryOptions
+from tests.support import pending_job
 from worker.callbacks import CallbackDispatcher
 from worker.stages.publish import publish_outcome
 
@@ -35,22 +32,9 @@ def aws() -> Iterator[tuple[AwsClients, Provisioned]]:
         yield clients, provision(clients)
 
 
-def _failed_job_with_callback(clients: AwsClients, store: JobStore) -> str:
-    key, _ = ApiKeyStore(clients.dynamodb, SETTINGS.api_keys_table).create("client", rate_per_minute=60)
-    job_id = str(uuid.uuid4())
-    job = new_job(
-        job_id=job_id,
-        owner=key.key_id,
-        filename="a.png",
-        content_type="image/png",
-        declared_size=10,
-        upload_key=upload_key(job_id),
-        upload_window=timedelta(minutes=15),
-        retention=timedelta(days=1),
-        now=datetime.now(UTC),
-        callback_url="https://hooks.example.com/imgpipe",
-    )
-    store.create(job)
+def _failed_job_with_callback(store: JobStore) -> str:
+    # Owned by the dev key, which provision() seeds: its secret signs the webhook.
+    job_id = pending_job(store, callback_url="https://hooks.example.com/imgpipe").job_id
     claimed = store.claim(job_id, etag="e", lease_seconds=60, uploaded_at=None)
     assert claimed is not None
     failed = store.fail(claimed, JobErrorInfo(code="unsupported_format", message="not an image"))
@@ -61,7 +45,7 @@ def _failed_job_with_callback(clients: AwsClients, store: JobStore) -> str:
 def test_a_receive_the_dispatcher_could_not_handle_spends_no_attempt(aws: tuple[AwsClients, Provisioned]) -> None:
     clients, done = aws
     store = JobStore(clients.dynamodb, SETTINGS.jobs_table, publish_claim_seconds=30)
-    job_id = _failed_job_with_callback(clients, store)
+    job_id = _failed_job_with_callback(store)
     job = store.get(job_id)
     assert job is not None
     publish_outcome(clients.sns, done.topic_arn, job)
