@@ -15,6 +15,8 @@ All implementations run in this one process, interleaved round by round on the s
 - product: worker.stages.image.process_image, as it is now.
 - pyvips (if installed): thumbnail_buffer/thumbnail_image (shrink-on-load), one libvips thread (VIPS_CONCURRENCY=1,
   set before import; the worker runs jobs in parallel, so per-image CPU cost is what counts), operation cache off.
+  `pyvips strict` also fails on damaged PNGs and hashes the upload, as the product does; `option: libvips PNG front`
+  is the product with libvips decoding and first resizing PNGs (vips_front(), an option weighed, not the worker).
 
 Then (bench/stage_codecs.py, not with --quick or --no-codecs) HEIC decode, AVIF encode per speed setting and
 smart-crop costs next to pyvips', in the same interleaved rounds.
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import hashlib
 import io
 import json
 import math
@@ -56,7 +59,9 @@ from bench.common import (
 from core.config import Settings
 from harness.images import encode
 from worker.imaging import flatten_on_white, normalize_mode, swaps_sides, upright, upright_size
+from worker.stages.fingerprints import fingerprints
 from worker.stages.image import process_image
+from worker.stages.renditions import render_recipe
 from worker.stages.thumbnails import fitted_size
 from worker.stages.validate import decode
 
@@ -166,11 +171,17 @@ def variant(
 PRODUCT_KNOBS: dict[str, Any] = {"gap": 1.5, "webp_method": 0, "copy": False}
 
 
-def vips(data: bytes, *, effort: int = 0) -> Outputs:
+def vips(data: bytes, *, effort: int = 0, strict: bool = False) -> Outputs:
+    """pyvips' outputs. `strict`: as strict as the product, and hashing as it does: libvips by default decodes what
+    it can of a damaged or truncated PNG and skips its chunk CRCs (fail_on=none); fail_on=error fails on both, as
+    the product does. The product also takes the SHA-256 of every upload, so the strict row does too."""
     assert pyvips is not None
     out: Outputs = {}
+    if strict:
+        hashlib.sha256(data).hexdigest()
     # Shrink-on-load and autorotate; rendered to memory once, since three outputs are made from it.
-    image = pyvips.Image.thumbnail_buffer(data, 1024, size="down").copy_memory()
+    load = "fail_on=error" if strict else ""
+    image = pyvips.Image.thumbnail_buffer(data, 1024, size="down", option_string=load).copy_memory()
     for size in SIZES:
         if size != 1024:
             image = image.thumbnail_image(size, size="down")
@@ -180,6 +191,25 @@ def vips(data: bytes, *, effort: int = 0) -> Outputs:
         if size == 1024:
             out["processed.webp"] = image.webpsave_buffer(Q=80, effort=effort, keep="none")
     return out
+
+
+def vips_front(data: bytes) -> Outputs:
+    """An option weighed in bench/README.md 1b, not the worker's code: the product with libvips as its PNG front end
+    (strict decode streamed through libvips' own resize to the 1024 px image), Pillow's cascade and encoders and the
+    product's hashing after it. Any other format: the product."""
+    if not data.startswith(b"\x89PNG"):
+        return product(data)
+    assert pyvips is not None
+    hashlib.sha256(data).hexdigest()
+    source_size = Image.open(io.BytesIO(data)).size  # the header, as the product's validation reads it
+    front = pyvips.Image.thumbnail_buffer(data, 1024, size="down", no_rotate=True, option_string="fail_on=error")
+    assert front.bands == 3, "the bench's PNG is RGB"
+    image = Image.frombuffer("RGB", (front.width, front.height), front.write_to_memory(), "raw", "RGB", 0, 1)
+    renditions, upright = render_recipe(
+        image, None, SETTINGS.recipes["default"], source_size=source_size, analysis_side=1024
+    )
+    fingerprints(upright)
+    return {r.name: r.data for r in renditions}
 
 
 # --- measurement -----------------------------------------------------------------------------------------------
@@ -329,6 +359,8 @@ def main() -> None:
     if pyvips is not None:
         impls["pyvips (effort 0)"] = vips
         impls["pyvips (effort 4)"] = lambda d: vips(d, effort=4)
+        impls["pyvips strict (effort 0)"] = lambda d: vips(d, strict=True)
+        impls["option: libvips PNG front"] = vips_front
     results: dict[str, dict[str, float]] = {}
     if not args.tuning_only:
         for title, data in inputs.items():
