@@ -15,8 +15,7 @@ All implementations run in this one process, interleaved round by round on the s
 - product: worker.stages.image.process_image, as it is now.
 - pyvips (if installed): thumbnail_buffer/thumbnail_image (shrink-on-load), one libvips thread (VIPS_CONCURRENCY=1,
   set before import; the worker runs jobs in parallel, so per-image CPU cost is what counts), operation cache off.
-  `pyvips strict` also fails on damaged PNGs and hashes the upload, as the product does; `option: libvips PNG front`
-  is the product with libvips decoding and first resizing PNGs (vips_front(), an option weighed, not the worker).
+  `pyvips strict`: fails on damaged PNGs and hashes the upload, as the product. The libvips PNG front: vips_front().
 
 Then (bench/stage_codecs.py, not with --quick or --no-codecs) HEIC decode, AVIF encode per speed setting and
 smart-crop costs next to pyvips', in the same interleaved rounds.
@@ -172,9 +171,8 @@ PRODUCT_KNOBS: dict[str, Any] = {"gap": 1.5, "webp_method": 0, "copy": False}
 
 
 def vips(data: bytes, *, effort: int = 0, strict: bool = False) -> Outputs:
-    """pyvips' outputs. `strict`: as strict as the product, and hashing as it does: libvips by default decodes what
-    it can of a damaged or truncated PNG and skips its chunk CRCs (fail_on=none); fail_on=error fails on both, as
-    the product does. The product also takes the SHA-256 of every upload, so the strict row does too."""
+    """pyvips' outputs. `strict`: fail_on=error (by default libvips decodes what it can of a damaged or truncated
+    PNG, skipping chunk CRCs), and the SHA-256 of the upload: both as the product does."""
     assert pyvips is not None
     out: Outputs = {}
     if strict:
@@ -194,9 +192,8 @@ def vips(data: bytes, *, effort: int = 0, strict: bool = False) -> Outputs:
 
 
 def vips_front(data: bytes) -> Outputs:
-    """An option weighed in bench/README.md 1b, not the worker's code: the product with libvips as its PNG front end
-    (strict decode streamed through libvips' own resize to the 1024 px image), Pillow's cascade and encoders and the
-    product's hashing after it. Any other format: the product."""
+    """An option (bench/README.md 1b), not the worker: the product with libvips decoding PNGs strictly, streamed
+    through its resize to 1024 px; Pillow's cascade, encoders and the product's hashing after it."""
     if not data.startswith(b"\x89PNG"):
         return product(data)
     assert pyvips is not None
@@ -210,6 +207,19 @@ def vips_front(data: bytes) -> Outputs:
     )
     fingerprints(upright)
     return {r.name: r.data for r in renditions}
+
+
+def vips_truncated_png() -> str:
+    """What libvips makes of a PNG cut in half, by default and with fail_on=error (the `pyvips strict` row)."""
+    assert pyvips is not None
+    png, results = photo_png(400, 300), []
+    for load in ("", "fail_on=error"):
+        try:
+            pyvips.Image.thumbnail_buffer(png[: len(png) // 2], 128, option_string=load).copy_memory()
+            results.append("decodes")
+        except pyvips.Error:
+            results.append("fails")
+    return f"a truncated PNG: pyvips by default {results[0]}, with fail_on=error {results[1]}"
 
 
 # --- measurement -----------------------------------------------------------------------------------------------
@@ -342,7 +352,7 @@ def main() -> None:
         pyvips.cache_set_max(0)  # repeated runs on the same bytes must not hit libvips' operation cache
         print(
             f"pyvips {pyvips.__version__}, libvips {pyvips.version(0)}.{pyvips.version(1)}.{pyvips.version(2)}, "
-            f"VIPS_CONCURRENCY={os.environ['VIPS_CONCURRENCY']}"
+            f"VIPS_CONCURRENCY={os.environ['VIPS_CONCURRENCY']}; {vips_truncated_png()}"
         )
     inputs = {"1 MP JPEG 1155x866 q90": photo_jpeg(1155, 866)}
     if not args.quick:
