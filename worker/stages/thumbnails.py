@@ -40,9 +40,27 @@ def fitted_size(size: tuple[int, int], longest: int) -> tuple[int, int]:
 _BAND_BYTES = 16 * 1024 * 1024
 
 
+def _reduced_in_bands(image: Image.Image, factor: tuple[int, int]) -> Image.Image:
+    """`normalize_mode(image)` (premultiplied if RGBA) reduced by `factor`, converted band by band."""
+    width, height = image.size
+    fx, fy = factor
+    rows = max(fy, _BAND_BYTES // (width * 4) // fy * fy)
+    reduced: Image.Image | None = None
+    for top in range(0, height, rows):
+        band = normalize_mode(image.crop((0, top, width, min(height, top + rows))))
+        # Premultiplied, as Image.resize() does for alpha, so transparent pixels' colours do not bleed.
+        part = (band.convert("RGBa") if band.mode == "RGBA" else band).reduce(factor)
+        if reduced is None:
+            reduced = Image.new(part.mode, (math.ceil(width / fx), math.ceil(height / fy)))
+        reduced.paste(part, (0, top // fy))
+    assert reduced is not None
+    return reduced
+
+
 def _first_step(image: Image.Image, target: tuple[int, int]) -> Image.Image:
     """`normalize_mode(image).resize(target, LANCZOS, reducing_gap=_REDUCING_GAP)`, pixel for pixel, but the
-    integer reduction runs in bands of rows, so no second full-size image is ever held.
+    integer reduction of any image that needs converting runs in bands of rows, so no second full-size image is
+    ever held.
 
     Whole-image, a mode conversion (palette, grey+alpha, 16-bit) and Pillow's premultiplied-alpha copy of RGBA each
     hold a second full-size buffer, hundreds of MiB more for a 100 MP RGBA PNG, which fits in a 0.4 MB upload
@@ -50,24 +68,12 @@ def _first_step(image: Image.Image, target: tuple[int, int]) -> Image.Image:
     decoding already left less than 2x to go.
     """
     width, height = image.size
-    fx = int(width / target[0] / _REDUCING_GAP) or 1
-    fy = int(height / target[1] / _REDUCING_GAP) or 1
-    if fx == 1 and fy == 1:
+    factor = (int(width / target[0] / _REDUCING_GAP) or 1, int(height / target[1] / _REDUCING_GAP) or 1)
+    if factor == (1, 1):
         return normalize_mode(image).resize(target, _RESAMPLE)
-    rows = max(fy, _BAND_BYTES // (width * 4) // fy * fy)
-    reduced: Image.Image | None = None
-    for top in range(0, height, rows):
-        box = (0, top, width, min(height, top + rows))
-        if image.mode in ("RGB", "L"):
-            part = image.reduce((fx, fy), box=box)  # no copy of the band needed
-        else:
-            band = normalize_mode(image.crop(box))
-            # Premultiplied, as Image.resize() does for alpha, so transparent pixels' colours do not bleed.
-            part = (band.convert("RGBa") if band.mode == "RGBA" else band).reduce((fx, fy))
-        if reduced is None:
-            reduced = Image.new(part.mode, (math.ceil(width / fx), math.ceil(height / fy)))
-        reduced.paste(part, (0, top // fy))
-    assert reduced is not None
+    # RGB and L need no conversion: one reduce() reads the decoded pixels in place (bands would only add a
+    # zero-filled canvas and a paste per band: bench/README.md, 1b).
+    reduced = image.reduce(factor) if image.mode in ("RGB", "L") else _reduced_in_bands(image, factor)
     # The box maps the reduced pixels back onto the source's exact extent, as resize(reducing_gap=...) does.
-    resized = reduced.resize(target, _RESAMPLE, box=(0, 0, width / fx, height / fy))
+    resized = reduced.resize(target, _RESAMPLE, box=(0, 0, width / factor[0], height / factor[1]))
     return resized.convert("RGBA") if resized.mode == "RGBa" else resized

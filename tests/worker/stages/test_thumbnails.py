@@ -80,7 +80,8 @@ SOURCES = {
 
 
 @pytest.mark.parametrize("mode", list(SOURCES))
-def test_banded_reduction_equals_the_whole_image_resize(mode: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_first_reduction_equals_the_whole_image_resize(mode: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """RGB and L in one reduce(), every mode that needs converting in bands: the pixels of one whole-image resize."""
     source = SOURCES[mode]()
     if mode == "P+transparency":
         source.info["transparency"] = 0
