@@ -244,9 +244,14 @@ class Settings(BaseSettings):
         "recall (figures: bench/README.md, Text analysis).",
     )
     ocr_rec_model: Literal["tiny", "small"] = Field(
-        "tiny",
-        description="Local OCR: PP-OCRv6 text recognition model. `tiny` is the fast one; `small` is slower, a little "
-        "more accurate and knows more characters (figures: bench/README.md, Text analysis).",
+        "small",
+        description="Local OCR: PP-OCRv6 text recognition model. `small` reads photographed text far better; `tiny` "
+        "takes about half its CPU, for clean rendered text (figures: bench/README.md, Text analysis).",
+    )
+    ocr_scripts: Literal["latin", "all"] = Field(
+        "latin",
+        description="Local OCR: the scripts text is read in. `latin`: Latin letters, digits, punctuation and currency "
+        "signs only (other characters are masked in the recogniser's decoding); `all`: whatever the model knows.",
     )
     ocr_max_side: int = Field(
         1280, ge=320, le=4096, description="Local OCR: text detection runs on the image scaled to this longest side."

