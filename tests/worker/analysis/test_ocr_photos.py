@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from cli.banner import SAMPLES
 from core.config import Settings
 from harness.photo_text import Condition, photo_text
 from harness.text_images import FONTS_HINT, find_fonts, render_text
@@ -71,6 +72,14 @@ def test_latin_text_comes_back_in_latin_script_only(
     # The setting is what keeps it out: with every script the model knows, it reads the other script's character.
     everything = analyze_local(image, Settings(analysis_engine="local", ocr_scripts="all"))
     assert other_script in everything.full_text
+
+
+def test_the_sample_diagrams_labels_are_not_turned_upside_down() -> None:
+    # samples/diagram.png (the first-try sample of `make dev`): the line direction classifier used to turn the short
+    # label "upload" over, which then read "peojdn".
+    with Image.open(SAMPLES / "diagram.png") as image:
+        result = analyze_local(image.convert("RGB"), DEFAULTS)
+    assert result.full_text.splitlines() == ["upload", "queue", "worker"]
 
 
 def test_upside_down_text_is_still_turned_and_read() -> None:
