@@ -24,9 +24,9 @@ import numpy as np
 OcrScripts = Literal["latin", "all"]
 
 # Beyond ASCII: Latin-1 Supplement, Latin Extended-A and -B, Latin Extended Additional, General Punctuation, the
-# currency symbols, and two letterlike symbols Latin text uses. Everything else the dictionaries hold (CJK
-# ideographs, kana, hangul, fullwidth forms, Greek, Cyrillic, math operators, ℃ and ℉ from East Asian encodings)
-# is masked for `latin`.
+# currency symbols, and two letterlike symbols Latin text uses, but no math operator beyond ASCII's. Everything
+# else the dictionaries hold (CJK ideographs, kana, hangul, fullwidth forms, Greek, Cyrillic, math operators, ℃ and
+# ℉ from East Asian encodings) is masked for `latin`.
 _LATIN_RANGES = ((0x20, 0x7E), (0xA0, 0x24F), (0x1E00, 0x1EFF), (0x2010, 0x205E), (0x20A0, 0x20C0))
 _LATIN_EXTRA = frozenset("№™")
 # Chosen on the benchmark's photo-like and clean sets: in the gaps of clean text the space's probability stays
@@ -42,6 +42,10 @@ def allowed_in(character: str, scripts: OcrScripts) -> bool:
     if len(character) != 1 or unicodedata.category(character).startswith("C"):  # controls, private use
         return False
     code = ord(character)
+    if code > 0x7E and unicodedata.category(character) == "Sm":
+        # Math operators beyond ASCII's (multiplication, plus-minus, division, not signs): on a receipt they were
+        # the model's reading of a noisy "x".
+        return False
     return character in _LATIN_EXTRA or any(low <= code <= high for low, high in _LATIN_RANGES)
 
 
