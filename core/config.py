@@ -239,9 +239,9 @@ class Settings(BaseSettings):
         4, ge=1, le=64, description="Rekognition calls one worker process has in flight at once, across its jobs."
     )
     ocr_det_model: Literal["tiny", "small"] = Field(
-        "tiny",
-        description="Local OCR: PP-OCRv6 text detection model. `tiny`: far less CPU than `small` for the same word "
-        "recall (figures: bench/README.md, Text analysis).",
+        "small",
+        description="Local OCR: PP-OCRv6 text detection model. `small` finds a little more photographed text; `tiny` "
+        "costs less CPU per photo (figures: bench/README.md, Text analysis).",
     )
     ocr_rec_model: Literal["tiny", "small"] = Field(
         "small",

