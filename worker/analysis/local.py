@@ -72,7 +72,7 @@ _RAPIDOCR_MAX_SIDE = 2000
 MIN_TEXT_SIDE = 16
 
 # A slight blur before OCR: sensor noise and JPEG blocks on small, low-contrast text cost more words than the blur
-# does (photo-like set +1-2 points of word recall over two seeds, clean text unchanged: bench/README.md).
+# does (photo-like set +1-2 points of word recall over two seeds, clean text within a word: bench/README.md).
 _DENOISE = ImageFilter.GaussianBlur(0.5)
 
 # One engine per model choice (a process normally uses one; tests and the benchmark compare them).
@@ -153,7 +153,7 @@ def ocr_engine(settings: Settings) -> tuple[RapidOCR, str]:
                 "Global.log_level": "error",
                 "Global.return_word_box": True,
                 # Lines whose characters average under 0.7 (rapidocr: 0.5) were shapes, not text: the small
-                # recogniser read a drawn circle as "O" (65 %); no line of the benchmark's sets scored that low.
+                # recogniser read a drawn circle as "O" (65 %); no word of the benchmark's sets was lost to it.
                 "Global.text_score": 0.7,
                 "Global.max_side_len": _RAPIDOCR_MAX_SIDE,
                 "Det.limit_type": "max",
