@@ -52,7 +52,7 @@ JOB_VIEW_EXAMPLES: dict[str, dict[str, Any]] = {
                     ],
                     "source": "pixels",
                 },
-                "model_version": "rapidocr 3.10.0, PP-OCRv6 tiny detection, tiny recognition",
+                "model_version": "rapidocr 3.10.0, PP-OCRv6 small detection, small recognition, latin scripts",
                 "image_sent": None,
                 "duration_ms": 96.0,
             },

@@ -257,6 +257,9 @@ def main() -> None:
 
 
 def ocr_table() -> None:
+    from core.config import Settings
+
+    defaults = Settings()
     rows = []
     for name in OCR_INPUTS:
         r = measure_ocr(name)
@@ -274,7 +277,8 @@ def ocr_table() -> None:
     table(
         ["upload", "OCR input", "baseline RSS MiB", "peak - baseline MiB", "CPU s", "peak from", "skipped"],
         rows,
-        title="Peak RSS of the local OCR step (engine loaded and warm; tiny/tiny models)",
+        title="Peak RSS of the local OCR step (engine loaded and warm; the default models, "
+        f"{defaults.ocr_det_model}/{defaults.ocr_rec_model})",
     )
 
 

@@ -239,14 +239,19 @@ class Settings(BaseSettings):
         4, ge=1, le=64, description="Rekognition calls one worker process has in flight at once, across its jobs."
     )
     ocr_det_model: Literal["tiny", "small"] = Field(
-        "tiny",
-        description="Local OCR: PP-OCRv6 text detection model. `tiny`: far less CPU than `small` for the same word "
-        "recall (figures: bench/README.md, Text analysis).",
+        "small",
+        description="Local OCR: PP-OCRv6 text detection model. `small` finds a little more photographed text; `tiny` "
+        "costs less CPU per photo (figures: bench/README.md, Text analysis).",
     )
     ocr_rec_model: Literal["tiny", "small"] = Field(
-        "tiny",
-        description="Local OCR: PP-OCRv6 text recognition model. `tiny` is the fast one; `small` is slower, a little "
-        "more accurate and knows more characters (figures: bench/README.md, Text analysis).",
+        "small",
+        description="Local OCR: PP-OCRv6 text recognition model. `small` reads photographed text far better; `tiny` "
+        "takes about half its CPU, for clean rendered text (figures: bench/README.md, Text analysis).",
+    )
+    ocr_scripts: Literal["latin", "all"] = Field(
+        "latin",
+        description="Local OCR: the scripts text is read in. `latin`: Latin letters, digits, punctuation and currency "
+        "signs only (other characters are masked in the recogniser's decoding); `all`: whatever the model knows.",
     )
     ocr_max_side: int = Field(
         1280, ge=320, le=4096, description="Local OCR: text detection runs on the image scaled to this longest side."

@@ -61,3 +61,33 @@ def test_e2e_pinned_quick_prints_its_tables() -> None:
     for case in ("1 MP JPEG", "12 MP JPEG", "12 MP PNG"):
         for row in (f"| {case}, image stage alone ", f"| {case}, worker in the stack "):
             assert any(line.startswith(row) for line in lines), (row, result.stdout)
+
+
+def test_ocr_accuracy_bench_prints_its_tables() -> None:
+    """`bench/ocr_accuracy.py` on a few images: the summary row per model pair and set, and a row per condition."""
+    pytest.importorskip("rapidocr", reason="the local OCR engine needs the `ocr` extra")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "bench/ocr_accuracy.py",
+            "--clean",
+            "2",
+            "--photo",
+            "3",
+            "--repeat",
+            "1",
+            "--models",
+            "tiny/small",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("| tiny/small | photo-like | ") for line in lines), result.stdout
+    assert any(line.startswith("| tiny/small | clean | ") for line in lines), result.stdout
+    assert any(line.startswith("| JPEG quality | ") for line in lines), result.stdout

