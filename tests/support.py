@@ -147,6 +147,7 @@ def pending_job(
     created: datetime | None = None,
     key_prefix: str | None = None,
     recipe: list[Rendition] | None = None,
+    callback_url: str | None = None,
 ) -> Job:
     """A job stored as the API creates it (`upload_pending`, no upload yet), `created` now unless given.
     `key_prefix`: its upload key under another prefix, where an upload raises no event (no worker takes it).
@@ -163,6 +164,7 @@ def pending_job(
         retention=timedelta(days=30),
         now=created or datetime.now(UTC),
         recipe=recipe,
+        callback_url=callback_url,
     )
     store.create(job)
     return job
