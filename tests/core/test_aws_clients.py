@@ -43,7 +43,6 @@ def test_every_job_thread_and_its_uploads_keep_their_connections(
         for _ in range(3):
             s3.put_object(Bucket="pool-test", Key=f"k{i}", Body=b"x" * 100_000)
 
-    with caplog.at_level(logging.WARNING, logger="urllib3.connectionpool"):
-        with ThreadPoolExecutor(threads) as pool:
-            list(pool.map(put, range(threads)))
+    with caplog.at_level(logging.WARNING, logger="urllib3.connectionpool"), ThreadPoolExecutor(threads) as pool:
+        list(pool.map(put, range(threads)))
     assert not [r for r in caplog.records if "pool is full" in r.getMessage()]
