@@ -35,11 +35,13 @@ if TYPE_CHECKING:
 class AwsClients:
     """Lazily built, thread-safe boto3 clients for one Settings (boto3 clients may be shared across threads)."""
 
-    def __init__(self, settings: Settings, *, api: bool = False) -> None:
+    def __init__(self, settings: Settings, *, api: bool = False, validate: bool = True) -> None:
         """`api=True`: short timeouts and few attempts, bounded by each request's deadline (core/deadline.py), so a
-        stalled dependency answers a client in seconds; the worker keeps patient defaults (it has no one waiting)."""
+        stalled dependency answers a client in seconds; the worker keeps patient defaults (it has no one waiting).
+        `validate=False`: botocore does not check each request's parameters against the API model before sending."""
         self.settings = settings
         self.api = api
+        self.validate = validate
         # A session of our own: the default session is not thread-safe to create clients from. boto3's Session sets
         # its region and boto3's handlers on it; clients come from its create_client (what boto3's Session.client
         # calls), which takes any service name, where the stubs' Session.client takes only literal ones.
@@ -53,6 +55,13 @@ class AwsClients:
     def for_api(cls, settings: Settings) -> AwsClients:
         return cls(settings, api=True)
 
+    @classmethod
+    def for_worker(cls, settings: Settings) -> AwsClients:
+        """Without client-side parameter validation: the worker's requests are built by its own code (typed against
+        the API model, and tested against the emulator) ten or so times per job, and the check costs client CPU on
+        every one (bench/README.md, 4b); AWS validates them anyway."""
+        return cls(settings, validate=False)
+
     def _config(self, **extra: Any) -> Config:
         # botocore's standard retry mode handles throttling and transient 5xx with backoff; no loops of our own.
         s = self.settings
@@ -60,7 +69,10 @@ class AwsClients:
             "retries": {"mode": "standard", "max_attempts": s.api_aws_max_attempts if self.api else s.aws_max_attempts},
             "connect_timeout": s.api_aws_connect_timeout_seconds if self.api else 5,
             "read_timeout": s.api_aws_read_timeout_seconds if self.api else 30,
-            "max_pool_connections": max(10, s.worker_concurrency * 2),
+            # Every job thread and its output-upload threads (worker/pipeline.py) at once, plus the sweeper's and the
+            # dispatcher's calls: a smaller pool discards connections and opens new ones under load.
+            "max_pool_connections": max(10, 5 * s.worker_concurrency + 2),
+            "parameter_validation": self.validate,
         }
         return Config(**(options | extra))
 

@@ -169,7 +169,13 @@ class Settings(BaseSettings):
         ge=1,
         description="Most pixels (sum of width x height) one job's recipe may ask for: bounds its CPU and memory.",
     )
-    worker_concurrency: int = Field(2, ge=1, le=64, description="Jobs one worker process runs at once.")
+    worker_concurrency: int = Field(
+        4,
+        ge=1,
+        le=64,
+        description="Jobs one worker process runs at once; more than its vCPUs, so that jobs use the CPU while others "
+        "wait on AWS round trips.",
+    )
     queue_wait_seconds: int = Field(20, ge=0, le=20, description="SQS long-poll wait per receive.")
     visibility_timeout_seconds: int = Field(
         120, ge=10, le=43200, description="SQS visibility timeout: how long a received message stays hidden."

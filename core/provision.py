@@ -20,6 +20,7 @@ from core.config import Settings
 from core.keys import UPLOADS_PREFIX
 from core.listing import INDEXES
 from core.store import LEASES_INDEX
+from core.webhooks.subscription import CALLBACKS_FILTER_POLICY
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import AttributeDefinitionTypeDef, GlobalSecondaryIndexTypeDef
@@ -233,8 +234,9 @@ def callbacks_max_receive_count(settings: Settings) -> int:
 
 
 def _create_callbacks_queue(clients: AwsClients, topic_arn: str) -> str:
-    """The webhooks' queue (worker/callbacks.py) and its DLQ, subscribed to the outcome topic with raw delivery:
-    each message is an outcome as published. The same as terraform/modules/data-plane (callbacks.tf)."""
+    """The webhooks' queue (worker/callbacks.py) and its DLQ, subscribed to the outcome topic with raw delivery (each
+    message is an outcome as published) and a filter policy: only the outcomes of ended jobs with a webhook. The same
+    as terraform/modules/data-plane (callbacks.tf)."""
     s, sqs = clients.settings, clients.sqs
     dlq_url = sqs.create_queue(QueueName=s.callbacks_dlq_name, Attributes={"MessageRetentionPeriod": "1209600"})
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url["QueueUrl"], AttributeNames=["QueueArn"])["Attributes"]
@@ -263,19 +265,23 @@ def _create_callbacks_queue(clients: AwsClients, topic_arn: str) -> str:
             "MessageRetentionPeriod": "345600",
         },
     )
-    subscribed = any(
-        sub["Endpoint"] == arn
+    subscriptions = [
+        sub["SubscriptionArn"]
         for page in clients.sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn)
         for sub in page.get("Subscriptions", [])
-    )
-    if not subscribed:
+        if sub["Endpoint"] == arn
+    ]
+    policy_json = json.dumps(CALLBACKS_FILTER_POLICY)
+    if not subscriptions:
         clients.sns.subscribe(
             TopicArn=topic_arn,
             Protocol="sqs",
             Endpoint=arn,
-            Attributes={
-                "RawMessageDelivery": "true",
-                "FilterPolicy": json.dumps({"status": ["completed", "failed"]}),
-            },
+            Attributes={"RawMessageDelivery": "true", "FilterPolicy": policy_json},
+        )
+    for subscription in subscriptions:
+        # A stack provisioned before the policy changed gets the current one.
+        clients.sns.set_subscription_attributes(
+            SubscriptionArn=subscription, AttributeName="FilterPolicy", AttributeValue=policy_json
         )
     return url

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from core.conditional import conditional_update, is_condition_failure
 from core.deletion import TOMBSTONE_REMOVES
-from core.items import from_item, serializer, to_item
+from core.items import from_item, to_item
 from core.jobs import (
     RETRIES_EXHAUSTED,
     UPLOAD_EXPIRED,
@@ -25,6 +26,8 @@ from core.listing import index_attributes
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.literals import ReturnValueType
+    from mypy_boto3_dynamodb.type_defs import UpdateItemOutputTypeDef
 
 # The sparse index of live leases: only jobs that hold a lease carry `lease_shard`, so it lists exactly the jobs a
 # worker owns (or owned), ordered by `lease_until`. A few fixed shards, not one key, spread its writes (every claim
@@ -35,10 +38,6 @@ LEASE_SHARDS = 4
 
 def lease_shard(job_id: str) -> int:
     return zlib.crc32(job_id.encode()) % LEASE_SHARDS
-
-
-def _is_condition_failure(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 class JobStore:
@@ -92,7 +91,7 @@ class JobStore:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
-            if not _is_condition_failure(exc):
+            if not is_condition_failure(exc):
                 raise
             existing: dict[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
             stored = from_item(existing) if existing else self.get(job.job_id)
@@ -143,21 +142,29 @@ class JobStore:
         self, job_id: str, expression: str, condition: str, values: dict[str, Any], names: dict[str, str] | None = None
     ) -> Job | None:
         """One conditional UpdateItem: the job as written, or None when the condition does not hold."""
-        try:
-            response = self._db.update_item(
-                TableName=self._table,
-                Key={"job_id": {"S": job_id}},
-                UpdateExpression=expression,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names or {"#status": "status"},
-                ExpressionAttributeValues={k: serializer.serialize(v) for k, v in values.items()},
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as exc:
-            if _is_condition_failure(exc):
-                return None
-            raise
-        return from_item(response["Attributes"])
+        response = self._write(job_id, expression, condition, values, names, returns="ALL_NEW")
+        return from_item(response["Attributes"]) if response is not None else None
+
+    def _write(
+        self,
+        job_id: str,
+        expression: str,
+        condition: str,
+        values: dict[str, Any],
+        names: dict[str, str] | None,
+        *,
+        returns: ReturnValueType,
+    ) -> UpdateItemOutputTypeDef | None:
+        return conditional_update(
+            self._db,
+            self._table,
+            {"job_id": {"S": job_id}},
+            expression,
+            condition,
+            values,
+            names or {"#status": "status"},
+            returns=returns,
+        )
 
     def claim(
         self,
@@ -378,9 +385,11 @@ class JobStore:
         """Remember that the outcome was published, so a redelivered message publishes only what was missed, and take
         the job out of the index of live leases. Not for a job a redrive has claimed again: its new outcome is still
         to be published."""
-        self._update(
+        self._write(
             job_id,
             "SET notified = :true REMOVE lease_until, lease_shard",
             "attribute_exists(job_id) AND #status <> :processing",
             {":true": True, ":processing": JobStatus.PROCESSING.value},
+            None,
+            returns="NONE",
         )

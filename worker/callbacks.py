@@ -2,7 +2,8 @@
 own processing.
 
 Every outcome is published to the SNS topic at least once (by the pipeline, or by the sweeper when the writer died);
-the `callbacks` queue is subscribed to it (raw delivery), so each published outcome becomes a message here. For a job
+the `callbacks` queue is subscribed to it (raw delivery, filtered on `has_callback`: core/webhooks/subscription.py),
+so each published outcome of a job with a callback_url becomes a message here. For a job
 with a callback_url, the dispatcher POSTs the job view (the body of `GET /v1/jobs/{id}`) signed with the job's key's
 signing secret, and records the attempt on the job (`callbacks`). A failed attempt is retried by hiding its message
 for the next wait of `webhook_retry_schedule_seconds` (a queue, not a sleep: any worker picks it up then); after the

@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 def build_worker(settings: Settings) -> tuple[Consumer, JobProcessor]:
     """The consumer and the pipeline it feeds, wired from settings."""
-    clients = AwsClients(settings)
+    clients = AwsClients.for_worker(settings)
     # A finished job's publish stays with its writer as long as a message stays hidden: that long, a duplicate
     # delivery waits for the writer's publish instead of sending its own.
     store = JobStore(clients.dynamodb, settings.jobs_table, publish_claim_seconds=settings.visibility_timeout_seconds)

@@ -20,6 +20,7 @@ from core.aws import AwsClients
 from core.config import Settings
 from core.listing import INDEXES
 from core.store import LEASES_INDEX
+from core.webhooks.subscription import CALLBACKS_FILTER_POLICY
 from harness.images import png
 from harness.jobs import submit, wait_for_job
 from harness.queues import SnsInbox
@@ -153,6 +154,16 @@ def test_table_topic_and_rule(clients: AwsClients, outputs: dict[str, Any]) -> N
 
     targets = clients.events.list_targets_by_rule(Rule=outputs["event_rule_name"])["Targets"]
     assert [t["Arn"] for t in targets] == [outputs["queue_arn"]]
+
+
+def test_the_callbacks_queue_takes_what_the_local_stack_s_does(clients: AwsClients, outputs: dict[str, Any]) -> None:
+    """The webhooks' subscription filters on the attributes the publisher sets, with the policy core/provision.py
+    subscribes with: only ended jobs that have a webhook reach the dispatcher."""
+    subscriptions = clients.sns.list_subscriptions_by_topic(TopicArn=outputs["topic_arn"])["Subscriptions"]
+    (callbacks,) = [s for s in subscriptions if s["Endpoint"].endswith(f":{clients.settings.callbacks_queue_name}")]
+    attributes = clients.sns.get_subscription_attributes(SubscriptionArn=callbacks["SubscriptionArn"])["Attributes"]
+    assert attributes["RawMessageDelivery"] == "true"
+    assert json.loads(attributes["FilterPolicy"]) == CALLBACKS_FILTER_POLICY
 
 
 def test_alarms_notify_the_encrypted_alarm_topic(clients: AwsClients, outputs: dict[str, Any]) -> None:

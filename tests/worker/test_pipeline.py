@@ -3,6 +3,7 @@ message, and the job lease it keeps. The same through worker processes: tests/e2
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -40,9 +41,9 @@ class Pipeline:
     clients: AwsClients
     outcomes: SnsInbox
 
-    def upload(self, recipe: list[Rendition] | None = None) -> tuple[Job, UploadEvent]:
+    def upload(self, recipe: list[Rendition] | None = None, callback_url: str | None = None) -> tuple[Job, UploadEvent]:
         """A job (asking for `recipe`) whose file is in the uploads bucket, and the event S3 sends for it."""
-        job = pending_job(self.store, recipe=recipe)
+        job = pending_job(self.store, recipe=recipe, callback_url=callback_url)
         bucket = self.clients.settings.uploads_bucket
         put = self.clients.s3.put_object(Bucket=bucket, Key=job.upload_key, Body=png(64, 48))
         return job, UploadEvent(bucket, job.upload_key, put["ETag"].strip('"'))
@@ -120,6 +121,21 @@ def test_a_file_replaced_after_its_event_is_processed_by_the_newer_files_event(p
     assert finished.status is JobStatus.COMPLETED and finished.source_etag == second.etag
     assert finished.result is not None and (finished.result.metadata.width, finished.result.metadata.height) == (48, 64)
     assert len(pipeline.outcomes.for_job(job.job_id)) == 1
+
+
+def test_only_outcomes_with_a_webhook_reach_the_webhooks_queue(aws: tuple[AwsClients, str], pipeline: Pipeline) -> None:
+    """The dispatcher is not woken for the many jobs without a callback_url (the subscription's filter policy)."""
+    clients, _ = aws
+    url = clients.queue_url(SETTINGS.callbacks_queue_name)
+    plain, plain_event = pipeline.upload()
+    hooked, hooked_event = pipeline.upload(callback_url="https://hooks.example.com/imgpipe")
+    assert pipeline.processor.handle(plain_event, Delivery()) == DONE
+    assert pipeline.processor.handle(hooked_event, Delivery()) == DONE
+    pipeline.outcomes.for_job(plain.job_id)  # both published to the topic
+    pipeline.outcomes.for_job(hooked.job_id)
+    received = clients.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+    bodies = [json.loads(m["Body"]) for m in received.get("Messages", [])]
+    assert [(b["job_id"], b["status"]) for b in bodies] == [(hooked.job_id, "completed")]
 
 
 def _stored_outputs(pipeline: Pipeline, job_id: str) -> list[str]:

@@ -1,5 +1,8 @@
 """Publishing a job's outcome to SNS, with a `status` attribute subscribers can filter on and a `dedup_id` they
-can deduplicate on (SNS standard topics deliver at least once, and a publish can be retried)."""
+can deduplicate on (SNS standard topics deliver at least once, and a publish can be retried).
+
+A job with a webhook also carries `has_callback` (core/webhooks/subscription.py): the callbacks queue's subscription
+filters on it, so the webhook dispatcher receives only the outcomes it has to deliver."""
 
 from __future__ import annotations
 
@@ -7,9 +10,11 @@ import json
 from typing import TYPE_CHECKING
 
 from core.jobs import Job
+from core.webhooks.subscription import HAS_CALLBACK
 
 if TYPE_CHECKING:
     from mypy_boto3_sns.client import SNSClient
+    from mypy_boto3_sns.type_defs import MessageAttributeValueTypeDef
 
 
 def outcome_message(job: Job) -> dict[str, object]:
@@ -31,13 +36,16 @@ def dedup_id(job: Job) -> str:
     return f"{job.job_id}:{job.status.value}:{job.attempts}"
 
 
+def outcome_attributes(job: Job) -> dict[str, MessageAttributeValueTypeDef]:
+    attributes: dict[str, MessageAttributeValueTypeDef] = {
+        "status": {"DataType": "String", "StringValue": job.status.value},
+        "job_id": {"DataType": "String", "StringValue": job.job_id},
+        "dedup_id": {"DataType": "String", "StringValue": dedup_id(job)},
+    }
+    if job.callback_url is not None:
+        attributes[HAS_CALLBACK] = {"DataType": "String", "StringValue": "true"}
+    return attributes
+
+
 def publish_outcome(sns: SNSClient, topic_arn: str, job: Job) -> None:
-    sns.publish(
-        TopicArn=topic_arn,
-        Message=json.dumps(outcome_message(job)),
-        MessageAttributes={
-            "status": {"DataType": "String", "StringValue": job.status.value},
-            "job_id": {"DataType": "String", "StringValue": job.job_id},
-            "dedup_id": {"DataType": "String", "StringValue": dedup_id(job)},
-        },
-    )
+    sns.publish(TopicArn=topic_arn, Message=json.dumps(outcome_message(job)), MessageAttributes=outcome_attributes(job))

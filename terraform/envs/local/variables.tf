@@ -42,7 +42,7 @@ variable "drain_seconds" {
 variable "worker_concurrency" {
   type        = number
   description = "Jobs per worker process (IMGPIPE_WORKER_CONCURRENCY)."
-  default     = 2
+  default     = 4
 }
 
 variable "queue_wait_seconds" {

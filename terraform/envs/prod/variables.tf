@@ -73,7 +73,7 @@ variable "drain_seconds" {
 variable "worker_concurrency" {
   type        = number
   description = "Jobs per worker task (IMGPIPE_WORKER_CONCURRENCY)."
-  default     = 2
+  default     = 4
 }
 
 variable "worker_min_capacity" {

@@ -1,6 +1,6 @@
-# Webhooks: every outcome published to the topic also lands in the callbacks queue (raw delivery: the message body is
-# the outcome as published), from which the workers deliver each job's webhook (worker/callbacks.py). The same
-# resources as core/provision.py creates on an emulator.
+# Webhooks: every outcome of a job with a callback_url published to the topic also lands in the callbacks queue (raw
+# delivery: the message body is the outcome as published), from which the workers deliver each job's webhook
+# (worker/callbacks.py). The same resources as core/provision.py creates on an emulator.
 
 locals {
   callbacks_queue = "${var.name}-callbacks"
@@ -49,7 +49,9 @@ resource "aws_sns_topic_subscription" "callbacks" {
   protocol             = "sqs"
   endpoint             = aws_sqs_queue.callbacks.arn
   raw_message_delivery = true
-  filter_policy        = jsonencode({ status = ["completed", "failed"] })
+  # Ended jobs that have a webhook only (the publisher sets has_callback for those): the dispatcher is not woken for
+  # every outcome. The same policy as core/webhooks/subscription.py.
+  filter_policy = jsonencode({ status = ["completed", "failed"], has_callback = ["true"] })
 }
 
 output "callbacks_queue_name" {

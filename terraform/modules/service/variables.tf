@@ -216,7 +216,7 @@ variable "worker_memory" {
 variable "worker_concurrency" {
   type        = number
   description = "Jobs one worker task runs at once (IMGPIPE_WORKER_CONCURRENCY)."
-  default     = 2
+  default     = 4
 
   validation {
     condition     = var.worker_concurrency >= 1 && var.worker_concurrency <= 64

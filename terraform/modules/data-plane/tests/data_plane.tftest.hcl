@@ -318,8 +318,8 @@ run "every_outcome_reaches_the_callbacks_queue" {
   }
 
   assert {
-    condition     = aws_sns_topic_subscription.callbacks.raw_message_delivery && jsondecode(aws_sns_topic_subscription.callbacks.filter_policy) == { status = ["completed", "failed"] }
-    error_message = "Raw delivery (the worker reads the outcome as published), ended jobs only."
+    condition     = aws_sns_topic_subscription.callbacks.raw_message_delivery && jsondecode(aws_sns_topic_subscription.callbacks.filter_policy) == { status = ["completed", "failed"], has_callback = ["true"] }
+    error_message = "Raw delivery (the worker reads the outcome as published), ended jobs with a webhook only."
   }
 
   assert {

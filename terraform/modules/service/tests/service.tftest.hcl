@@ -41,8 +41,8 @@ run "worker_scales_on_backlog_per_task" {
   }
 
   assert {
-    # 60 s acceptable latency / 5 s per job * 2 jobs at once per task
-    condition     = aws_appautoscaling_policy.worker_backlog.target_tracking_scaling_policy_configuration[0].target_value == 24
+    # 60 s acceptable latency / 5 s per job * 4 jobs at once per task
+    condition     = aws_appautoscaling_policy.worker_backlog.target_tracking_scaling_policy_configuration[0].target_value == 48
     error_message = "Target backlog per task must be acceptable_latency_seconds / avg_processing_seconds * worker_concurrency."
   }
 
