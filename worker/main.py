@@ -54,7 +54,7 @@ def run(settings: Settings) -> int:
         log.error("%s", exc)
         return 2
     consumer, processor = build_worker(settings)
-    sweeper = Sweeper(settings, processor.store, processor._notify, processor.clients.s3)
+    sweeper = Sweeper(settings, processor.store, processor.notify, processor.clients.s3)
     threading.Thread(target=sweeper.run, args=(stop,), name="sweeper", daemon=True).start()
     clients = processor.clients
     callbacks = CallbackDispatcher(settings, clients, processor.store, clients.queue_url(settings.callbacks_queue_name))

@@ -143,7 +143,7 @@ class JobProcessor:
             UPLOAD_EXPIRED,
             extra={"fields": {"uploaded_at": uploaded_at.isoformat(), "deadline": job.upload_expires_at.isoformat()}},
         )
-        self._notify(failed)
+        self.notify(failed)
         return DONE
 
     def _publish_missed(self, job: Job) -> Disposition:
@@ -159,7 +159,7 @@ class JobProcessor:
                 return DONE
             return self._come_back(latest.publish_until, "publish taken by another delivery")
         log.info("publishing an outcome its writer did not publish")
-        self._notify(taken)
+        self.notify(taken)
         return DONE
 
     def _process(self, job: Job, event: UploadEvent, delivery: Delivery) -> Disposition:
@@ -176,7 +176,7 @@ class JobProcessor:
         durations["total"] = clock.ms()
         log.info("job %s", finished.status.value, extra={"fields": {"durations_ms": durations}})
         emit_job(finished.status.value, finished.error.code if finished.error else None, durations)
-        self._notify(finished)
+        self.notify(finished)
         return DONE
 
     def _replaced(self, job: Job) -> Disposition:
@@ -233,7 +233,7 @@ class JobProcessor:
             if failed is not None:
                 # Counted like every finished job: an alarm watches this code (docs/operations.md).
                 emit_job(failed.status.value, RETRIES_EXHAUSTED, {})
-                self._notify(failed)
+                self.notify(failed)
             # Not deleted: SQS moves it to the DLQ on its next receive, where it can be inspected and redriven.
             return Disposition(delete=False, retry_after=0)
         delay = backoff_seconds(delivery.receive_count, s.retry_base_seconds, s.visibility_timeout_seconds)
@@ -317,7 +317,9 @@ class JobProcessor:
             list(self._uploads.map(put, outcome.renditions, outputs))
         return JobResult(metadata=outcome.metadata, outputs=outputs, analysis=stored_analysis(analysis))
 
-    def _notify(self, job: Job) -> None:
+    def notify(self, job: Job) -> None:
+        """Publish a finished job's outcome and record that it was published: the one path for it (the sweeper's
+        too), so that every outcome carries the same dedup id and is marked once it is out."""
         with log_context(stage="publish"):
             publish_outcome(self.clients.sns, self.topic_arn, job)
             self.store.mark_notified(job.job_id)

@@ -51,7 +51,7 @@ STRANDED = JobErrorInfo(
 
 class Sweeper:
     def __init__(self, settings: Settings, store: JobStore, notify: Callable[[Job], None], s3: S3Client) -> None:
-        """`notify` is the pipeline's one path for publishing an outcome (JobProcessor._notify); `s3` reads the
+        """`notify` is the pipeline's one path for publishing an outcome (JobProcessor.notify); `s3` reads the
         uploads bucket (a listing of the upload key) to tell a job nobody claimed from one whose file never arrived."""
         self.settings = settings
         self.store = store

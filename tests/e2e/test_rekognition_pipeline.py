@@ -79,7 +79,7 @@ def test_an_image_rekognition_refuses_fails_the_job_with_its_code(
     rek_stack: LocalStack, rek_api: httpx.Client, code: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     processor, clients, stubber = _processor(rek_stack)
-    monkeypatch.setattr(processor, "_notify", lambda job: None)  # no topic in this test: SNS is not the subject
+    monkeypatch.setattr(processor, "notify", lambda job: None)  # no topic in this test: SNS is not the subject
     job_id, event = _uploaded_job(rek_api, rek_stack, clients)
     stubber.add_client_error("detect_text", service_error_code=code, service_message="refused", http_status_code=400)
     with stubber:
@@ -96,7 +96,7 @@ def test_throttling_after_retries_leaves_the_message_for_redelivery(
     rek_stack: LocalStack, rek_api: httpx.Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     processor, clients, stubber = _processor(rek_stack)
-    monkeypatch.setattr(processor, "_notify", lambda job: None)
+    monkeypatch.setattr(processor, "notify", lambda job: None)
     job_id, event = _uploaded_job(rek_api, rek_stack, clients)
     # What is left once botocore's standard retry mode has spent its attempts.
     stubber.add_client_error("detect_text", service_error_code="ThrottlingException", http_status_code=400)
@@ -129,7 +129,7 @@ def test_exhausted_retries_count_as_a_failed_job_with_their_code(
     """The jobs-failed-processing_retries_exhausted alarm (docs/operations.md) watches Jobs{Status, ErrorCode}: the
     last delivery's failure must be counted there like any other failed job."""
     processor, clients, stubber = _processor(rek_stack)
-    monkeypatch.setattr(processor, "_notify", lambda job: None)
+    monkeypatch.setattr(processor, "notify", lambda job: None)
     job_id, event = _uploaded_job(rek_api, rek_stack, clients)
     stubber.add_client_error("detect_text", service_error_code="ThrottlingException", http_status_code=400)
     capsys.readouterr()
@@ -149,7 +149,7 @@ def test_a_crop_around_faces_uses_the_faces_rekognition_found_once(
     """gravity=faces in AWS: the job's analysis (here faces alone) runs once, before that crop, and the crop is
     placed on the faces found (no fallback note); a second DetectFaces call would find no stubbed answer."""
     processor, clients, stubber = _processor(rek_stack)
-    monkeypatch.setattr(processor, "_notify", lambda job: None)
+    monkeypatch.setattr(processor, "notify", lambda job: None)
     outputs = [{"name": "face.png", "width": 100, "height": 100, "fit": "cover", "format": "png", "gravity": "faces"}]
     job_id = submit(rek_api, png(640, 240), "image/png", outputs=outputs, analysis=["faces"])
     key = upload_key(job_id)
