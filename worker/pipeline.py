@@ -254,7 +254,8 @@ class JobProcessor:
                 # If-Match the event's ETag: the bytes read are the ones the claim recorded (`source_etag`), not a
                 # file the presigned POST put there again since.
                 if event.etag:
-                    obj = s3.get_object(Bucket=event.bucket, Key=event.key, IfMatch=f'"{event.etag}"')
+                    etag = event.etag.strip('"')
+                    obj = s3.get_object(Bucket=event.bucket, Key=event.key, IfMatch=f'"{etag}"')
                 else:
                     obj = s3.get_object(Bucket=event.bucket, Key=event.key)
             except ClientError as exc:
