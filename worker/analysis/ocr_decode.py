@@ -3,10 +3,12 @@
 - Restricted to the scripts expected: characters outside them are masked out of the model's per-column
   probabilities before the best path is taken, so a column whose best guess was "共" gives the best character that
   is allowed (or nothing), rather than a CJK character dropped or replaced after the fact.
+- Characters outside those scripts that have a compatibility form inside them ("℃", fullwidth forms) are read and
+  written in that form ("°C"): masked, the model's "25℃" read "25C".
 - Spaces: on noisy, low-contrast lines the recogniser often leaves the gap between two words blank instead of
   reading a space ("Staffonly"), though it gives the space some probability there. Between two characters, the
   blank column where the space is likeliest is read as a space when that probability exceeds
-  `SPACE_MIN_PROBABILITY`.
+  `SPACE_MIN_PROBABILITY`, unless the gap is inside a number ("33.44" read "33. 44") or beside a hyphen.
 
 rapidocr (3.10) decodes with `CTCLabelDecode` (best path: argmax per column, repeats and blanks removed); its
 recogniser keeps that object as `postprocess_op`, with its `character` list (index 0 the CTC blank, the model's
@@ -33,6 +35,9 @@ _LATIN_EXTRA = frozenset("№™")
 # near 0 except for a few wide gaps inside words or after a colon (~0.4: those split either way), in the missed
 # spaces of photographed lines it was 0.13-0.5.
 SPACE_MIN_PROBABILITY = 0.1
+# Separators inside a number ("33.44", "22:00", "1,250"): a blank gap next to one, with digits on both sides, is
+# not read as a space ("33. 44" was); nor is one beside a hyphen ("Wi- Fi", "Guest -5G").
+_NUMBER_SEPARATORS = frozenset(".,:")
 
 
 def allowed_in(character: str, scripts: OcrScripts) -> bool:
@@ -49,6 +54,22 @@ def allowed_in(character: str, scripts: OcrScripts) -> bool:
     return character in _LATIN_EXTRA or any(low <= code <= high for low, high in _LATIN_RANGES)
 
 
+def inside_token(before: str, left: str, right: str, after: str) -> bool:
+    """Whether a blank gap between `left` and `right` (`before` and `after` the characters beyond them, or "") is
+    inside one token: next to a separator within a number, or beside a hyphen."""
+    if "-" in (left, right):
+        return True
+    if left in _NUMBER_SEPARATORS:
+        return before.isdigit() and right.isdigit()
+    return right in _NUMBER_SEPARATORS and left.isdigit() and after.isdigit()
+
+
+def compatible(character: str) -> str:
+    """The character's Unicode compatibility form (NFKC) where it has one that is not blank, else ""."""
+    form = unicodedata.normalize("NFKC", character)
+    return form if form != character and form.strip() else ""
+
+
 class LineDecode:
     """A drop-in for rapidocr's CTCLabelDecode: characters of `scripts` only, and spaces read from blank gaps."""
 
@@ -57,9 +78,17 @@ class LineDecode:
         self.scripts = scripts
         self.character: list[str] = list(inner.character)
         self.space = len(self.character) - 1
+        # Characters outside `scripts` whose Unicode compatibility form is inside them ("℃" is "°C", a fullwidth
+        # digit is the digit): read, then written in that form. Masked, "25℃" read "25C".
+        self.expand = {
+            c: form
+            for c in self.character
+            if not allowed_in(c, scripts) and (form := compatible(c)) and all(allowed_in(f, scripts) for f in form)
+        }
         # Index 0 is the CTC blank: always allowed (it is how a column says "no character here").
         self.blocked = np.array(
-            [i for i, c in enumerate(self.character) if i > 0 and not allowed_in(c, scripts)], dtype=np.intp
+            [i for i, c in enumerate(self.character) if i > 0 and not allowed_in(c, scripts) and c not in self.expand],
+            dtype=np.intp,
         )
 
     def best_path(self, preds: np.ndarray) -> np.ndarray:
@@ -67,9 +96,13 @@ class LineDecode:
         index: np.ndarray = preds.argmax(axis=2)
         for row in range(index.shape[0]):
             read = np.flatnonzero(index[row])
-            for a, b in itertools.pairwise(read):
+            chars = [self.character[i] for i in index[row, read]]
+            for n, (a, b) in enumerate(itertools.pairwise(read)):
                 if self.space in (index[row, a], index[row, b]):
                     continue  # the model read a space there already
+                before, after = chars[n - 1] if n else "", chars[n + 2] if n + 2 < len(chars) else ""
+                if inside_token(before, chars[n], chars[n + 1], after):
+                    continue
                 gap = preds[row, a + 1 : b, self.space]
                 if gap.size and gap.max() > SPACE_MIN_PROBABILITY:
                     index[row, a + 1 + int(np.argmax(gap))] = self.space
@@ -81,7 +114,7 @@ class LineDecode:
             masked[:, :, self.blocked] = 0.0
         index = self.best_path(masked)
         probability = np.take_along_axis(masked, index[:, :, None], axis=2)[:, :, 0]
-        return self.inner.decode(
+        lines, words = self.inner.decode(
             index,
             probability,
             return_word_box,
@@ -89,6 +122,21 @@ class LineDecode:
             kwargs.get("max_wh_ratio", 1.0),
             remove_duplicate=True,
         )
+        if self.expand:
+            lines = [("".join(self.expanded(list(text))), score) for text, score in lines]
+            for info in words:
+                info.words = [self.expanded(word) for word in info.words]
+        return lines, words
+
+    def expanded(self, characters: list[str]) -> list[str]:
+        """The characters read, one string each (rapidocr's word boxes count them), those in `expand` written in
+        their compatibility form."""
+        out: list[str] = []
+        for c in characters:
+            form = self.expand.get(c, c)
+            # "°℃": the model read the degree sign, then "℃" for the C.
+            out.append(form[1:] if len(form) > 1 and "".join(out).endswith(form[0]) else form)
+        return out
 
 
 def install_decode(recogniser: Any, scripts: OcrScripts) -> None:

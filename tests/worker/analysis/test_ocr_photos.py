@@ -118,3 +118,27 @@ def test_decoding_masks_other_scripts_and_reads_likely_spaces() -> None:
     word_gap = {"blank": 0.7, " ": 0.25}
     assert _decode([{"Q": 0.9}, {"t": 0.9}, {"y": 0.9}, word_gap, {"3": 0.9}]) == "Qty 3"
     assert _decode([{"Q": 0.9}, {"t": 0.9}, {"y": 0.9}, {"blank": 0.95, " ": 0.02}, {"3": 0.9}]) == "Qty3"
+
+
+def test_a_gap_inside_a_number_or_beside_a_hyphen_is_not_a_space() -> None:
+    gap = {"blank": 0.7, " ": 0.3}  # as likely a space as the missed ones between words
+    apart = {"blank": 0.9}  # between two of the same character
+    word = [{"S": 0.9}, {"t": 0.9}, {"a": 0.9}, {"f": 0.9}, apart, {"f": 0.9}]
+    assert _decode([*word, gap, {"o": 0.9}, {"n": 0.9}, {"l": 0.9}, {"y": 0.9}]) == "Staff only"
+    # "33. 44", "22 :00", "Wi- Fi", "Guest -5G" before.
+    assert _decode([{"3": 0.9}, apart, {"3": 0.9}, {".": 0.9}, gap, {"4": 0.9}, apart, {"4": 0.9}]) == "33.44"
+    assert _decode([{"2": 0.9}, apart, {"2": 0.9}, gap, {":": 0.9}, {"0": 0.9}, apart, {"0": 0.9}]) == "22:00"
+    assert _decode([{"W": 0.9}, {"i": 0.9}, {"-": 0.9}, gap, {"F": 0.9}, {"i": 0.9}]) == "Wi-Fi"
+    assert _decode([{"t": 0.9}, gap, {"-": 0.9}, {"5": 0.9}, {"G": 0.9}]) == "t-5G"
+    # Between a number and a word, or two numbers with no separator at the gap, the space still counts.
+    assert _decode([{"2": 0.9}, {".": 0.9}, {"5": 0.9}, gap, {"x": 0.9}]) == "2.5 x"
+    assert _decode([{"7": 0.9}, gap, {"3": 0.9}, {"1": 0.9}, {".": 0.9}, {"1": 0.9}]) == "7 31.1"
+
+
+def test_a_character_of_another_script_with_a_latin_form_is_read_in_that_form() -> None:
+    # The model reads "°C" as the CJK degree sign "℃", or as "°" then "℃" for the C: masked, the first read "25C".
+    assert _decode([{"2": 0.9}, {"5": 0.9}, {"blank": 0.9}, {"℃": 0.6, "C": 0.2}]) == "25°C"
+    assert _decode([{"2": 0.9}, {"5": 0.9}, {"°": 0.9}, {"℃": 0.6, "C": 0.2}]) == "25°C"
+    assert _decode([{"2": 0.9}, {"5": 0.9}, {"°": 0.9}, {"℃": 0.6, "C": 0.2}], "all") == "25°℃"
+    # One with no Latin form is still masked.
+    assert _decode([{"2": 0.9}, {"共": 0.6, "4": 0.3}]) == "24"
