@@ -126,6 +126,8 @@ class LineDecode:
             lines = [("".join(self.expanded(list(text))), score) for text, score in lines]
             for info in words:
                 info.words = [self.expanded(word) for word in info.words]
+        for row, info in enumerate(words):
+            info.confs = word_confidences(info, probability[row])
         return lines, words
 
     def expanded(self, characters: list[str]) -> list[str]:
@@ -137,6 +139,18 @@ class LineDecode:
             # "°℃": the model read the degree sign, then "℃" for the C.
             out.append(form[1:] if len(form) > 1 and "".join(out).endswith(form[0]) else form)
         return out
+
+
+def word_confidences(info: Any, probability: np.ndarray) -> list[float]:
+    """One confidence per entry rapidocr makes of `info` (a WordInfo): a word's is the mean of its characters'.
+
+    rapidocr pairs its entries with the line's per-character confidences (spaces included) by position, so the n-th
+    word got the n-th character's. Its entries are whole words when every word is Latin letters/digits, else
+    single characters (cal_rec_boxes)."""
+    columns: list[list[int]] = list(info.word_cols or [])
+    if any(getattr(kind, "name", "") != "EN_NUM" for kind in info.word_types or []):
+        columns = [[col] for word in columns for col in word]
+    return [round(float(np.mean(probability[cols])), 5) for cols in columns if cols]
 
 
 def install_decode(recogniser: Any, scripts: OcrScripts) -> None:

@@ -4,6 +4,7 @@ contrast, sensor noise, a slight shear, JPEG q55) read word for word by the loca
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import numpy as np
 import pytest
@@ -91,9 +92,9 @@ def test_upside_down_text_is_still_turned_and_read() -> None:
     assert [w.text for w in analyze_local(image, DEFAULTS).words] == ["Keep", "refrigerated"]
 
 
-def _decode(columns: list[dict[str, float]], scripts: str = "latin") -> str:
+def _decode_lines_and_words(columns: list[dict[str, float]], scripts: str = "latin") -> tuple[Any, Any]:
     """LineDecode over hand-made per-column probabilities (a stand-in for the recogniser's output), on the real
-    dictionary: what characters and spaces the best path gives."""
+    dictionary: rapidocr's lines (text, confidence) and word infos."""
     from worker.analysis.local import ocr_engine
 
     engine, _ = ocr_engine(Settings(analysis_engine="local", ocr_scripts="all"))
@@ -104,8 +105,24 @@ def _decode(columns: list[dict[str, float]], scripts: str = "latin") -> str:
     for column, probabilities in enumerate(columns):
         for character, p in probabilities.items():
             preds[0, column, index[character]] = p
-    lines, _ = decode(preds)
+    return decode(preds, return_word_box=True, wh_ratio_list=[1.0], max_wh_ratio=1.0)
+
+
+def _decode(columns: list[dict[str, float]], scripts: str = "latin") -> str:
+    """What characters and spaces the best path gives."""
+    lines, _ = _decode_lines_and_words(columns, scripts)
     return str(lines[0][0])
+
+
+def test_a_word_s_confidence_is_that_of_its_own_characters() -> None:
+    """rapidocr paired the n-th word with the n-th character's confidence: a well-read "0321" after a doubtful
+    "Call" got the "a"'s, and the minimum word confidence then dropped it."""
+    doubtful = [{"C": 0.3}, {"a": 0.3}, {"l": 0.3}, {"blank": 0.9}, {"l": 0.3}]
+    sure = [{"0": 0.95}, {"3": 0.95}, {"2": 0.95}, {"1": 0.95}]
+    lines, [info] = _decode_lines_and_words([*doubtful, {" ": 0.9}, *sure])
+    assert lines[0][0] == "Call 0321"
+    assert ["".join(w) for w in info.words] == ["Call", "0321"]
+    assert info.confs == pytest.approx([0.3, 0.95])
 
 
 def test_decoding_masks_other_scripts_and_reads_likely_spaces() -> None:
