@@ -3,11 +3,8 @@ and its --quick run writes a picture and a cost per scenario (figures are not as
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +13,7 @@ import pytest
 from bench.capmodel import profiles
 from bench.capmodel.params import read_fleet
 from bench.capmodel.sim import JobModel, simulate
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench.scripts import ROOT, run_bench
 
 
 def _set_default(path: Path, variable: str, value: str) -> None:
@@ -97,19 +93,12 @@ def test_quick_run_writes_a_picture_and_a_cost_per_scenario(tmp_path: Path) -> N
     trace = tmp_path / "uploads.csv"
     trace.write_text("offset_seconds\n" + "".join(f"{i * 0.5}\n" for i in range(300)))
     out = tmp_path / "figures"
-    result = subprocess.run(
-        [sys.executable, "bench/capacity.py", "--quick", "--out", str(out), "--trace", str(trace)],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    stdout = run_bench(
+        "bench/capacity.py", "--quick", "--out", str(out), "--trace", str(trace), timeout=300, env={"MPLBACKEND": "Agg"}
     )
-    assert result.returncode == 0, result.stderr
-    costs = re.findall(r"^(.+): \$(\d+\.\d+) per 1,000 images .* -> (\S+\.png)$", result.stdout, flags=re.M)
-    assert len(costs) == 4, result.stdout  # three quick profiles and the trace
+    costs = re.findall(r"^(.+): \$(\d+\.\d+) per 1,000 images .* -> (\S+\.png)$", stdout, flags=re.M)
+    assert len(costs) == 4, stdout  # three quick profiles and the trace
     for _, dollars, png in costs:
         assert float(dollars) > 0 and Path(png).parent == out and Path(png).read_bytes()[:4] == b"\x89PNG"
-    assert "| scenario | images | peak backlog |" in re.sub(r" +", " ", result.stdout)
-    assert "## Recommendations" in result.stdout and "## Validation:" in result.stdout
+    assert "| scenario | images | peak backlog |" in re.sub(r" +", " ", stdout)
+    assert "## Recommendations" in stdout and "## Validation:" in stdout
