@@ -7,9 +7,13 @@ policy; tests/terraform checks that they agree).
 
 from __future__ import annotations
 
-# Set on an outcome's message only when its job has a callback_url.
+# Set on every outcome's message: "true" when its job has a callback_url, "false" when not.
 HAS_CALLBACK = "has_callback"
 
 # Ended jobs with a webhook: most jobs have none, and without this filter every outcome cost the dispatcher a
-# receive, a job read and a delete (bench/README.md, 4b).
-CALLBACKS_FILTER_POLICY: dict[str, list[str]] = {"status": ["completed", "failed"], HAS_CALLBACK: ["true"]}
+# receive, a job read and a delete (bench/README.md, 4b). An outcome without the attribute, published by a worker
+# older than it (during a rollout, or the sweeper of one), still passes: the dispatcher reads its job and decides.
+CALLBACKS_FILTER_POLICY: dict[str, object] = {
+    "status": ["completed", "failed"],
+    "$or": [{HAS_CALLBACK: ["true"]}, {HAS_CALLBACK: [{"exists": False}]}],
+}

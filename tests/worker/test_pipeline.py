@@ -7,6 +7,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -136,6 +137,28 @@ def test_only_outcomes_with_a_webhook_reach_the_webhooks_queue(aws: tuple[AwsCli
     received = clients.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
     bodies = [json.loads(m["Body"]) for m in received.get("Messages", [])]
     assert [(b["job_id"], b["status"]) for b in bodies] == [(hooked.job_id, "completed")]
+
+
+def test_an_outcome_without_the_webhook_attribute_still_reaches_the_webhooks_queue(
+    aws: tuple[AwsClients, str], pipeline: Pipeline
+) -> None:
+    """During a rollout, workers from before `has_callback` publish outcomes without it: the filter must let those
+    through (the dispatcher reads the job), or their webhooks would never be sent."""
+    clients, topic_arn = aws
+    url = clients.queue_url(SETTINGS.callbacks_queue_name)
+    old, new = str(uuid.uuid4()), str(uuid.uuid4())
+    for job_id, attributes in ((old, {}), (new, {"has_callback": "false"})):
+        clients.sns.publish(
+            TopicArn=topic_arn,
+            Message=json.dumps({"job_id": job_id, "status": "completed"}),
+            MessageAttributes={
+                name: {"DataType": "String", "StringValue": value}
+                for name, value in {"status": "completed", **attributes}.items()
+            },
+        )
+    received = clients.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+    job_ids = {json.loads(m["Body"])["job_id"] for m in received.get("Messages", [])}
+    assert old in job_ids and new not in job_ids
 
 
 def _stored_outputs(pipeline: Pipeline, job_id: str) -> list[str]:

@@ -1,8 +1,8 @@
 """Publishing a job's outcome to SNS, with a `status` attribute subscribers can filter on and a `dedup_id` they
 can deduplicate on (SNS standard topics deliver at least once, and a publish can be retried).
 
-A job with a webhook also carries `has_callback` (core/webhooks/subscription.py): the callbacks queue's subscription
-filters on it, so the webhook dispatcher receives only the outcomes it has to deliver."""
+Every outcome also says whether its job has a webhook, `has_callback` (core/webhooks/subscription.py): the callbacks
+queue's subscription filters on it, so the webhook dispatcher receives only the outcomes it has to deliver."""
 
 from __future__ import annotations
 
@@ -42,8 +42,8 @@ def outcome_attributes(job: Job) -> dict[str, MessageAttributeValueTypeDef]:
         "job_id": {"DataType": "String", "StringValue": job.job_id},
         "dedup_id": {"DataType": "String", "StringValue": dedup_id(job)},
     }
-    if job.callback_url is not None:
-        attributes[HAS_CALLBACK] = {"DataType": "String", "StringValue": "true"}
+    has_callback = "true" if job.callback_url is not None else "false"
+    attributes[HAS_CALLBACK] = {"DataType": "String", "StringValue": has_callback}
     return attributes
 
 

@@ -49,9 +49,13 @@ resource "aws_sns_topic_subscription" "callbacks" {
   protocol             = "sqs"
   endpoint             = aws_sqs_queue.callbacks.arn
   raw_message_delivery = true
-  # Ended jobs that have a webhook only (the publisher sets has_callback for those): the dispatcher is not woken for
-  # every outcome. The same policy as core/webhooks/subscription.py.
-  filter_policy = jsonencode({ status = ["completed", "failed"], has_callback = ["true"] })
+  # Ended jobs that have a webhook only (the publisher sets has_callback true/false): the dispatcher is not woken for
+  # every outcome; an outcome without the attribute (a worker from before it, mid-rollout) still passes. The same
+  # policy as core/webhooks/subscription.py.
+  filter_policy = jsonencode({
+    status = ["completed", "failed"]
+    "$or"  = [{ has_callback = ["true"] }, { has_callback = [{ exists = false }] }]
+  })
 }
 
 output "callbacks_queue_name" {

@@ -318,7 +318,7 @@ run "every_outcome_reaches_the_callbacks_queue" {
   }
 
   assert {
-    condition     = aws_sns_topic_subscription.callbacks.raw_message_delivery && jsondecode(aws_sns_topic_subscription.callbacks.filter_policy) == { status = ["completed", "failed"], has_callback = ["true"] }
+    condition     = aws_sns_topic_subscription.callbacks.raw_message_delivery && jsondecode(aws_sns_topic_subscription.callbacks.filter_policy) == { status = ["completed", "failed"], "$or" = [{ has_callback = ["true"] }, { has_callback = [{ exists = false }] }] }
     error_message = "Raw delivery (the worker reads the outcome as published), ended jobs with a webhook only."
   }
 
