@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field, SecretStr
 
+from core.conditional import is_condition_failure
 from core.items import deserializer, serializer
 from core.jobs import utcnow
 
@@ -113,7 +114,7 @@ class ApiKeyStore:
         try:
             self._db.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(key_id)")
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if is_condition_failure(exc):
                 raise KeyExistsError(f"a key with id {key_id} exists already") from exc
             raise
         return key, token
@@ -139,7 +140,7 @@ class ApiKeyStore:
                 ReturnValues="ALL_NEW",
             )["Attributes"]
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if is_condition_failure(exc):
                 return None
             raise
         return _from_item(attributes)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from core.conditional import is_condition_failure
 from core.errors import IdempotencyKeyReusedError
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ class IdempotencyStore:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            if not is_condition_failure(exc):
                 raise
             old: dict[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
             if not old:

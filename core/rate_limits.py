@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
+from core.conditional import is_condition_failure
+
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
@@ -66,7 +68,7 @@ class RateLimitStore:
                 ReturnValues="UPDATED_NEW",
             )["Attributes"]
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if is_condition_failure(exc):
                 return refused(limit, now)
             raise
         used = int(attributes["request_count"]["N"])

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
+from core.conditional import is_condition_failure
 from core.items import serializer
 from core.jobs import CallbackAttempt
 
@@ -19,10 +20,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 log = logging.getLogger(__name__)
-
-
-def _condition_failed(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 class CallbackLog:
@@ -46,7 +43,7 @@ class CallbackLog:
                 )
                 return True
             except ClientError as exc:
-                if not _condition_failed(exc):
+                if not is_condition_failure(exc):
                     raise
             if not self._drop_oldest(job_id):
                 return False
@@ -65,7 +62,7 @@ class CallbackLog:
                 ExpressionAttributeValues={":cap": {"N": str(self._cap)}},
             )
         except ClientError as exc:
-            if not _condition_failed(exc):
+            if not is_condition_failure(exc):
                 raise
             item = self._db.get_item(
                 TableName=self._table, Key={"job_id": {"S": job_id}}, ProjectionExpression="job_id"
