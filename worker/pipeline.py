@@ -98,7 +98,10 @@ class JobProcessor:
         missed."""
         current = self.store.get(job_id)
         if current is None:
-            log.warning("upload for an unknown job; dropping the event")
+            # Never created, or its record has expired (a deleted job's tombstone too): nobody can see or fetch this
+            # file, so it is removed now rather than left for the uploads bucket's lifecycle rule.
+            log.warning("upload for a job that does not exist; removing the file")
+            self.clients.s3.delete_object(Bucket=event.bucket, Key=event.key)
             return DONE
         if current.status is JobStatus.DELETED:
             # A file uploaded after its job was deleted (the presigned POST stays valid until its window ends), or a

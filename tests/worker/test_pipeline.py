@@ -20,6 +20,7 @@ from moto import mock_aws
 from core.aws import AwsClients
 from core.config import Settings
 from core.jobs import RETRIES_EXHAUSTED, Job, JobStatus
+from core.keys import upload_key
 from core.provision import provision
 from core.recipes import Fit, OutputFormat, Rendition
 from core.store import JobStore
@@ -159,6 +160,16 @@ def test_an_outcome_without_the_webhook_attribute_still_reaches_the_webhooks_que
     received = clients.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
     job_ids = {json.loads(m["Body"])["job_id"] for m in received.get("Messages", [])}
     assert old in job_ids and new not in job_ids
+
+
+def test_an_upload_for_a_job_that_does_not_exist_is_removed(pipeline: Pipeline) -> None:
+    """A late upload after the job's record (or a deleted job's tombstone) expired: nobody can reach the file, so it
+    must not wait for the bucket's lifecycle rule."""
+    bucket = pipeline.clients.settings.uploads_bucket
+    key = upload_key(str(uuid.uuid4()))
+    put = pipeline.clients.s3.put_object(Bucket=bucket, Key=key, Body=png(8, 8))
+    assert pipeline.processor.handle(UploadEvent(bucket, key, put["ETag"].strip('"')), Delivery()) == DONE
+    assert pipeline.clients.s3.list_objects_v2(Bucket=bucket, Prefix=key).get("KeyCount") == 0
 
 
 def _stored_outputs(pipeline: Pipeline, job_id: str) -> list[str]:
