@@ -115,7 +115,8 @@ locals {
         Resource = [local.outputs_objects]
       },
       {
-        # A deleted job's files that arrive after its deletion: a late upload, outputs of an attempt cut short.
+        # A deleted job's files that arrive after its deletion (a late upload, outputs of an attempt cut short), and an
+        # upload for a job that no longer exists at all.
         Sid      = "DeleteDeletedJobsFiles"
         Effect   = "Allow"
         Action   = ["s3:DeleteObject"]
