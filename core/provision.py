@@ -123,6 +123,23 @@ def _create_table(
         _enable_ttl(clients, name)
 
 
+def _send_only_from(sid: str, service: str, queue_arn: str, source_arn: str) -> dict[str, object]:
+    """A queue policy: `service` may send to the queue only on behalf of `source_arn` (as terraform's policies)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": sid,
+                "Effect": "Allow",
+                "Principal": {"Service": service},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": source_arn}},
+            }
+        ],
+    }
+
+
 def _enable_ttl(clients: AwsClients, table: str) -> None:
     try:
         clients.dynamodb.update_time_to_live(
@@ -165,19 +182,7 @@ def provision(clients: AwsClients) -> Provisioned:
     )["RuleArn"]
     events.put_targets(Rule=s.event_rule_name, Targets=[{"Id": "jobs-queue", "Arn": queue_arn}])
 
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "OnlyTheUploadRule",
-                "Effect": "Allow",
-                "Principal": {"Service": "events.amazonaws.com"},
-                "Action": "sqs:SendMessage",
-                "Resource": queue_arn,
-                "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
-            }
-        ],
-    }
+    policy = _send_only_from("OnlyTheUploadRule", "events.amazonaws.com", queue_arn, rule_arn)
     sqs.set_queue_attributes(
         QueueUrl=queue_url,
         Attributes={
@@ -242,19 +247,7 @@ def _create_callbacks_queue(clients: AwsClients, topic_arn: str) -> str:
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url["QueueUrl"], AttributeNames=["QueueArn"])["Attributes"]
     url = sqs.create_queue(QueueName=s.callbacks_queue_name)["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "OnlyTheOutcomeTopic",
-                "Effect": "Allow",
-                "Principal": {"Service": "sns.amazonaws.com"},
-                "Action": "sqs:SendMessage",
-                "Resource": arn,
-                "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
-            }
-        ],
-    }
+    policy = _send_only_from("OnlyTheOutcomeTopic", "sns.amazonaws.com", arn, topic_arn)
     redrive = {"deadLetterTargetArn": dlq_arn["QueueArn"], "maxReceiveCount": callbacks_max_receive_count(s)}
     sqs.set_queue_attributes(
         QueueUrl=url,
