@@ -1,10 +1,16 @@
-"""The SQS loop: receive only as many messages as there are free slots, process, delete; stop gracefully."""
+"""The SQS loop: receive only as many messages as there are free slots, process, delete; stop gracefully.
+
+A slot is one job's image work (decoding and rendering: the CPU and the memory). A job gives its slot back as soon as
+that work is done (Delivery.release_slot) and finishes on an extra thread: storing its outputs, recording its
+outcome, publishing it and deleting its message are round trips, during which the next job can use the CPU.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,7 +53,8 @@ class Consumer:
         Returns False when jobs were still running at the deadline (their messages will be redelivered).
         """
         futures: set[Future[None]] = set()
-        pool = ThreadPoolExecutor(max_workers=self.settings.worker_concurrency, thread_name_prefix="job")
+        # A thread per slot, and as many again for jobs finishing after they gave their slot back.
+        pool = ThreadPoolExecutor(max_workers=2 * self.settings.worker_concurrency, thread_name_prefix="job")
         keepalive_stop = threading.Event()
         keepalive = threading.Thread(target=self._keep_alive, args=(keepalive_stop,), name="keepalive", daemon=True)
         keepalive.start()
@@ -102,6 +109,16 @@ class Consumer:
         for _ in range(count):
             self._slots.release()
 
+    def _one_slot(self) -> Callable[[], None]:
+        """Gives one slot back, once, however often it is called (by the pipeline, then when the message settles)."""
+        taken = threading.Lock()
+
+        def release() -> None:
+            if taken.acquire(blocking=False):
+                self._slots.release()
+
+        return release
+
     def _receive(self, count: int) -> list[dict[str, Any]]:
         response = self.sqs.receive_message(
             QueueUrl=self.queue_url,
@@ -132,7 +149,9 @@ class Consumer:
     def _track(self, message: dict[str, Any], received_at: float) -> None:
         count = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
         with self._lock:
-            self._in_flight[message["ReceiptHandle"]] = Delivery(receive_count=count, received_at=received_at)
+            self._in_flight[message["ReceiptHandle"]] = Delivery(
+                receive_count=count, received_at=received_at, release_slot=self._one_slot()
+            )
         self.protection.update(busy=True)
 
     def _handle(self, message: dict[str, Any]) -> None:
@@ -150,7 +169,7 @@ class Consumer:
         finally:
             with self._lock:
                 self._in_flight.pop(message["ReceiptHandle"], None)
-            self._slots.release()
+            delivery.release_slot()
 
     def _dispose(self, message: dict[str, Any], delivery: Delivery) -> Disposition:
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -34,6 +35,10 @@ DONE = Disposition(delete=True)
 LEASE_MARGIN_SECONDS = 2
 
 
+def _nothing() -> None:
+    pass
+
+
 @dataclass
 class Delivery:
     """One receipt of a message, as the consumer sees it; the pipeline records the job it owns for heartbeats."""
@@ -42,6 +47,10 @@ class Delivery:
     owned: Job | None = None
     # Wall clock when the receive returned: the message is hidden until about this + the visibility timeout.
     received_at: float = field(default_factory=time.time)
+    # Gives the message's processing slot back before the message is settled: the pipeline calls it once the job's
+    # image work is done, so that the next job decodes while this one stores, records and publishes its outcome
+    # (round trips, no CPU). Calling it again, as the consumer does when it settles the message, does nothing.
+    release_slot: Callable[[], None] = _nothing
 
     def lease_seconds(self, visibility_timeout: int) -> int:
         """A lease aligned with the message's visibility: it ends LEASE_MARGIN_SECONDS before the message returns."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from botocore.exceptions import ClientError
@@ -169,7 +169,7 @@ class JobProcessor:
         clock = Stopwatch()
         durations: dict[str, float] = {}
         try:
-            finished = self._attempt(job, event, durations)
+            finished = self._attempt(job, event, durations, delivery.release_slot)
         except _UploadReplaced:
             return self._replaced(job)
         except Exception as exc:
@@ -204,13 +204,17 @@ class JobProcessor:
         log.warning("lost ownership of the job before finishing; another attempt owns it")
         return DONE
 
-    def _attempt(self, job: Job, event: UploadEvent, durations: dict[str, float]) -> Job | None:
-        """Run the stages and record the outcome; None if another attempt owns the job by then.
+    def _attempt(
+        self, job: Job, event: UploadEvent, durations: dict[str, float], image_done: Callable[[], None]
+    ) -> Job | None:
+        """Run the stages and record the outcome; None if another attempt owns the job by then. `image_done` is
+        called once the image work is over and only round trips are left (the consumer gives its slot to the next
+        job).
 
         Recording is part of the attempt: a failed complete()/fail() write spends the retry budget like any error.
         """
         try:
-            result = self._run_stages(job, event, durations)
+            result = self._run_stages(job, event, durations, image_done)
         except JobError as exc:
             log.info("job failed: %s", exc.code, extra={"fields": {"error_code": exc.code}})
             return self.store.fail(job, JobErrorInfo(code=exc.code, message=exc.message))
@@ -248,7 +252,9 @@ class JobProcessor:
             log.warning("could not release the job's lease", exc_info=True)
         return Disposition(delete=False, retry_after=delay)
 
-    def _run_stages(self, job: Job, event: UploadEvent, durations: dict[str, float]) -> JobResult:
+    def _run_stages(
+        self, job: Job, event: UploadEvent, durations: dict[str, float], image_done: Callable[[], None]
+    ) -> JobResult:
         s3, s = self.clients.s3, self.settings
         with log_context(stage="fetch"), timed(durations, "fetch"):
             try:
@@ -298,7 +304,11 @@ class JobProcessor:
             with log_context(stage="analysis"), timed(durations, "analysis"):
                 source = SourceImage.from_upload(event.bucket, event.key, outcome.metadata)
                 analysed.append(analyze(outcome.upright, source, s, self.clients, features))
-        analysis = analysed[0]
+        analysis, renditions, metadata = analysed[0], outcome.renditions, outcome.metadata
+        # Nothing big is held from here on (the upload's bytes, the decoded and upright images): what is left is
+        # the encoded outputs and round trips, so the slot goes to the next job now.
+        del data, outcome
+        image_done()
         with log_context(stage="store_outputs"), timed(durations, "store_outputs"):
             outputs = [
                 OutputFile(
@@ -310,7 +320,7 @@ class JobProcessor:
                     bytes=len(r.data),
                     crop_note=r.crop_note,
                 )
-                for r in outcome.renditions
+                for r in renditions
             ]
 
             def put(r: RenderedOutput, out: OutputFile) -> None:
@@ -318,8 +328,8 @@ class JobProcessor:
 
             # Concurrently: the PUTs are independent round trips (bench/README.md, Orchestration). All must succeed
             # before the result is recorded; the first failure is raised.
-            list(self._uploads.map(put, outcome.renditions, outputs))
-        return JobResult(metadata=outcome.metadata, outputs=outputs, analysis=stored_analysis(analysis))
+            list(self._uploads.map(put, renditions, outputs))
+        return JobResult(metadata=metadata, outputs=outputs, analysis=stored_analysis(analysis))
 
     def notify(self, job: Job) -> None:
         """Publish a finished job's outcome and record that it was published: the one path for it (the sweeper's

@@ -121,6 +121,34 @@ def test_never_holds_more_messages_than_it_has_slots() -> None:
     assert processor.most_running == 2
 
 
+def test_a_job_past_its_image_work_gives_its_slot_to_the_next_message() -> None:
+    """Once a job's image work is done (the pipeline calls release_slot), the next message is received and
+    processed while the first still stores and records its outcome; that job's message is deleted only when it is
+    settled, and the slot it gave back is one slot, not more (calling release_slot again does nothing)."""
+    sqs, first_finishing, second_running = FakeSqs(), threading.Event(), threading.Event()
+    for n in range(1, 4):
+        sqs.send(upload_body(f"uploads/job-{n}/source"))
+
+    def behaviour(event: UploadEvent, delivery: Delivery) -> Disposition:
+        if event.key == "uploads/job-1/source":
+            delivery.release_slot()
+            delivery.release_slot()
+            assert first_finishing.wait(30), "the test never let the first job finish"
+        elif event.key == "uploads/job-2/source":
+            assert second_running.wait(30), "the test never let the second job finish"
+        return DONE
+
+    processor = FakeProcessor(behaviour)
+    with running(consumer(sqs, processor, worker_concurrency=1), sqs):
+        wait_until(lambda: processor.running == 2, timeout=30, what="the second job running beside the first")
+        second_running.set()
+        wait_until(lambda: sqs.deleted == ["m2", "m3"], timeout=30, what="the second and third messages done")
+        first_finishing.set()
+        wait_until(lambda: sqs.deleted == ["m2", "m3", "m1"], timeout=30, what="the first message done")
+    # The first job in its round trips and one job in the one slot: never a third message held.
+    assert sqs.max_held == 2
+
+
 def test_each_receive_asks_for_the_free_slots_only() -> None:
     sqs, gate = FakeSqs(), threading.Event()
     sqs.send(upload_body("uploads/job-1/source"))

@@ -106,6 +106,19 @@ def test_a_claimed_job_completes_and_its_message_is_done(pipeline: Pipeline) -> 
     assert message["body"]["status"] == "completed"
 
 
+def test_the_slot_is_given_back_after_the_image_work_before_the_round_trips(pipeline: Pipeline) -> None:
+    """The consumer's slot goes to the next job once the image work is done: nothing stored or recorded yet at that
+    moment, everything after it."""
+    job, event = pipeline.upload()
+    seen: list[tuple[JobStatus, list[str]]] = []
+    delivery = Delivery(
+        release_slot=lambda: seen.append((pipeline.job(job.job_id).status, _stored_outputs(pipeline, job.job_id)))
+    )
+    assert pipeline.processor.handle(event, delivery) == DONE
+    assert seen == [(JobStatus.PROCESSING, [])]
+    assert pipeline.job(job.job_id).status is JobStatus.COMPLETED and _stored_outputs(pipeline, job.job_id)
+
+
 def test_a_file_replaced_after_its_event_is_processed_by_the_newer_files_event(pipeline: Pipeline) -> None:
     """The presigned POST used twice before the job ran: the first event must not finish the job from the second
     file's bytes while recording the first file's ETag; the second file's own event processes the job."""
