@@ -1,8 +1,10 @@
-"""The SQS loop: receive only as many messages as there are free slots, process, delete; stop gracefully.
+"""The SQS loop: receive only as many messages as there is room for, process, delete; stop gracefully.
 
-A slot is one job's image work (decoding and rendering: the CPU and the memory). A job gives its slot back as soon as
-that work is done (Delivery.release_slot) and finishes on an extra thread: storing its outputs, recording its
-outcome, publishing it and deleting its message are round trips, during which the next job can use the CPU.
+Two limits. `worker_concurrency` slots bound the jobs in their image work (decoding and rendering: the CPU and the
+memory); a job gives its slot back as soon as that work is done (Delivery.release_slot) and finishes without it:
+storing its outputs, recording, publishing its outcome and deleting its message are round trips, during which the
+next job uses the CPU. And the worker holds at most twice as many messages as it has slots, so that a message is
+already in hand when a slot frees: the next job does not wait for a receive (bench/README.md, 4b).
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,7 +41,9 @@ class Consumer:
         self.sqs = sqs
         self.queue_url = queue_url
         self.processor = processor
-        self._slots = threading.BoundedSemaphore(settings.worker_concurrency)
+        self._slots = threading.BoundedSemaphore(settings.worker_concurrency)  # jobs in their image work
+        self._room = threading.BoundedSemaphore(2 * settings.worker_concurrency)  # messages held
+        self._stopping = threading.Event()
         self._heartbeat_file = Path(settings.heartbeat_file) if settings.heartbeat_file else None
         self._in_flight: dict[str, Delivery] = {}  # receipt handle -> delivery
         self._lock = threading.Lock()
@@ -53,7 +56,8 @@ class Consumer:
         Returns False when jobs were still running at the deadline (their messages will be redelivered).
         """
         futures: set[Future[None]] = set()
-        # A thread per slot, and as many again for jobs finishing after they gave their slot back.
+        self._stopping = stop
+        # A thread per message held.
         pool = ThreadPoolExecutor(max_workers=2 * self.settings.worker_concurrency, thread_name_prefix="job")
         keepalive_stop = threading.Event()
         keepalive = threading.Thread(target=self._keep_alive, args=(keepalive_stop,), name="keepalive", daemon=True)
@@ -61,7 +65,7 @@ class Consumer:
         try:
             while not stop.is_set():
                 self._beat()
-                free = self._acquire_free_slots(stop)
+                free = self._acquire_room(stop)
                 if not free:
                     continue
                 try:
@@ -94,30 +98,35 @@ class Consumer:
             self._heartbeat_file.parent.mkdir(parents=True, exist_ok=True)
             self._heartbeat_file.touch()
 
-    def _acquire_free_slots(self, stop: threading.Event) -> int:
-        """Block (waking regularly to check `stop`) until one slot is free, then take every other free slot."""
-        while not self._slots.acquire(timeout=0.5):
+    def _acquire_room(self, stop: threading.Event) -> int:
+        """Block (waking regularly to check `stop`) until there is room for one more message, then take all the
+        room there is (at most the 10 messages one receive returns)."""
+        while not self._room.acquire(timeout=0.5):
             if stop.is_set():
                 return 0
             self._beat()
         taken = 1
-        while taken < min(10, self.settings.worker_concurrency) and self._slots.acquire(blocking=False):
+        while taken < 10 and self._room.acquire(blocking=False):
             taken += 1
         return taken
 
     def _release(self, count: int) -> None:
         for _ in range(count):
-            self._slots.release()
+            self._room.release()
 
-    def _one_slot(self) -> Callable[[], None]:
-        """Gives one slot back, once, however often it is called (by the pipeline, then when the message settles)."""
-        taken = threading.Lock()
+    def _take_slot(self, delivery: Delivery) -> bool:
+        """Wait for a slot for the job's image work; False if the worker began stopping first."""
+        while not self._slots.acquire(timeout=0.5):
+            if self._stopping.is_set():
+                return False
+        given_back = threading.Lock()
 
-        def release() -> None:
-            if taken.acquire(blocking=False):
+        def release() -> None:  # once, however often it is called (by the pipeline, then when the message settles)
+            if given_back.acquire(blocking=False):
                 self._slots.release()
 
-        return release
+        delivery.release_slot = release
+        return True
 
     def _receive(self, count: int) -> list[dict[str, Any]]:
         response = self.sqs.receive_message(
@@ -142,23 +151,25 @@ class Consumer:
                 self._set_visibility(message, 0)
             except Exception:
                 log.warning("could not return a message; it reappears after its visibility timeout", exc_info=True)
-            self._slots.release()
+            self._room.release()
 
     # --- one message ---------------------------------------------------------------------------------------
 
     def _track(self, message: dict[str, Any], received_at: float) -> None:
         count = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
         with self._lock:
-            self._in_flight[message["ReceiptHandle"]] = Delivery(
-                receive_count=count, received_at=received_at, release_slot=self._one_slot()
-            )
+            self._in_flight[message["ReceiptHandle"]] = Delivery(receive_count=count, received_at=received_at)
         self.protection.update(busy=True)
 
     def _handle(self, message: dict[str, Any]) -> None:
         with self._lock:
             delivery = self._in_flight[message["ReceiptHandle"]]
         try:
-            disposition = self._dispose(message, delivery)
+            if not self._take_slot(delivery):
+                # Stopping before this job began: the message goes back at once, for another worker.
+                disposition = Disposition(delete=False, retry_after=0)
+            else:
+                disposition = self._dispose(message, delivery)
             if disposition.delete:
                 self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
             else:
@@ -170,6 +181,7 @@ class Consumer:
             with self._lock:
                 self._in_flight.pop(message["ReceiptHandle"], None)
             delivery.release_slot()
+            self._room.release()
 
     def _dispose(self, message: dict[str, Any], delivery: Delivery) -> Disposition:
         try:

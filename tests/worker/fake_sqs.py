@@ -52,6 +52,12 @@ class FakeSqs:
             self._cond.notify_all()
             return message.message_id
 
+    @property
+    def held(self) -> int:
+        """Messages received and not yet deleted or returned."""
+        with self._cond:
+            return len(self._held)
+
     def close(self) -> None:
         """End any long poll now (the consumer's stop then takes effect without waiting out WaitTimeSeconds)."""
         with self._cond:

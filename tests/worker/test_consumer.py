@@ -108,17 +108,34 @@ def running(consumer: Consumer, sqs: FakeSqs) -> Iterator[Run]:
             run.stop()
 
 
-def test_never_holds_more_messages_than_it_has_slots() -> None:
+def test_runs_as_many_jobs_as_it_has_slots_and_holds_the_next_messages_in_hand() -> None:
+    """Two slots: two jobs run, two more messages wait in hand for a slot (no receive between a job's end and the
+    next one's start), and never more than that is taken from the queue."""
     sqs, gate = FakeSqs(), threading.Event()
-    for n in range(5):
+    for n in range(7):
         sqs.send(upload_body(f"uploads/job-{n}/source"))
     processor = FakeProcessor(gated(gate))
     with running(consumer(sqs, processor, worker_concurrency=2), sqs):
-        wait_until(lambda: processor.running == 2, timeout=30, what="two jobs running")
+        wait_until(lambda: processor.running == 2 and sqs.held == 4, timeout=30, what="two jobs, four messages held")
+        assert len(processor.handled) == 2  # the two in hand wait for a slot; they have not started
         gate.set()
-        wait_until(lambda: len(sqs.deleted) == 5, timeout=30, what="every message done")
-    assert sqs.max_held == 2  # both slots used, never a third message received while they were taken
+        wait_until(lambda: len(sqs.deleted) == 7, timeout=30, what="every message done")
+    assert sqs.max_held == 4  # twice the slots, never a fifth message
     assert processor.most_running == 2
+
+
+def test_each_receive_asks_for_the_room_left_only() -> None:
+    sqs, gate = FakeSqs(), threading.Event()
+    sqs.send(upload_body("uploads/job-1/source"))
+    processor = FakeProcessor(gated(gate))
+    with running(consumer(sqs, processor, worker_concurrency=3), sqs):
+        wait_until(lambda: processor.running == 1, timeout=30, what="the job running")
+        wait_until(lambda: sqs.asked[-1] == 5, timeout=30, what="a receive for the room left (2 x 3 - 1)")
+        gate.set()
+        wait_until(lambda: sqs.deleted == ["m1"], timeout=30, what="the message done")
+        # The job's room is back, and so is the room a receive took but got no message for.
+        wait_until(lambda: sqs.asked[-1] == 6, timeout=30, what="a receive for all the room")
+    assert sqs.asked[0] == 6
 
 
 def test_a_job_past_its_image_work_gives_its_slot_to_the_next_message() -> None:
@@ -147,20 +164,6 @@ def test_a_job_past_its_image_work_gives_its_slot_to_the_next_message() -> None:
         wait_until(lambda: sqs.deleted == ["m2", "m3", "m1"], timeout=30, what="the first message done")
     # The first job in its round trips and one job in the one slot: never a third message held.
     assert sqs.max_held == 2
-
-
-def test_each_receive_asks_for_the_free_slots_only() -> None:
-    sqs, gate = FakeSqs(), threading.Event()
-    sqs.send(upload_body("uploads/job-1/source"))
-    processor = FakeProcessor(gated(gate))
-    with running(consumer(sqs, processor, worker_concurrency=3), sqs):
-        wait_until(lambda: processor.running == 1, timeout=30, what="the job running")
-        wait_until(lambda: sqs.asked[-1] == 2, timeout=30, what="a receive for the two free slots")
-        gate.set()
-        wait_until(lambda: sqs.deleted == ["m1"], timeout=30, what="the message done")
-        # The job's slot is back, and so are the slots a receive took but got no message for.
-        wait_until(lambda: sqs.asked[-1] == 3, timeout=30, what="a receive for all three slots")
-    assert sqs.asked[0] == 3
 
 
 def test_a_failure_returns_the_message_after_a_backoff_and_frees_its_slot() -> None:
@@ -244,6 +247,23 @@ def test_stopping_finishes_the_job_in_hand() -> None:
         gate.set()
         assert run.stop() is True
     assert sqs.deleted == ["m1"]
+
+
+def test_stopping_returns_the_messages_still_waiting_for_a_slot_at_once() -> None:
+    """A message in hand that has not started when the worker stops goes back to the queue now, for another worker,
+    while the job already running finishes."""
+    sqs, gate = FakeSqs(), threading.Event()
+    sqs.send(upload_body("uploads/a/source"))
+    sqs.send(upload_body("uploads/b/source"))
+    processor = FakeProcessor(gated(gate))
+    with running(consumer(sqs, processor, worker_concurrency=1), sqs) as run:
+        wait_until(lambda: processor.running == 1 and sqs.held == 2, timeout=30, what="a job and a message in hand")
+        run.stopping.set()
+        wait_until(lambda: sqs.visibility_of("m2") == [0], timeout=30, what="the waiting message returned")
+        gate.set()
+        assert run.stop() is True
+    assert sqs.deleted == ["m1"]
+    assert processor.handled == ["uploads/a/source"]
 
 
 def test_a_job_past_the_drain_deadline_is_left_to_redelivery() -> None:
