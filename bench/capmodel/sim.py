@@ -20,8 +20,9 @@ from bench.capmodel.params import Fleet
 @dataclass(frozen=True)
 class JobModel:
     cpu_s: float  # CPU seconds per job on one vCPU: image stage + the worker's own overhead (measured)
-    io_s: float  # wall seconds waiting on AWS per job (not CPU; analysis adds Rekognition's latency)
+    io_s: float  # wall seconds waiting on AWS per job in its slot (not CPU; analysis adds Rekognition's latency)
     event_delay_s: float = facts.EVENT_DELAY.value
+    tail_s: float = 0.0  # wall seconds after the job gave its slot back (storing, recording, publishing): latency only
 
     def service_s(self, busy: int, vcpu: float) -> float:
         """A job's wall time with `busy` jobs (itself included) sharing the task's vCPUs."""
@@ -119,7 +120,8 @@ def simulate(
                     start = max(free, visible_at[j], task.ready)
                     busy = 1 + sum(1 for s in task.slots if s > start)
                     free = start + job.service_s(busy, fleet.vcpu)
-                    finished[j], latencies[j] = free, free - uploads[j]
+                    finished[j] = free + job.tail_s
+                    latencies[j] = finished[j] - uploads[j]
                 task.slots[i] = free
         for task in [k for k in tasks if k.stopping and max(k.slots) <= t]:
             task_seconds += max(60.0, t - max(task.launched, 0.0))  # Fargate's one-minute minimum

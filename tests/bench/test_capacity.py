@@ -70,6 +70,14 @@ def test_one_fixed_task_serves_a_queue_first_in_first_out() -> None:
     assert result.backlog.max() > 0
 
 
+def test_the_wait_after_a_job_gives_its_slot_back_adds_latency_not_slot_time() -> None:
+    """The worker's tail (outputs stored, outcome recorded and published) runs without the slot: the next job starts
+    when the image work ends, and each job's latency includes its own tail."""
+    fleet = read_fleet().but(worker_cpu=1024, worker_concurrency=1, min_tasks=1, max_tasks=1)
+    result = simulate(fleet, JobModel(cpu_s=1.0, io_s=0.0, event_delay_s=0.0, tail_s=2.0), np.zeros(10), dt=1.0)
+    assert sorted(result.latencies.round(6)) == [n + 2 for n in range(1, 11)]
+
+
 def test_from_zero_the_step_policy_starts_a_task_then_target_tracking_scales_out() -> None:
     fleet = read_fleet().but(min_tasks=0, max_tasks=10)
     result = simulate(fleet, JobModel(cpu_s=0.5, io_s=0.0), profiles.burst(6000, 300), dt=5.0)
