@@ -21,10 +21,13 @@ def burst(images: int, seconds: float, seed: int = 2) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).uniform(0, seconds, images))
 
 
-def daily(mean_per_second: float, days: float = 1.0, peak_to_mean: float = 3.0, seed: int = 3) -> np.ndarray:
-    """A day-night cycle: rate = mean * (1 + a cos(...)), peaking at 14:00, never below zero (thinned Poisson)."""
+def daily(mean_per_second: float, days: float = 1.0, peak_to_mean: float = 2.0, seed: int = 3) -> np.ndarray:
+    """A day-night cycle: rate = mean * (1 + a cos(...)), peaking at 14:00 (thinned Poisson). A cosine around the
+    mean that never goes below zero peaks at most at twice the mean."""
+    if not 1.0 <= peak_to_mean <= 2.0:
+        raise ValueError(f"a cosine day peaks between 1x and 2x its mean, not {peak_to_mean}x")
     rng = np.random.default_rng(seed)
-    seconds, amplitude = days * 86400, min(1.0, peak_to_mean - 1)
+    seconds, amplitude = days * 86400, peak_to_mean - 1
     peak = mean_per_second * (1 + amplitude)
     candidates = np.sort(rng.uniform(0, seconds, rng.poisson(peak * seconds)))
     rate = mean_per_second * (1 + amplitude * np.cos(2 * math.pi * (candidates / 86400 - 14 / 24)))

@@ -40,7 +40,7 @@ def scenarios(quick: bool, trace: Path | None) -> list[Scenario]:
             Scenario("steady 1/s for 1 h", profiles.steady(1, 3600)),
             Scenario("steady 20/s for 1 h", profiles.steady(20, 3600)),
             Scenario("burst 50,000 images in 10 min", profiles.burst(50_000, 600)),
-            Scenario("daily cycle, mean 5/s, peak 3x", profiles.daily(5)),
+            Scenario("daily cycle, mean 5/s, peak 2x", profiles.daily(5)),
         ]
     if trace is not None:
         out.append(Scenario(f"trace {trace.name}", profiles.from_csv(trace)))
