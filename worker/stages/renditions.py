@@ -82,6 +82,38 @@ def _analysis(side: int) -> Rendition:
     return Rendition(name="analysis", width=side, height=side, format=OutputFormat.PNG)
 
 
+# (scale of the source needed, rendition, output size), largest scale first.
+_Need = tuple[float, Rendition, tuple[int, int]]
+
+
+def _needs(displayed: tuple[int, int], renditions: Sequence[Rendition], analysis: Rendition) -> list[_Need]:
+    sized = [(r, output_size(displayed, r)) for r in [*renditions, analysis]]
+    needs = [(_scale(displayed, size), r, size) for r, size in sized]
+    return sorted(needs, key=lambda need: need[0], reverse=True)
+
+
+def _first_size(displayed: tuple[int, int], needs: list[_Need]) -> tuple[int, int]:
+    """The upright size of the first, largest full-frame image: exactly the largest full-frame output when that one
+    decides (no second resize for it: the default recipe's 1024 thumbnail), else the source scaled by the largest
+    need."""
+    top_scale, top, top_size = needs[0]
+    if top_scale >= 1:
+        return displayed
+    if top.fit in (Fit.INSIDE, Fit.CONTAIN):
+        return top_size
+    return max(1, math.ceil(displayed[0] * top_scale)), max(1, math.ceil(displayed[1] * top_scale))
+
+
+def first_size(
+    stored: tuple[int, int], orientation: int | None, renditions: Sequence[Rendition], analysis_side: int
+) -> tuple[int, int]:
+    """The stored-orientation size render_recipe's first step makes of a `stored`-size image: a PNG decoder that
+    resizes to it leaves that step nothing to do."""
+    displayed = upright_size(stored, orientation)
+    size = _first_size(displayed, _needs(displayed, renditions, _analysis(analysis_side)))
+    return upright_size(size, orientation)
+
+
 def _usable(image: Image.Image, displayed: tuple[int, int], scale: float) -> bool:
     # One pixel of slack: output sizes are rounded, a part-pixel short is no visible upscale.
     return image.width + 1 >= displayed[0] * scale and image.height + 1 >= displayed[1] * scale
@@ -118,21 +150,8 @@ def render_recipe(
     """
     displayed = upright_size(source_size or image.size, orientation)
     analysis = _analysis(analysis_side)
-    wanted = [(r, output_size(displayed, r)) for r in renditions]
-    analysis_size = output_size(displayed, analysis)
-    needs = [(_scale(displayed, size), r, size) for r, size in [*wanted, (analysis, analysis_size)]]
-    needs.sort(key=lambda need: need[0], reverse=True)
-
-    # The first, largest full-frame image: exactly the largest full-frame output when that one decides (no second
-    # resize for it: the default recipe's 1024 thumbnail), else the source scaled by the largest need.
-    top_scale, top, top_size = needs[0]
-    if top_scale >= 1:
-        first_size = displayed
-    elif top.fit in (Fit.INSIDE, Fit.CONTAIN):
-        first_size = top_size
-    else:
-        first_size = (max(1, math.ceil(displayed[0] * top_scale)), max(1, math.ceil(displayed[1] * top_scale)))
-    full_frames = [_first(image, orientation, first_size)]
+    needs = _needs(displayed, renditions, analysis)
+    full_frames = [_first(image, orientation, _first_size(displayed, needs))]
 
     made: dict[str, tuple[tuple[int, int], bytes]] = {}
     notes: dict[str, str] = {}
