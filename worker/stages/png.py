@@ -75,7 +75,10 @@ def _resized(image: pyvips.Image, size: tuple[int, int]) -> pyvips.Image:
     scale, vscale = size[0] / image.width, size[1] / image.height
     if image.bands != 4:
         return image.resize(scale, vscale=vscale, kernel="lanczos3")
-    return image.premultiply().resize(scale, vscale=vscale, kernel="lanczos3").unpremultiply().cast("uchar")
+    # Premultiplied in 8 bits, as Pillow's RGBa and libvips' own thumbnail do: premultiply() gives floats, and
+    # resizing those would cost twice the CPU and, on a 100 MP image, 150 MiB more of row buffers.
+    premultiplied = image.premultiply().cast("uchar")
+    return premultiplied.resize(scale, vscale=vscale, kernel="lanczos3").unpremultiply().cast("uchar")
 
 
 def decode_png(
