@@ -60,6 +60,7 @@ from worker.stages.image import process_image
 from worker.stages.renditions import first_size
 from worker.stages.thumbnails import fitted_size
 from worker.stages.validate import decode
+from worker.stages.vips import reduced
 
 SETTINGS = Settings()
 
@@ -148,6 +149,8 @@ def variant(
         elif copy:
             step = current.copy()
             step.thumbnail((size, size), first_filter if i == 0 else rest_filter, reducing_gap=gap)
+        elif i > 0 and rest_filter is Image.Resampling.LANCZOS and (smaller := reduced(current, target)) is not None:
+            step = smaller  # as the product: later reductions by libvips' lanczos3
         else:
             step = current.resize(target, first_filter if i == 0 else rest_filter, reducing_gap=gap)
         if i == 0 and transpose == "first":

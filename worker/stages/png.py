@@ -4,7 +4,7 @@ Pillow everywhere else.
 libvips (pyvips-binary: libpng on zlib-ng) inflates a 12 MP photo's PNG in about two thirds of zlib 1.2.13's time,
 and its resize runs on the rows as they stream in (`access="sequential"`: a few rows held, never the full image),
 so what reaches Pillow is already the first rendition's size, as JPEG's DCT-scaled decode is (bench/README.md, 1b).
-The GIL is released inside libvips (cffi), so the worker's decode threads run side by side.
+libvips' settings (one thread per call, no cache, no loader but this one): worker/stages/vips.py.
 
 Only the plain cases go that way: 8-bit grey, RGB or RGBA, interlaced or not, one frame, no tRNS. Palette,
 1/2/4/16-bit, grey+alpha, tRNS transparency and animated PNGs keep Pillow's decoder, whose conversions the rest of
@@ -21,18 +21,9 @@ from collections.abc import Callable
 import pyvips
 from PIL import Image, PngImagePlugin
 
-# libvips as the worker uses it: one PNG loader, called by name (never new_from_buffer's sniffing), no other loader
-# reachable even by mistake; no operation cache (each job's bytes are new, and a cache would hold them); one
-# thread per call (the worker runs jobs on its own threads: libvips' pool would only compete with them).
-pyvips.block_untrusted_set(True)
-pyvips.operation_block_set("VipsForeignLoad", True)
-pyvips.operation_block_set("VipsForeignLoadPngBuffer", False)
-pyvips.cache_set_max(0)
-pyvips.concurrency_set(1)
+from worker.stages.vips import BANDS, resized, to_pillow
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
-# Pillow's modes for the PNGs libvips decodes here, and its band counts for them.
-_BANDS = {"L": 1, "RGB": 3, "RGBA": 4}
 # Chunks that can carry the EXIF orientation (eXIf, XMP in iTXt, ImageMagick's "Raw profile type exif" text).
 # Pillow reads them after the pixel data only when it decodes the pixels itself.
 _ORIENTATION_CHUNKS = frozenset({b"eXIf", b"iTXt", b"tEXt", b"zTXt"})
@@ -66,19 +57,7 @@ def by_libvips(data: bytes, header: PngImagePlugin.PngImageFile) -> bool:
     """Whether libvips decodes this PNG (`header`: Pillow's open of it): the plain cases above."""
     # IHDR is always the first chunk: byte 24 is its bit depth (Pillow's mode L also covers 2- and 4-bit grey).
     eight_bit = len(data) > 24 and data[24] == 8
-    return header.mode in _BANDS and eight_bit and "transparency" not in header.info and _plain(data)
-
-
-def _resized(image: pyvips.Image, size: tuple[int, int]) -> pyvips.Image:
-    """`image` resized to exactly `size` with lanczos3; RGBA premultiplied first, as Pillow's resize does, so
-    transparent pixels' colours do not bleed into their neighbours."""
-    scale, vscale = size[0] / image.width, size[1] / image.height
-    if image.bands != 4:
-        return image.resize(scale, vscale=vscale, kernel="lanczos3")
-    # Premultiplied in 8 bits, as Pillow's RGBa and libvips' own thumbnail do: premultiply() gives floats, and
-    # resizing those would cost twice the CPU and, on a 100 MP image, 150 MiB more of row buffers.
-    premultiplied = image.premultiply().cast("uchar")
-    return premultiplied.resize(scale, vscale=vscale, kernel="lanczos3").unpremultiply().cast("uchar")
+    return header.mode in BANDS and eight_bit and "transparency" not in header.info and _plain(data)
 
 
 def decode_png(
@@ -98,13 +77,13 @@ def decode_png(
     mode = header.mode
     try:
         image = pyvips.Image.pngload_buffer(data, fail_on="error", access="sequential")
-        if image.bands != _BANDS[mode] or image.format != "uchar":
+        if image.bands != BANDS[mode] or image.format != "uchar":
             raise DamagedPngError(f"libvips read {image.bands} {image.format} bands for a {mode} PNG")
         if size is not None and size != header.size and size[0] <= image.width and size[1] <= image.height:
-            image = _resized(image, size)
-        pixels = image.write_to_memory()  # libvips decodes (and resizes) here, the GIL released
+            image = resized(image, size)
+        decoded = to_pillow(image, mode)  # libvips decodes (and resizes) here
     except pyvips.Error as exc:
         # The first line names the operation ("unable to write to memory"), the rest libpng's reason.
         reason = "; ".join(line.strip() for line in str(exc).splitlines()[1:] if line.strip()) or str(exc)
         raise DamagedPngError(reason) from None
-    return Image.frombuffer(mode, (image.width, image.height), pixels, "raw", mode, 0, 1), exif
+    return decoded, exif

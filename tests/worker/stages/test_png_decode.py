@@ -9,7 +9,6 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-import pyvips
 from PIL import Image, PngImagePlugin
 
 from core.config import Settings
@@ -151,16 +150,6 @@ def test_transparent_pixels_colours_do_not_bleed_into_their_neighbours() -> None
     assert visible[:, 70:80].any()  # the resize's kernel straddles the edge there
     # Premultiplied: a half-transparent edge pixel is blue, not purple (unpremultiplied, red reaches ~127 there).
     assert int(decoded[visible][..., 0].max()) <= 2
-
-
-def test_the_libvips_runtime_is_pinned() -> None:
-    assert pyvips.concurrency_get() == 1  # one thread per call: the worker's own threads run the jobs
-    assert pyvips.cache_get_max() == 0  # no operation cache holding uploads' pixels
-    jpeg = encode(photo(64, 48), "JPEG")
-    with pytest.raises(pyvips.Error):  # no loader but PNG's is reachable, even by name
-        pyvips.Image.jpegload_buffer(jpeg).avg()
-    with pytest.raises(pyvips.Error):  # nor by sniffing
-        pyvips.Image.new_from_buffer(jpeg, "").avg()
 
 
 def test_the_exif_orientation_of_a_png_is_applied(libvips_chosen: list[bool]) -> None:
