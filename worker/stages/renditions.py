@@ -1,9 +1,10 @@
 """Rendering a recipe: every rendition of a decoded image from one decode, each derived from the best intermediate.
 
 The fast path of the thumbnails, generalised (bench/README.md has the figures): the image is decoded once at the
-smallest scale that serves the largest rendition (JPEG DCT scaling), reduced once in bands to the largest size any
-rendition needs and turned upright there, and then every rendition is resized from the smallest full-frame image
-made so far that is still large enough: a 128 px thumbnail from the 512 px one, not from the 12 MP source.
+smallest scale that serves the largest rendition (JPEG DCT scaling; plain PNGs straight to the first step's size,
+first_size()), reduced once in bands to the largest size any rendition needs and turned upright there, and then
+every rendition is resized from the smallest full-frame image made so far that is still large enough: a 128 px
+thumbnail from the 512 px one, not from the 12 MP source (whole-frame reductions by libvips, worker/stages/vips.py).
 """
 
 from __future__ import annotations
