@@ -27,8 +27,9 @@ test: lint
 
 # The images' dependency locks (requirements/*.txt), with hashes, resolved from PyPI for Python 3.11 on any
 # platform (amd64 and arm64 images). Run after changing dependencies in pyproject.toml; a test checks they agree.
-LOCK := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes --only-binary :all: \
-	--custom-compile-command "make lock"
+# Wheels only, but for pyvips: pure Python, published only as an sdist (the Dockerfiles build it from its hash).
+LOCK := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--only-binary :all: --no-binary pyvips --custom-compile-command "make lock"
 lock: $(VENV)/.installed
 	$(LOCK) pyproject.toml -o requirements/image.txt
 	$(LOCK) pyproject.toml --extra ocr -o requirements/image-ocr.txt

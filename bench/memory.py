@@ -1,7 +1,7 @@
 """Issue 6, target 2: peak RSS of the image stage, per job and with 1, 2, 4 jobs at once (and, with --ocr, of the
 local OCR step).
 
-    PYTHONPATH=. .venv/bin/python bench/memory.py [--concurrency 1 2 4] [--no-worst-case] [--quick]
+    PYTHONPATH=. .venv/bin/python bench/memory.py [--concurrency 1 2 4] [--no-worst-case] [--quick] [--png]
     PYTHONPATH=. .venv/bin/python bench/memory.py --ocr   # issue 13.6: the local OCR step, strips vs ordinary
 
 Each measurement runs in a fresh interpreter (`--child`): it imports the stage, warms the codecs up on a tiny
@@ -188,6 +188,7 @@ def main() -> None:
     parser.add_argument("--impl", choices=["product", "v0"], default="product", help=argparse.SUPPRESS)
     parser.add_argument("--no-worst-case", action="store_true", help="skip the 100 MP RGBA PNG")
     parser.add_argument("--quick", action="store_true", help="12 MP JPEG, 1 job at a time (a smoke run)")
+    parser.add_argument("--png", action="store_true", help="only the PNG rows")
     args = parser.parse_args()
     if args.child:
         child(args.child, args.concurrency[0], args.impl)
@@ -209,7 +210,9 @@ def main() -> None:
     if args.quick:
         inputs = {k: v for k, v in inputs.items() if k.startswith("12 MP JPEG")}
         args.concurrency = [1]
-    elif not args.no_worst_case:
+    elif args.png:
+        inputs = {k: v for k, v in inputs.items() if "PNG" in k}
+    if not (args.quick or args.no_worst_case):
         inputs["100 MP RGBA PNG 10000x10000 (flat)"] = (
             "flat-rgba-10000x10000.png",
             functools.partial(cached, "flat-rgba-10000x10000.png", functools.partial(_flat_rgba_png, 10000, 10000)),

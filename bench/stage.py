@@ -12,10 +12,10 @@ All implementations run in this one process, interleaved round by round on the s
   default encoder settings (JPEG quality 85 as configured; WebP quality 80, method 4 = Pillow's defaults).
 - v0: the image stage as first committed (draft decode, copy+thumbnail cascade, reducing_gap 2.0, WebP method 4),
   frozen here so the gain of each later change stays measurable.
-- product: worker.stages.image.process_image, as it is now.
-- pyvips (if installed): thumbnail_buffer/thumbnail_image (shrink-on-load), one libvips thread (VIPS_CONCURRENCY=1,
-  set before import; the worker runs jobs in parallel, so per-image CPU cost is what counts), operation cache off.
-  `pyvips strict`: fails on damaged PNGs and hashes the upload, as the product. The libvips PNG front: vips_front().
+- product: worker.stages.image.process_image, as it is now (plain PNGs decoded by libvips, streamed through its resize
+  to the first rendition's size: worker/stages/png.py).
+- pyvips (bench/stage_pyvips.py): thumbnail_buffer/thumbnail_image (shrink-on-load), one libvips thread, operation
+  cache off. `pyvips strict`: fails on damaged PNGs and hashes the upload, as the product.
 
 Then (bench/stage_codecs.py, not with --quick or --no-codecs) HEIC decode, AVIF encode per speed setting and
 smart-crop costs next to pyvips', in the same interleaved rounds.
@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import hashlib
 import io
 import json
 import math
@@ -38,8 +37,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-os.environ.setdefault("VIPS_CONCURRENCY", "1")
 
 from PIL import Image, ImageOps
 
@@ -55,24 +52,17 @@ from bench.common import (
     ssim,
     table,
 )
+from bench.stage_pyvips import OUTPUTS, SIZES, Outputs, describe, pyvips, vips
 from core.config import Settings
 from harness.images import encode
 from worker.imaging import flatten_on_white, normalize_mode, swaps_sides, upright, upright_size
-from worker.stages.fingerprints import fingerprints
 from worker.stages.image import process_image
-from worker.stages.renditions import render_recipe
+from worker.stages.renditions import first_size
 from worker.stages.thumbnails import fitted_size
 from worker.stages.validate import decode
-
-try:
-    import pyvips
-except (ImportError, OSError):  # not installed, or no libvips
-    pyvips = None
+from worker.stages.vips import reduced
 
 SETTINGS = Settings()
-SIZES = (1024, 512, 128)
-OUTPUTS = ("thumb-1024.jpg", "thumb-512.jpg", "thumb-128.jpg", "processed.webp")
-Outputs = dict[str, bytes]
 
 
 # --- implementations -------------------------------------------------------------------------------------------
@@ -136,7 +126,13 @@ def variant(
     jpeg: dict[str, Any] | None = None,
 ) -> Outputs:
     """The stage with knobs, built from the product's own decode/normalize/upright/flatten."""
-    decoded = decode(data, SETTINGS, longest_needed=1024)
+    recipe = SETTINGS.recipes["default"]
+    decoded = decode(
+        data,
+        SETTINGS,
+        longest_needed=1024,
+        first_size=lambda size, orientation: first_size(size, orientation, recipe, 1024),
+    )
     current = normalize_mode(decoded.image)
     orientation = decoded.exif_orientation
     if transpose == "decoded":
@@ -153,6 +149,8 @@ def variant(
         elif copy:
             step = current.copy()
             step.thumbnail((size, size), first_filter if i == 0 else rest_filter, reducing_gap=gap)
+        elif i > 0 and rest_filter is Image.Resampling.LANCZOS and (smaller := reduced(current, target)) is not None:
+            step = smaller  # as the product: later reductions by libvips' lanczos3
         else:
             step = current.resize(target, first_filter if i == 0 else rest_filter, reducing_gap=gap)
         if i == 0 and transpose == "first":
@@ -168,58 +166,6 @@ def variant(
 
 # What the product does now, in variant() terms (checked byte-identical below).
 PRODUCT_KNOBS: dict[str, Any] = {"gap": 1.5, "webp_method": 0, "copy": False}
-
-
-def vips(data: bytes, *, effort: int = 0, strict: bool = False) -> Outputs:
-    """pyvips' outputs. `strict`: fail_on=error (by default libvips decodes what it can of a damaged or truncated
-    PNG, skipping chunk CRCs), and the SHA-256 of the upload: both as the product does."""
-    assert pyvips is not None
-    out: Outputs = {}
-    if strict:
-        hashlib.sha256(data).hexdigest()
-    # Shrink-on-load and autorotate; rendered to memory once, since three outputs are made from it.
-    load = "fail_on=error" if strict else ""
-    image = pyvips.Image.thumbnail_buffer(data, 1024, size="down", option_string=load).copy_memory()
-    for size in SIZES:
-        if size != 1024:
-            image = image.thumbnail_image(size, size="down")
-        if image.hasalpha():
-            image = image.flatten(background=[255, 255, 255])
-        out[f"thumb-{size}.jpg"] = image.jpegsave_buffer(Q=85, keep="none")
-        if size == 1024:
-            out["processed.webp"] = image.webpsave_buffer(Q=80, effort=effort, keep="none")
-    return out
-
-
-def vips_front(data: bytes) -> Outputs:
-    """An option (bench/README.md 1b), not the worker: the product with libvips decoding PNGs strictly, streamed
-    through its resize to 1024 px; Pillow's cascade, encoders and the product's hashing after it."""
-    if not data.startswith(b"\x89PNG"):
-        return product(data)
-    assert pyvips is not None
-    hashlib.sha256(data).hexdigest()
-    source_size = Image.open(io.BytesIO(data)).size  # the header, as the product's validation reads it
-    front = pyvips.Image.thumbnail_buffer(data, 1024, size="down", no_rotate=True, option_string="fail_on=error")
-    assert front.bands == 3, "the bench's PNG is RGB"
-    image = Image.frombuffer("RGB", (front.width, front.height), front.write_to_memory(), "raw", "RGB", 0, 1)
-    renditions, upright = render_recipe(
-        image, None, SETTINGS.recipes["default"], source_size=source_size, analysis_side=1024
-    )
-    fingerprints(upright)
-    return {r.name: r.data for r in renditions}
-
-
-def vips_truncated_png() -> str:
-    """What libvips makes of a PNG cut in half, by default and with fail_on=error (the `pyvips strict` row)."""
-    assert pyvips is not None
-    png, results = photo_png(400, 300), []
-    for load in ("", "fail_on=error"):
-        try:
-            pyvips.Image.thumbnail_buffer(png[: len(png) // 2], 128, option_string=load).copy_memory()
-            results.append("decodes")
-        except pyvips.Error:
-            results.append("fails")
-    return f"a truncated PNG: pyvips by default {results[0]}, with fail_on=error {results[1]}"
 
 
 # --- measurement -----------------------------------------------------------------------------------------------
@@ -349,11 +295,7 @@ def main() -> None:
         args.rounds, args.no_tuning, args.no_codecs = 1, True, True
     header("Image stage per image: naive vs product")
     if pyvips is not None:
-        pyvips.cache_set_max(0)  # repeated runs on the same bytes must not hit libvips' operation cache
-        print(
-            f"pyvips {pyvips.__version__}, libvips {pyvips.version(0)}.{pyvips.version(1)}.{pyvips.version(2)}, "
-            f"VIPS_CONCURRENCY={os.environ['VIPS_CONCURRENCY']}; {vips_truncated_png()}"
-        )
+        print(describe())
     inputs = {"1 MP JPEG 1155x866 q90": photo_jpeg(1155, 866)}
     if not args.quick:
         inputs = {
@@ -370,7 +312,6 @@ def main() -> None:
         impls["pyvips (effort 0)"] = vips
         impls["pyvips (effort 4)"] = lambda d: vips(d, effort=4)
         impls["pyvips strict (effort 0)"] = lambda d: vips(d, strict=True)
-        impls["option: libvips PNG front"] = vips_front
     results: dict[str, dict[str, float]] = {}
     if not args.tuning_only:
         for title, data in inputs.items():

@@ -98,8 +98,12 @@ def test_dependencies_install_from_the_lock_before_the_code_is_copied(path: Path
     copied_before = " ".join(arg for kw, arg in order[:first_code] if kw == "COPY")
     for lock in ("image.txt", "build.txt"):
         assert f"requirements/{lock}" in copied_before, f"{path.name}: COPY requirements/{lock} before the code"
-    # Wheels only and exactly the lock: nothing resolved, nothing compiled, nothing unhashed.
+    # Wheels only and exactly the lock: nothing resolved, nothing compiled, nothing unhashed. The one source package
+    # is pyvips (pure Python, published only as an sdist), built with the locked setuptools, not an unhashed one.
     assert before.count("--no-deps --only-binary :all:") >= 2
+    assert re.findall(r"--no-binary (\S+)", before) == ["pyvips"]
+    assert "--no-binary pyvips --no-build-isolation" in " ".join(before.split())
+    assert before.index("-r requirements/build.txt") < before.index("--no-binary pyvips")
     # The project goes in on top without touching the dependencies.
     after = " ".join(arg for kw, arg in order[first_code:] if kw == "RUN")
     assert "--no-deps --no-build-isolation" in after and "--no-deps --no-index" in after

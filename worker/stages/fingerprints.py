@@ -14,11 +14,13 @@ thumbnails show them.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import pairwise
 
 import blurhash
+import numpy as np
 from PIL import Image
 
 from worker.imaging import to_rgb
@@ -79,12 +81,45 @@ def dhash(image: Image.Image) -> str:
     return f"{bits:016x}"
 
 
+# sRGB byte -> linear light, by the blurhash package's own conversion (so the sums below are of the same numbers).
+_LINEAR = np.array([blurhash.srgb_to_linear(v) for v in range(256)])
+
+
+def _quantised(value: float, norm: float) -> int:
+    """One AC component's colour channel, as blurhash.encode quantises it (0-18)."""
+    return int(max(0.0, min(18.0, math.floor(math.copysign(abs(value / norm) ** 0.5, value) * 9.0 + 9.5))))
+
+
 def placeholder(image: Image.Image) -> str:
-    """BlurHash of an RGB `image` (small: the encoder visits every pixel per component)."""
-    components = (4, 3) if image.width >= image.height else (3, 4)
-    width, data = image.width, image.tobytes()
-    rows = [[data[i : i + 3] for i in range(start, start + 3 * width, 3)] for start in range(0, len(data), 3 * width)]
-    return str(blurhash.encode(rows, *components))
+    """BlurHash of an RGB `image`: the string `blurhash.encode` gives (tests/worker compare them on many images), with
+    its per-pixel cosine sums done by numpy: ~0.1 ms instead of the pure-Python encoder's ~4 ms."""
+    cx, cy = (4, 3) if image.width >= image.height else (3, 4)
+    width, height = image.size
+    linear = _LINEAR[np.asarray(image, dtype=np.uint8)]  # height x width x 3
+    # blurhash.encode's basis: norm * cos(pi * i * x / width) * cos(pi * j * y / height), the DC term's norm 1, else 2.
+    along_x = np.cos(np.pi * np.arange(cx)[:, None] * np.arange(width)[None, :] / width)
+    along_y = np.cos(np.pi * np.arange(cy)[:, None] * np.arange(height)[None, :] / height)
+    sums = np.einsum("jy,ix,yxc->jic", along_y, along_x, linear) / (width * height)
+    norms = np.full((cy, cx, 1), 2.0)
+    norms[0, 0] = 1.0
+    components = (sums * norms).reshape(-1, 3).tolist()
+    dc, ac = components[0], components[1:]
+    largest = max((abs(v) for rgb in ac for v in rgb), default=0.0)
+    quant_max = int(max(0, min(82, math.floor(largest * 166 - 0.5))))
+    norm = (quant_max + 1) / 166.0
+    digits = [(cx - 1) + (cy - 1) * 9, quant_max]
+    text = _base83(digits[0], 1) + _base83(digits[1], 1)
+    text += _base83(sum(blurhash.linear_to_srgb(v) << shift for v, shift in zip(dc, (16, 8, 0), strict=True)), 4)
+    for r, g, b in ac:
+        text += _base83(_quantised(r, norm) * 19 * 19 + _quantised(g, norm) * 19 + _quantised(b, norm), 2)
+    return text
+
+
+_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz#$%*+,-.:;=?@[]^_{|}~"
+
+
+def _base83(value: int, length: int) -> str:
+    return "".join(_ALPHABET[value // 83 ** (length - i) % 83] for i in range(1, length + 1))
 
 
 def fingerprints(upright: Image.Image) -> Fingerprints:

@@ -13,7 +13,7 @@ from core.jobs import ImageMetadata
 from core.recipes import Rendition
 from worker.stages.fingerprints import fingerprints, sha256_hex
 from worker.stages.metadata import extract_metadata
-from worker.stages.renditions import RenderedOutput, longest_needed, render_recipe
+from worker.stages.renditions import RenderedOutput, first_size, longest_needed, render_recipe
 from worker.stages.validate import decode
 
 
@@ -42,6 +42,7 @@ def process_image(
         data,
         settings,
         longest_needed=lambda size, orientation: longest_needed(size, orientation, renditions, analysis_side),
+        first_size=lambda size, orientation: first_size(size, orientation, renditions, analysis_side),
     )
     described: list[ImageMetadata] = []
 

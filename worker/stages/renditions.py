@@ -1,9 +1,10 @@
 """Rendering a recipe: every rendition of a decoded image from one decode, each derived from the best intermediate.
 
 The fast path of the thumbnails, generalised (bench/README.md has the figures): the image is decoded once at the
-smallest scale that serves the largest rendition (JPEG DCT scaling), reduced once in bands to the largest size any
-rendition needs and turned upright there, and then every rendition is resized from the smallest full-frame image
-made so far that is still large enough: a 128 px thumbnail from the 512 px one, not from the 12 MP source.
+smallest scale that serves the largest rendition (JPEG DCT scaling; plain PNGs straight to the first step's size,
+first_size()), reduced once in bands to the largest size any rendition needs and turned upright there, and then
+every rendition is resized from the smallest full-frame image made so far that is still large enough: a 128 px
+thumbnail from the 512 px one, not from the 12 MP source (whole-frame reductions by libvips, worker/stages/vips.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from core.errors import RenditionFailedError
 from core.recipes import Fit, Gravity, OutputFormat, Rendition
 from worker.crop import crop_box
 from worker.imaging import normalize_mode, upright, upright_size
+from worker.stages import vips
 from worker.stages.encode import encode_rendition
 from worker.stages.thumbnails import _REDUCING_GAP, _RESAMPLE, _first_step
 
@@ -82,6 +84,38 @@ def _analysis(side: int) -> Rendition:
     return Rendition(name="analysis", width=side, height=side, format=OutputFormat.PNG)
 
 
+# (scale of the source needed, rendition, output size), largest scale first.
+_Need = tuple[float, Rendition, tuple[int, int]]
+
+
+def _needs(displayed: tuple[int, int], renditions: Sequence[Rendition], analysis: Rendition) -> list[_Need]:
+    sized = [(r, output_size(displayed, r)) for r in [*renditions, analysis]]
+    needs = [(_scale(displayed, size), r, size) for r, size in sized]
+    return sorted(needs, key=lambda need: need[0], reverse=True)
+
+
+def _first_size(displayed: tuple[int, int], needs: list[_Need]) -> tuple[int, int]:
+    """The upright size of the first, largest full-frame image: exactly the largest full-frame output when that one
+    decides (no second resize for it: the default recipe's 1024 thumbnail), else the source scaled by the largest
+    need."""
+    top_scale, top, top_size = needs[0]
+    if top_scale >= 1:
+        return displayed
+    if top.fit in (Fit.INSIDE, Fit.CONTAIN):
+        return top_size
+    return max(1, math.ceil(displayed[0] * top_scale)), max(1, math.ceil(displayed[1] * top_scale))
+
+
+def first_size(
+    stored: tuple[int, int], orientation: int | None, renditions: Sequence[Rendition], analysis_side: int
+) -> tuple[int, int]:
+    """The stored-orientation size render_recipe's first step makes of a `stored`-size image: a PNG decoder that
+    resizes to it leaves that step nothing to do."""
+    displayed = upright_size(stored, orientation)
+    size = _first_size(displayed, _needs(displayed, renditions, _analysis(analysis_side)))
+    return upright_size(size, orientation)
+
+
 def _usable(image: Image.Image, displayed: tuple[int, int], scale: float) -> bool:
     # One pixel of slack: output sizes are rounded, a part-pixel short is no visible upscale.
     return image.width + 1 >= displayed[0] * scale and image.height + 1 >= displayed[1] * scale
@@ -90,7 +124,9 @@ def _usable(image: Image.Image, displayed: tuple[int, int], scale: float) -> boo
 def _resized(image: Image.Image, size: tuple[int, int], box: tuple[int, int, int, int] | None = None) -> Image.Image:
     if box is None and size == image.size:
         return image
-    return image.resize(size, _RESAMPLE, box=box, reducing_gap=_REDUCING_GAP)
+    # Whole-frame reductions by libvips' lanczos3 (half Pillow's CPU); crops and enlargements by Pillow.
+    reduced = vips.reduced(image, size) if box is None else None
+    return reduced if reduced is not None else image.resize(size, _RESAMPLE, box=box, reducing_gap=_REDUCING_GAP)
 
 
 def _first(image: Image.Image, orientation: int | None, size: tuple[int, int]) -> Image.Image:
@@ -118,21 +154,8 @@ def render_recipe(
     """
     displayed = upright_size(source_size or image.size, orientation)
     analysis = _analysis(analysis_side)
-    wanted = [(r, output_size(displayed, r)) for r in renditions]
-    analysis_size = output_size(displayed, analysis)
-    needs = [(_scale(displayed, size), r, size) for r, size in [*wanted, (analysis, analysis_size)]]
-    needs.sort(key=lambda need: need[0], reverse=True)
-
-    # The first, largest full-frame image: exactly the largest full-frame output when that one decides (no second
-    # resize for it: the default recipe's 1024 thumbnail), else the source scaled by the largest need.
-    top_scale, top, top_size = needs[0]
-    if top_scale >= 1:
-        first_size = displayed
-    elif top.fit in (Fit.INSIDE, Fit.CONTAIN):
-        first_size = top_size
-    else:
-        first_size = (max(1, math.ceil(displayed[0] * top_scale)), max(1, math.ceil(displayed[1] * top_scale)))
-    full_frames = [_first(image, orientation, first_size)]
+    needs = _needs(displayed, renditions, analysis)
+    full_frames = [_first(image, orientation, _first_size(displayed, needs))]
 
     made: dict[str, tuple[tuple[int, int], bytes]] = {}
     notes: dict[str, str] = {}

@@ -25,7 +25,7 @@ pillow_heif.register_heif_opener(depth_images=False, aux_images=False)
 
 @dataclass
 class DecodedImage:
-    image: Image.Image  # fully loaded; possibly reduced by JPEG draft decoding
+    image: Image.Image  # fully loaded; possibly reduced (JPEG draft decoding, PNG decoded through libvips resize)
     format: str
     mode: str  # the source's mode, before any draft/conversion
     width: int  # the source's stored size, before draft reduction
@@ -58,10 +58,19 @@ def _draft_size(width: int, height: int, longest: int) -> tuple[int, int] | None
 
 # The longest side the caller needs, from the stored size and EXIF orientation (worker/stages/renditions.py).
 LongestNeeded = Callable[[tuple[int, int], int | None], int]
+# The stored-orientation size the caller's first resize makes, from the same (renditions.first_size).
+FirstSize = Callable[[tuple[int, int], int | None], tuple[int, int]]
 
 
-def decode(data: bytes, settings: Settings, *, longest_needed: int | LongestNeeded | None = None) -> DecodedImage:
-    """Decode `data` once. `longest_needed` lets JPEGs decode at a reduced scale that still covers that size."""
+def decode(
+    data: bytes,
+    settings: Settings,
+    *,
+    longest_needed: int | LongestNeeded | None = None,
+    first_size: FirstSize | None = None,
+) -> DecodedImage:
+    """Decode `data` once. `longest_needed` lets JPEGs decode at a reduced scale that still covers that size;
+    `first_size` lets plain PNGs decode straight to the size of the caller's first resize."""
     if not data:
         raise EmptyUploadError("The upload is empty (0 bytes).")
     fmt = sniff_format(data)
@@ -102,9 +111,12 @@ def decode(data: bytes, settings: Settings, *, longest_needed: int | LongestNeed
                 size = _draft_size(width, height, longest) if longest else None
                 image = decode_jpeg(data, opened, size)
             elif isinstance(opened, PngImagePlugin.PngImageFile):
-                # libspng where it is exact (png.py); its buffers may use what the largest RGBA decode would. Its EXIF
-                # comes from the decode: Pillow's getexif() on a PNG decodes every pixel to look for a late chunk.
-                image, exif = decode_png(data, opened, max_bytes=settings.max_image_pixels * 4)
+                # libvips for plain PNGs, streamed to the first resize's size (png.py). Its EXIF comes from there:
+                # Pillow's getexif() on a PNG decodes every pixel to look for a late chunk.
+                stored = (width, height)
+                image, exif = decode_png(
+                    data, opened, lambda orientation: first_size(stored, orientation) if first_size else None
+                )
                 orientation = exif.get(0x0112)
             else:
                 # A full load, not verify(): verify() misses truncated files.

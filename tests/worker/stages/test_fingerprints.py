@@ -6,12 +6,13 @@ from __future__ import annotations
 import hashlib
 
 import blurhash
+import numpy as np
 import pytest
 from PIL import Image, ImageStat
 
 from core.config import Settings
 from harness.images import encode, photo
-from worker.stages.fingerprints import read_hashed
+from worker.stages.fingerprints import _thumbnail, placeholder, read_hashed
 from worker.stages.image import process_image
 
 SETTINGS = Settings()
@@ -116,3 +117,29 @@ def test_placeholder_of_an_opaque_photo_keeps_its_average_colour() -> None:
     preview, _ = _decoded_placeholder(encode(picture, "JPEG", quality=90))
     mean, mean_preview = ImageStat.Stat(picture).mean, ImageStat.Stat(preview).mean
     assert all(abs(a - b) < 20 for a, b in zip(mean, mean_preview, strict=True)), (mean, mean_preview)
+
+
+def _reference_blurhash(image: Image.Image) -> str:
+    """The `blurhash` package's pure-Python encoder, on the same components as placeholder() asks for."""
+    components = (4, 3) if image.width >= image.height else (3, 4)
+    rgb = image.tobytes()
+    rows = [[list(rgb[(y * image.width + x) * 3 :][:3]) for x in range(image.width)] for y in range(image.height)]
+    return str(blurhash.encode(rows, *components))
+
+
+def _samples() -> list[Image.Image]:
+    """Thumbnails of photos, noise, flat colours, hard two-tone patterns and 1-pixel edges, in many sizes."""
+    rng = np.random.default_rng(16)
+    images = [_thumbnail(photo(int(w), int(h), seed=i)) for i, (w, h) in enumerate(rng.integers(40, 600, (60, 2)))]
+    for w, h in rng.integers(1, 33, (60, 2)):
+        images.append(Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)))
+        images.append(Image.fromarray((rng.integers(0, 2, (h, w, 3)) * 255).astype(np.uint8)))
+        images.append(Image.new("RGB", (int(w), int(h)), tuple(int(v) for v in rng.integers(0, 256, 3))))
+    return images
+
+
+def test_placeholder_is_exactly_the_blurhash_packages_string() -> None:
+    # placeholder() sums with numpy; the package's encoder is the reference for every character.
+    samples = _samples()
+    assert len(samples) == 240
+    assert [placeholder(image) for image in samples] == [_reference_blurhash(image) for image in samples]
