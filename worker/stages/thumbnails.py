@@ -13,8 +13,9 @@ from worker.imaging import normalize_mode
 # bench/README.md's tuning table, where they are measured again.
 #
 # Each step first reduce()s by an integer factor (a cheap box filter) as long as LANCZOS is left at least this
-# ratio. 1.5 turns a 12 MP PNG's 4000 -> 1024 into 2x box + 1.95x LANCZOS, like the JPEG path's DCT 1/2 decode;
-# 1.0 is cheaper but softens the 512/128 thumbnails; 2.0 and 3.0 resample the full 12 MP.
+# ratio. 1.5 turns a full-size 4000 -> 1024 (a HEIC, TIFF, WebP or non-plain PNG; plain PNGs arrive already resized
+# by libvips, JPEGs DCT-reduced) into 2x box + 1.95x LANCZOS; 1.0 is cheaper but softens the 512/128 thumbnails;
+# 2.0 and 3.0 resample the full 12 MP.
 _REDUCING_GAP = 1.5
 # LANCZOS for every step: BICUBIC or HAMMING on the first step is a little cheaper but softens the 1024 thumbnail.
 # Later steps are on small images: no saving worth any quality.
