@@ -6,6 +6,7 @@ import io
 import random
 from typing import Any
 
+import numpy as np
 import pillow_heif
 from PIL import Image, ImageDraw, ImageFilter
 
@@ -21,7 +22,11 @@ def photo(width: int, height: int, mode: str = "RGB", seed: int = 1) -> Image.Im
         x, y = rng.randrange(width), rng.randrange(height)
         r = rng.randrange(max(2, min(width, height) // 8)) + 1
         draw.ellipse((x - r, y - r, x + r, y + r), fill=(rng.randrange(256), rng.randrange(256), rng.randrange(256)))
-    noise = Image.effect_noise((width, height), 24).convert("RGB")
+    # Gaussian grain around 128 as Image.effect_noise() makes, but from `seed`: effect_noise draws from the C
+    # library's rand(), whose state depends on whatever ran before in the process (so the same call could give
+    # another image depending on the tests run before it).
+    grain = np.random.default_rng(seed).normal(128, 24, (height, width)).clip(0, 255).astype(np.uint8)
+    noise = Image.fromarray(grain).convert("RGB")
     image = Image.blend(base, noise, 0.15).filter(ImageFilter.SMOOTH)
     return image.convert(mode) if mode != "RGB" else image
 

@@ -105,6 +105,9 @@ class Consumer:
             if stop.is_set():
                 return 0
             self._beat()
+        if stop.is_set():  # room freed by a message just returned while stopping: do not receive it again
+            self._room.release()
+            return 0
         taken = 1
         while taken < 10 and self._room.acquire(blocking=False):
             taken += 1
