@@ -43,7 +43,6 @@ class Consumer:
         self.processor = processor
         self._slots = threading.BoundedSemaphore(settings.worker_concurrency)  # jobs in their image work
         self._room = threading.BoundedSemaphore(2 * settings.worker_concurrency)  # messages held
-        self._stopping = threading.Event()
         self._heartbeat_file = Path(settings.heartbeat_file) if settings.heartbeat_file else None
         self._in_flight: dict[str, Delivery] = {}  # receipt handle -> delivery
         self._lock = threading.Lock()
@@ -56,7 +55,6 @@ class Consumer:
         Returns False when jobs were still running at the deadline (their messages will be redelivered).
         """
         futures: set[Future[None]] = set()
-        self._stopping = stop
         # A thread per message held.
         pool = ThreadPoolExecutor(max_workers=2 * self.settings.worker_concurrency, thread_name_prefix="job")
         keepalive_stop = threading.Event()
@@ -82,7 +80,7 @@ class Consumer:
                     break
                 for message in messages:
                     self._track(message, received_at)
-                    future = pool.submit(self._handle, message)
+                    future = pool.submit(self._handle, message, stop)
                     futures.add(future)
                     future.add_done_callback(futures.discard)
             return self._drain(futures)
@@ -117,10 +115,10 @@ class Consumer:
         for _ in range(count):
             self._room.release()
 
-    def _take_slot(self, delivery: Delivery) -> bool:
-        """Wait for a slot for the job's image work; False if the worker began stopping first."""
+    def _take_slot(self, delivery: Delivery, stop: threading.Event) -> bool:
+        """Wait for a slot for the job's image work; False if the worker began stopping (`stop`) first."""
         while not self._slots.acquire(timeout=0.5):
-            if self._stopping.is_set():
+            if stop.is_set():
                 return False
         given_back = threading.Lock()
 
@@ -164,11 +162,11 @@ class Consumer:
             self._in_flight[message["ReceiptHandle"]] = Delivery(receive_count=count, received_at=received_at)
         self.protection.update(busy=True)
 
-    def _handle(self, message: dict[str, Any]) -> None:
+    def _handle(self, message: dict[str, Any], stop: threading.Event) -> None:
         with self._lock:
             delivery = self._in_flight[message["ReceiptHandle"]]
         try:
-            if not self._take_slot(delivery):
+            if not self._take_slot(delivery, stop):
                 # Stopping before this job began: the message goes back at once, for another worker.
                 disposition = Disposition(delete=False, retry_after=0)
             else:

@@ -21,6 +21,7 @@ from itertools import pairwise
 
 import blurhash
 import numpy as np
+from blurhash.blurhash import base83_encode
 from PIL import Image
 
 from worker.imaging import to_rgb
@@ -108,18 +109,11 @@ def placeholder(image: Image.Image) -> str:
     quant_max = int(max(0, min(82, math.floor(largest * 166 - 0.5))))
     norm = (quant_max + 1) / 166.0
     digits = [(cx - 1) + (cy - 1) * 9, quant_max]
-    text = _base83(digits[0], 1) + _base83(digits[1], 1)
-    text += _base83(sum(blurhash.linear_to_srgb(v) << shift for v, shift in zip(dc, (16, 8, 0), strict=True)), 4)
+    text = base83_encode(digits[0], 1) + base83_encode(digits[1], 1)
+    text += base83_encode(sum(blurhash.linear_to_srgb(v) << shift for v, shift in zip(dc, (16, 8, 0), strict=True)), 4)
     for r, g, b in ac:
-        text += _base83(_quantised(r, norm) * 19 * 19 + _quantised(g, norm) * 19 + _quantised(b, norm), 2)
-    return text
-
-
-_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz#$%*+,-.:;=?@[]^_{|}~"
-
-
-def _base83(value: int, length: int) -> str:
-    return "".join(_ALPHABET[value // 83 ** (length - i) % 83] for i in range(1, length + 1))
+        text += base83_encode(_quantised(r, norm) * 19 * 19 + _quantised(g, norm) * 19 + _quantised(b, norm), 2)
+    return str(text)
 
 
 def fingerprints(upright: Image.Image) -> Fingerprints:
