@@ -4,7 +4,9 @@ Two limits. `worker_concurrency` slots bound the jobs in their image work (decod
 memory); a job gives its slot back as soon as that work is done (Delivery.release_slot) and finishes without it:
 storing its outputs, recording, publishing its outcome and deleting its message are round trips, during which the
 next job uses the CPU. And the worker holds at most twice as many messages as it has slots, so that a message is
-already in hand when a slot frees: the next job does not wait for a receive (bench/README.md, 4b).
+already in hand when a slot frees: the next job does not wait for a receive (bench/README.md, 4b). While one is
+waiting in hand, the worker receives only once there is room for a batch (`worker_concurrency` messages, at most
+ten): a receive per few jobs instead of one per job. Deletes are batched too (worker/deletes.py).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.config import Settings
+from worker.deletes import BatchDeleter
 from worker.delivery import DONE, Delivery, Disposition, Processor, backoff_seconds
 from worker.events import MalformedEventError, parse_message
 from worker.protection import ScaleInProtection
@@ -42,7 +45,13 @@ class Consumer:
         self.queue_url = queue_url
         self.processor = processor
         self._slots = threading.BoundedSemaphore(settings.worker_concurrency)  # jobs in their image work
-        self._room = threading.BoundedSemaphore(2 * settings.worker_concurrency)  # messages held
+        # Messages held (received, not yet settled), at most `_capacity`; of them, those still waiting for a slot.
+        self._capacity = 2 * settings.worker_concurrency
+        self._batch = min(10, settings.worker_concurrency)
+        self._held = 0
+        self._waiting = 0
+        self._holding = threading.Condition()
+        self._deletes = BatchDeleter(sqs, queue_url)
         self._heartbeat_file = Path(settings.heartbeat_file) if settings.heartbeat_file else None
         self._in_flight: dict[str, Delivery] = {}  # receipt handle -> delivery
         self._lock = threading.Lock()
@@ -60,6 +69,7 @@ class Consumer:
         keepalive_stop = threading.Event()
         keepalive = threading.Thread(target=self._keep_alive, args=(keepalive_stop,), name="keepalive", daemon=True)
         keepalive.start()
+        self._deletes.start()
         try:
             while not stop.is_set():
                 self._beat()
@@ -87,6 +97,7 @@ class Consumer:
         finally:
             keepalive_stop.set()
             pool.shutdown(wait=False, cancel_futures=True)
+            self._deletes.close()
             self.protection.update(busy=False)
             log.info("worker stopped")
 
@@ -97,23 +108,34 @@ class Consumer:
             self._heartbeat_file.touch()
 
     def _acquire_room(self, stop: threading.Event) -> int:
-        """Block (waking regularly to check `stop`) until there is room for one more message, then take all the
-        room there is (at most the 10 messages one receive returns)."""
-        while not self._room.acquire(timeout=0.5):
-            if stop.is_set():
-                return 0
+        """Block (waking regularly to check `stop`) until a receive is worth making, then take all the room there is
+        (at most the 10 messages one receive returns)."""
+        while True:
+            with self._holding:
+                ready = self._holding.wait_for(self._worth_receiving, timeout=0.5)
+                if stop.is_set():  # e.g. room freed by a message just returned while stopping: not received again
+                    return 0
+                if ready:
+                    taken = min(10, self._capacity - self._held)
+                    self._held += taken
+                    return taken
             self._beat()
-        if stop.is_set():  # room freed by a message just returned while stopping: do not receive it again
-            self._room.release()
-            return 0
-        taken = 1
-        while taken < 10 and self._room.acquire(blocking=False):
-            taken += 1
-        return taken
+
+    def _worth_receiving(self) -> bool:
+        room = self._capacity - self._held
+        # While more than one message waits in hand, the next slot to free has its job: wait for room for a batch.
+        return room >= self._batch or (room > 0 and self._waiting <= 1)
 
     def _release(self, count: int) -> None:
-        for _ in range(count):
-            self._room.release()
+        with self._holding:
+            self._held -= count
+            self._holding.notify_all()
+
+    def _started(self) -> None:
+        """A message in hand got its slot (or gave up waiting for one)."""
+        with self._holding:
+            self._waiting -= 1
+            self._holding.notify_all()
 
     def _take_slot(self, delivery: Delivery, stop: threading.Event) -> bool:
         """Wait for a slot for the job's image work; False if the worker began stopping (`stop`) first."""
@@ -152,7 +174,7 @@ class Consumer:
                 self._set_visibility(message, 0)
             except Exception:
                 log.warning("could not return a message; it reappears after its visibility timeout", exc_info=True)
-            self._room.release()
+            self._release(1)
 
     # --- one message ---------------------------------------------------------------------------------------
 
@@ -160,19 +182,20 @@ class Consumer:
         count = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
         with self._lock:
             self._in_flight[message["ReceiptHandle"]] = Delivery(receive_count=count, received_at=received_at)
+        with self._holding:
+            self._waiting += 1
         self.protection.update(busy=True)
 
     def _handle(self, message: dict[str, Any], stop: threading.Event) -> None:
         with self._lock:
             delivery = self._in_flight[message["ReceiptHandle"]]
         try:
-            if not self._take_slot(delivery, stop):
-                # Stopping before this job began: the message goes back at once, for another worker.
-                disposition = Disposition(delete=False, retry_after=0)
-            else:
-                disposition = self._dispose(message, delivery)
+            slot = self._take_slot(delivery, stop)
+            self._started()
+            # Stopping before this job began: the message goes back at once, for another worker.
+            disposition = self._dispose(message, delivery) if slot else Disposition(delete=False, retry_after=0)
             if disposition.delete:
-                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+                self._deletes.delete(message["ReceiptHandle"])
             else:
                 # Backoff by visibility, not by sleeping: the message simply reappears later.
                 self._set_visibility(message, disposition.retry_after)
@@ -182,7 +205,7 @@ class Consumer:
             with self._lock:
                 self._in_flight.pop(message["ReceiptHandle"], None)
             delivery.release_slot()
-            self._room.release()
+            self._release(1)
 
     def _dispose(self, message: dict[str, Any], delivery: Delivery) -> Disposition:
         try:

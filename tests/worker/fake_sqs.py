@@ -1,4 +1,4 @@
-"""A small in-process SQS queue for the consumer's tests: the three calls the consumer makes, and a record of them.
+"""A small in-process SQS queue for the consumer's tests: the calls the consumer makes, and a record of them.
 
 Simpler than the real thing on purpose: a message returned with a visibility of 0 is available again at once; any
 other visibility change only records the call (no clock runs here, so a hidden message never reappears by itself).
@@ -31,11 +31,9 @@ class FakeSqs:
     def __init__(self) -> None:
         self.messages: list[FakeMessage] = []
         self.deleted: list[str] = []  # message ids
+        self.delete_calls = 0
         self.visibility: list[tuple[str, int]] = []  # (message id, seconds), in call order
         self.asked: list[int] = []  # MaxNumberOfMessages of each receive
-        # Most messages received and not yet deleted or returned (visibility 0) at any time: the consumer's holding,
-        # as long as the test's messages all end deleted.
-        self.max_held = 0
         # Called with the messages a receive is about to return (e.g. to stop the consumer at that moment).
         self.on_receive: Callable[[list[FakeMessage]], None] | None = None
         self._cond = threading.Condition()
@@ -76,7 +74,6 @@ class FakeSqs:
                 self._receipts += 1
                 message.receipt = f"{message.message_id}-r{self._receipts}"
                 self._held[message.receipt] = message
-            self.max_held = max(self.max_held, len(self._held))
             if self.on_receive is not None:
                 self.on_receive(batch)
             return {
@@ -100,10 +97,20 @@ class FakeSqs:
                 self._available.append(message)
                 self._cond.notify_all()
 
-    def delete_message(self, *, ReceiptHandle: str, **_: Any) -> None:
+    def delete_message_batch(self, *, Entries: list[dict[str, str]], **_: Any) -> dict[str, Any]:
         with self._cond:
-            message = self._held.pop(ReceiptHandle)
-            self.deleted.append(message.message_id)
+            self.delete_calls += 1
+            failed = []
+            for entry in Entries:
+                message = self._held.pop(entry["ReceiptHandle"], None)
+                if message is None:
+                    failed.append({"Id": entry["Id"], "Code": "ReceiptHandleIsInvalid", "SenderFault": True})
+                else:
+                    self.deleted.append(message.message_id)
+            return {
+                "Successful": [{"Id": e["Id"]} for e in Entries if e["Id"] not in {f["Id"] for f in failed}],
+                "Failed": failed,
+            }
 
     # --- what tests read ------------------------------------------------------------------------------------
 
