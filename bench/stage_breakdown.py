@@ -44,7 +44,7 @@ def main() -> None:
     def wanted(size: tuple[int, int], orientation: int | None) -> tuple[int, int]:
         return first_size(size, orientation, recipe, 1024)
 
-    loaded = pyvips.Image.pngload_buffer(data, fail_on="error", access="sequential")
+    loaded = pyvips.Image.pngload_source(pyvips.Source.new_from_memory(data), fail_on="error", access="sequential")
     pixels = loaded.resize(1024 / 4000, vscale=768 / 3000, kernel="lanczos3").write_to_memory()
     t1024 = decode(data, SETTINGS, first_size=wanted).image
     t512, t128 = reduced(t1024, (512, 384)), reduced(t1024, (128, 96))
@@ -56,7 +56,7 @@ def main() -> None:
             data, SETTINGS, first_size=wanted
         ),
         "  of which: libvips PNG load + lanczos3 to 1024x768": lambda: (
-            pyvips.Image.pngload_buffer(data, fail_on="error", access="sequential")
+            pyvips.Image.pngload_source(pyvips.Source.new_from_memory(data), fail_on="error", access="sequential")
             .resize(1024 / 4000, vscale=768 / 3000, kernel="lanczos3")
             .write_to_memory()
         ),

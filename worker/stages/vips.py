@@ -2,9 +2,10 @@
 renditions.py makes its later reductions with one).
 
 Settings, process-wide, applied on import: one PNG loader reachable, called by name (never new_from_buffer's
-sniffing: every other loader is blocked, and so are the untrusted ones); no operation cache (each job's pixels are
-new, and a cache would hold them); one thread per call (the worker runs jobs on its own threads: libvips' pool would
-only compete with them). Calls into libvips release the GIL (cffi), so the worker's threads run them side by side.
+sniffing: every other loader is blocked, and so are the untrusted ones): the one reading a source, which png.py makes
+over the upload's own bytes (the buffer loader would copy them first); no operation cache (each job's pixels are new,
+and a cache would hold them); one thread per call (the worker runs jobs on its own threads: libvips' pool would only
+compete with them). Calls into libvips release the GIL (cffi), so the worker's threads run them side by side.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from PIL import Image
 
 pyvips.block_untrusted_set(True)
 pyvips.operation_block_set("VipsForeignLoad", True)
-pyvips.operation_block_set("VipsForeignLoadPngBuffer", False)
+pyvips.operation_block_set("VipsForeignLoadPngSource", False)
 pyvips.cache_set_max(0)
 pyvips.concurrency_set(1)
 

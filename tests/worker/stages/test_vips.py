@@ -20,6 +20,10 @@ def test_the_libvips_runtime_is_pinned() -> None:
         pyvips.Image.jpegload_buffer(jpeg).avg()
     with pytest.raises(pyvips.Error):  # nor by sniffing
         pyvips.Image.new_from_buffer(jpeg, "").avg()
+    png = encode(photo(64, 48), "PNG")
+    assert pyvips.Image.pngload_source(pyvips.Source.new_from_memory(png)).width == 64
+    with pytest.raises(pyvips.Error):  # PNG's buffer loader copies the upload first: not that one either
+        pyvips.Image.pngload_buffer(png).avg()
 
 
 @pytest.mark.parametrize("mode", ["L", "RGB", "RGBA"])
