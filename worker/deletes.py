@@ -50,8 +50,9 @@ class BatchDeleter:
         # E.g. a job that outlived the drain: there is no batch to join any more.
         self._send([receipt])
 
-    def close(self, timeout: float = 30) -> None:
-        """Send every delete still gathered, then stop the thread."""
+    def close(self, timeout: float = 5) -> None:
+        """Send every delete still gathered, then stop the thread. Bounded: it runs after the drain, inside the
+        task's stop timeout; deletes it could not send only mean messages that come back and find their jobs done."""
         with self._cond:
             self._open = False
             self._cond.notify_all()
