@@ -2,7 +2,7 @@
 
 A delete has nothing waiting on it: the job's outcome is already recorded and published, and the message stays
 hidden until its visibility timeout whatever happens. So deletes are gathered for a moment (at most `max_delay`) and
-sent ten at a time: under load, a tenth of the calls (each one ~1-2 ms of the worker's CPU and a round trip; bench/
+sent ten at a time: under load, down to a tenth of the calls (each ~1-2 ms of the worker's CPU and a round trip; bench/
 README.md, 4b). A delete that fails, or is lost with the process, only means the message comes back after its
 visibility timeout and finds its job finished (the pipeline is idempotent), as a failed single delete always did.
 IAM: `sqs:DeleteMessage` is the permission for the batch version too (SQS has none of its own for batches).
