@@ -31,7 +31,6 @@ class FakeSqs:
     def __init__(self) -> None:
         self.messages: list[FakeMessage] = []
         self.deleted: list[str] = []  # message ids
-        self.delete_calls = 0
         self.visibility: list[tuple[str, int]] = []  # (message id, seconds), in call order
         self.asked: list[int] = []  # MaxNumberOfMessages of each receive
         # Called with the messages a receive is about to return (e.g. to stop the consumer at that moment).
@@ -99,18 +98,15 @@ class FakeSqs:
 
     def delete_message_batch(self, *, Entries: list[dict[str, str]], **_: Any) -> dict[str, Any]:
         with self._cond:
-            self.delete_calls += 1
-            failed = []
+            answer: dict[str, list[dict[str, Any]]] = {"Successful": [], "Failed": []}
             for entry in Entries:
                 message = self._held.pop(entry["ReceiptHandle"], None)
                 if message is None:
-                    failed.append({"Id": entry["Id"], "Code": "ReceiptHandleIsInvalid", "SenderFault": True})
+                    answer["Failed"].append({"Id": entry["Id"], "Code": "ReceiptHandleIsInvalid", "SenderFault": True})
                 else:
                     self.deleted.append(message.message_id)
-            return {
-                "Successful": [{"Id": e["Id"]} for e in Entries if e["Id"] not in {f["Id"] for f in failed}],
-                "Failed": failed,
-            }
+                    answer["Successful"].append({"Id": entry["Id"]})
+            return answer
 
     # --- what tests read ------------------------------------------------------------------------------------
 
