@@ -46,19 +46,6 @@ def sha256_hex(chunks: Iterable[bytes]) -> str:
     return digest.hexdigest()
 
 
-def read_hashed(chunks: Iterable[bytes]) -> tuple[bytes, str]:
-    """All of `chunks` joined, and their SHA-256 in hex, each chunk hashed as it arrives (still in cache)."""
-    kept: list[bytes] = []
-
-    def keep(chunks: Iterable[bytes]) -> Iterable[bytes]:
-        for chunk in chunks:
-            kept.append(chunk)
-            yield chunk
-
-    digest = sha256_hex(keep(chunks))
-    return b"".join(kept), digest
-
-
 def _thumbnail(image: Image.Image) -> Image.Image:
     """RGB, at most THUMB_SIDE on the long side, from the (already reduced) upright image."""
     scale = THUMB_SIDE / max(image.size)

@@ -29,11 +29,9 @@ def process_image(
     settings: Settings,
     recipe: Sequence[Rendition] | None = None,
     *,
-    sha256: str | None = None,
     find_faces: Callable[[Image.Image, ImageMetadata], Sequence[BoundingBox] | None] | None = None,
 ) -> ImageOutcome:
-    """Decode `data` once and render `recipe` (None: the `default` preset, today's thumbnails and WebP). `sha256`:
-    the bytes' digest if the caller hashed them while reading them (else it is computed here). `find_faces` is
+    """Decode `data` once and render `recipe` (None: the `default` preset, today's thumbnails and WebP). `find_faces` is
     asked, once, for the faces of the upright analysis image when a rendition crops around them."""
     renditions = list(recipe) if recipe is not None else settings.recipes["default"]
     # The analysis sees what it saw before recipes: the image inside the default recipe's longest side.
@@ -48,7 +46,7 @@ def process_image(
 
     def metadata_of(upright: Image.Image) -> ImageMetadata:
         if not described:  # once, from the upright analysis image, whether faces asked for it first or not
-            digest = sha256 or sha256_hex([data])
+            digest = sha256_hex([data])
             described.append(extract_metadata(decoded, len(data), sha256=digest, prints=fingerprints(upright)))
         return described[0]
 

@@ -12,7 +12,7 @@ from PIL import Image, ImageStat
 
 from core.config import Settings
 from harness.images import encode, photo
-from worker.stages.fingerprints import _thumbnail, placeholder, read_hashed
+from worker.stages.fingerprints import _thumbnail, placeholder
 from worker.stages.image import process_image
 
 SETTINGS = Settings()
@@ -32,13 +32,6 @@ def test_sha256_is_of_the_uploaded_bytes() -> None:
     data = encode(photo(320, 240), "PNG")
     meta = process_image(data, SETTINGS).metadata
     assert meta.sha256 == hashlib.sha256(data).hexdigest()
-
-
-def test_bytes_read_in_chunks_are_joined_and_hashed() -> None:
-    data = encode(photo(320, 240), "JPEG")
-    chunks = [data[i : i + 1000] for i in range(0, len(data), 1000)]
-    assert read_hashed(iter(chunks)) == (data, hashlib.sha256(data).hexdigest())
-    assert read_hashed(iter([])) == (b"", hashlib.sha256(b"").hexdigest())
 
 
 def test_perceptual_hash_is_64_bits_in_hex() -> None:
