@@ -1,12 +1,15 @@
 """The SQS loop: receive only as many messages as there is room for, process, delete; stop gracefully.
 
-Two limits. `worker_concurrency` slots bound the jobs in their image work (decoding and rendering: the CPU and the
+Three limits. `worker_concurrency` slots bound the jobs in their image work (decoding and rendering: the CPU and the
 memory); a job gives its slot back as soon as that work is done (Delivery.release_slot) and finishes without it:
 storing its outputs, recording, publishing its outcome and deleting its message are round trips, during which the
-next job uses the CPU. And the worker holds at most twice as many messages as it has slots, so that a message is
-already in hand when a slot frees: the next job does not wait for a receive (bench/README.md, 4b). While one is
-waiting in hand, the worker receives only once there is room for a batch (`worker_concurrency` messages, at most
-ten): a receive per few jobs instead of one per job. Deletes are batched too (worker/deletes.py).
+next job uses the CPU. The worker holds at most twice as many messages as it has slots before or in their image work,
+so that a message is already in hand when a slot frees: the next job does not wait for a receive (bench/README.md,
+4b). Messages past their image work, still storing their outcome, do not take that room (when they did, a receive
+came for one or two messages at a time, and a slot could wait for one); but all together the worker holds at most
+three times as many messages as slots, so that stores that stall stop the receiving. While more than one message
+waits in hand, the worker receives only once there is room for a batch (`worker_concurrency` messages, at most ten):
+a receive per few jobs instead of one per job. Deletes are batched too (worker/deletes.py).
 """
 
 from __future__ import annotations
@@ -45,11 +48,14 @@ class Consumer:
         self.queue_url = queue_url
         self.processor = processor
         self._slots = threading.BoundedSemaphore(settings.worker_concurrency)  # jobs in their image work
-        # Messages held (received, not yet settled), at most `_capacity`; of them, those still waiting for a slot.
+        # Messages held before or in their image work (received, or room taken for a receive), at most `_capacity`;
+        # of them, those still waiting for a slot. Messages past it, not yet settled: at most `_most_past`.
         self._capacity = 2 * settings.worker_concurrency
+        self._most_past = settings.worker_concurrency
         self._batch = min(10, settings.worker_concurrency)
         self._held = 0
         self._waiting = 0
+        self._past = 0
         self._holding = threading.Condition()
         self._deletes = BatchDeleter(sqs, queue_url)
         self._heartbeat_file = Path(settings.heartbeat_file) if settings.heartbeat_file else None
@@ -64,8 +70,8 @@ class Consumer:
         Returns False when jobs were still running at the deadline (their messages will be redelivered).
         """
         futures: set[Future[None]] = set()
-        # A thread per message held.
-        pool = ThreadPoolExecutor(max_workers=2 * self.settings.worker_concurrency, thread_name_prefix="job")
+        # A thread per message held, before or past its image work.
+        pool = ThreadPoolExecutor(max_workers=self._capacity + self._most_past, thread_name_prefix="job")
         keepalive_stop = threading.Event()
         keepalive = threading.Thread(target=self._keep_alive, args=(keepalive_stop,), name="keepalive", daemon=True)
         keepalive.start()
@@ -116,19 +122,34 @@ class Consumer:
                 if stop.is_set():  # e.g. room freed by a message just returned while stopping: not received again
                     return 0
                 if ready:
-                    taken = min(10, self._capacity - self._held)
+                    taken = min(10, self._room())
                     self._held += taken
                     return taken
             self._beat()
 
+    def _room(self) -> int:
+        return min(self._capacity - self._held, self._capacity + self._most_past - self._held - self._past)
+
     def _worth_receiving(self) -> bool:
-        room = self._capacity - self._held
+        room = self._room()
         # While more than one message waits in hand, the next slot to free has its job: wait for room for a batch.
         return room >= self._batch or (room > 0 and self._waiting <= 1)
 
     def _release(self, count: int) -> None:
         with self._holding:
             self._held -= count
+            self._holding.notify_all()
+
+    def _past_image_work(self) -> None:
+        """A job gave its slot back: its message leaves the room of the next jobs and counts as past its image work."""
+        with self._holding:
+            self._held -= 1
+            self._past += 1
+            self._holding.notify_all()
+
+    def _settled_past(self) -> None:
+        with self._holding:
+            self._past -= 1
             self._holding.notify_all()
 
     def _started(self) -> None:
@@ -147,6 +168,7 @@ class Consumer:
         def release() -> None:  # once, however often it is called (by the pipeline, then when the message settles)
             if given_back.acquire(blocking=False):
                 self._slots.release()
+                self._past_image_work()
 
         delivery.release_slot = release
         return True
@@ -189,6 +211,7 @@ class Consumer:
     def _handle(self, message: dict[str, Any], stop: threading.Event) -> None:
         with self._lock:
             delivery = self._in_flight[message["ReceiptHandle"]]
+        slot = False
         try:
             slot = self._take_slot(delivery, stop)
             self._started()
@@ -204,8 +227,11 @@ class Consumer:
         finally:
             with self._lock:
                 self._in_flight.pop(message["ReceiptHandle"], None)
-            delivery.release_slot()
-            self._release(1)
+            if slot:
+                delivery.release_slot()  # past its image work now, if the pipeline did not say so before
+                self._settled_past()
+            else:
+                self._release(1)
 
     def _dispose(self, message: dict[str, Any], delivery: Delivery) -> Disposition:
         try:

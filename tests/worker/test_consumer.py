@@ -213,8 +213,32 @@ def test_a_job_past_its_image_work_gives_its_slot_to_the_next_message() -> None:
         wait_until(lambda: sqs.deleted == ["m2", "m3"], timeout=30, what="the second and third messages done")
         first_finishing.set()
         wait_until(lambda: sqs.deleted == ["m2", "m3", "m1"], timeout=30, what="the first message done")
-    # The first job in its round trips and one job in the one slot: never a third message held.
-    assert held == [2]
+    # The first job in its round trips, one in the one slot and one in hand for it: never a fourth message held.
+    assert held == [3]
+
+
+def test_jobs_storing_their_outcome_do_not_take_the_room_of_the_next_jobs_up_to_a_bound() -> None:
+    """Two slots. Jobs past their image work whose stores hang (S3 slow, say) no longer hold the room of the messages
+    the slots need next: the worker receives and starts more jobs while they wait, up to three times its slots in
+    hand, and then receives no more until one settles (before, it held twice its slots in all, so two hanging stores
+    left both slots idle with work queued)."""
+    sqs, stores = FakeSqs(), threading.Event()
+    for n in range(10):
+        sqs.send(upload_body(f"uploads/job-{n}/source"))
+
+    def behaviour(event: UploadEvent, delivery: Delivery) -> Disposition:
+        delivery.release_slot()  # the image work is done; what is left are the round trips
+        assert stores.wait(30), "the test never let the stores finish"
+        return DONE
+
+    processor = FakeProcessor(behaviour)
+    held = most_held(sqs, processor)
+    with running(consumer(sqs, processor, worker_concurrency=2), sqs):
+        wait_until(lambda: len(processor.handled) == 6, timeout=30, what="six jobs started beside the hanging stores")
+        assert processor.finished == 0
+        stores.set()
+        wait_until(lambda: len(sqs.deleted) == 10, timeout=30, what="every message done")
+    assert held == [6]  # never more than three times the slots in hand
 
 
 def test_a_failure_returns_the_message_after_a_backoff_and_frees_its_slot() -> None:
