@@ -114,15 +114,19 @@ def simulate(
         for task in tasks:
             if task.ready > t or task.stopping:
                 continue
-            for i, free in enumerate(task.slots):
-                while queue and free <= t:
-                    j = queue.popleft()
-                    start = max(free, visible_at[j], task.ready)
-                    busy = 1 + sum(1 for s in task.slots if s > start)
-                    free = start + job.service_s(busy, fleet.vcpu)
-                    finished[j] = free + job.tail_s
-                    latencies[j] = finished[j] - uploads[j]
-                task.slots[i] = free
+            # The slot that frees first takes the next job, so that each job counts the jobs running beside it when it
+            # starts (filling one slot after another, a slot's later jobs saw the others as idle: up to twice a task's
+            # throughput when it was saturated).
+            while queue:
+                i = min(range(len(task.slots)), key=task.slots.__getitem__)
+                if task.slots[i] > t:
+                    break
+                j = queue.popleft()
+                start = max(task.slots[i], visible_at[j], task.ready)
+                busy = 1 + sum(1 for s in task.slots if s > start)
+                task.slots[i] = start + job.service_s(busy, fleet.vcpu)
+                finished[j] = task.slots[i] + job.tail_s
+                latencies[j] = finished[j] - uploads[j]
         for task in [k for k in tasks if k.stopping and max(k.slots) <= t]:
             task_seconds += max(60.0, t - max(task.launched, 0.0))  # Fargate's one-minute minimum
             tasks.remove(task)

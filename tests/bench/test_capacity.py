@@ -70,6 +70,15 @@ def test_one_fixed_task_serves_a_queue_first_in_first_out() -> None:
     assert result.backlog.max() > 0
 
 
+def test_slots_share_the_tasks_vcpu_so_a_saturated_task_does_its_cpu_seconds_per_second() -> None:
+    """Four slots on one vCPU, 100 jobs of 1 CPU second each waiting: the task clears about one a second, whatever the
+    step (each job's share of the vCPU is fixed when it starts, so the first few run faster: within 3 %)."""
+    fleet = read_fleet().but(worker_cpu=1024, worker_concurrency=4, min_tasks=1, max_tasks=1)
+    for dt in (0.5, 5.0):
+        result = simulate(fleet, JobModel(cpu_s=1.0, io_s=0.0, event_delay_s=0.0), np.zeros(100), dt=dt)
+        assert 97 <= result.latencies.max() <= 103
+
+
 def test_the_wait_after_a_job_gives_its_slot_back_adds_latency_not_slot_time() -> None:
     """The worker's tail (outputs stored, outcome recorded and published) runs without the slot: the next job starts
     when the image work ends, and each job's latency includes its own tail."""
