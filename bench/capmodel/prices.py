@@ -29,7 +29,10 @@ class PerJob:
 
     s3_puts: int = 5  # the client's presigned POST upload, 3 thumbnails, the processed WebP
     s3_gets: int = 1  # the worker fetches the upload
-    sqs_requests: int = 3  # receive (batches of up to worker_concurrency), visibility change, delete
+    # At most a receive and a delete per job: a receive takes several messages from a backlog (0.7 per job in the
+    # pinned drain, bench/README.md 4b) and deletes go up to ten to a batch; a visibility change only on a retry or
+    # for a job longer than a third of the visibility timeout.
+    sqs_requests: int = 2
     dynamodb_writes: int = 5  # create, claim, complete, notified mark, lease index removal (items < 1 KB)
     dynamodb_reads: int = 2  # the worker's consistent read, one client GET
     sns_publishes: int = 1
