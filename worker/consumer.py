@@ -49,7 +49,8 @@ class Consumer:
         self.processor = processor
         self._slots = threading.BoundedSemaphore(settings.worker_concurrency)  # jobs in their image work
         # Messages held before or in their image work (received, or room taken for a receive), at most `_capacity`;
-        # of them, those still waiting for a slot. Messages past it, not yet settled: at most `_most_past`.
+        # of them, those still waiting for a slot. Messages past it, not yet settled: `_past`. All together, at most
+        # `_capacity + _most_past`.
         self._capacity = 2 * settings.worker_concurrency
         self._most_past = settings.worker_concurrency
         self._batch = min(10, settings.worker_concurrency)
