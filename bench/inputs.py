@@ -65,7 +65,7 @@ def main() -> None:
     with Image.open(io.BytesIO(data)) as check:
         assert check.size == (width, height)
     parts = interleaved(
-        {"sha256 of the upload": lambda: sha256_hex([data]), "dHash + BlurHash": lambda: fingerprints(upright)},
+        {"sha256 of the upload": lambda: sha256_hex(data), "dHash + BlurHash": lambda: fingerprints(upright)},
         rounds * 4,
     )
     rows = [[name, median(t.cpu) * 1000, f"{median(t.cpu) * 1000 / jpeg_ms * 100:.1f}%"] for name, t in parts.items()]

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -39,11 +38,8 @@ class Fingerprints:
     placeholder: str  # BlurHash
 
 
-def sha256_hex(chunks: Iterable[bytes]) -> str:
-    digest = hashlib.sha256()
-    for chunk in chunks:
-        digest.update(chunk)
-    return digest.hexdigest()
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def _thumbnail(image: Image.Image) -> Image.Image:

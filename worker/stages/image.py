@@ -46,7 +46,7 @@ def process_image(
 
     def metadata_of(upright: Image.Image) -> ImageMetadata:
         if not described:  # once, from the upright analysis image, whether faces asked for it first or not
-            digest = sha256_hex([data])
+            digest = sha256_hex(data)
             described.append(extract_metadata(decoded, len(data), sha256=digest, prints=fingerprints(upright)))
         return described[0]
 
