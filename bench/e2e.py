@@ -6,8 +6,9 @@
 --pinned (issue 17): the worker on CPU 1, everything else on CPU 0, against the stage alone on CPU 1, for 1 MP and
 12 MP JPEGs and a 12 MP PNG (bench/e2e_pinned.py). Exits 2 when CPUs 0 and 1 are not both available.
 
---trace-out writes the measured per-job times (one at a time), the backlog drain rate and the live run's arrivals
-and completions as JSON: bench/capacity.py replays them to validate its model.
+--trace-out writes the measured per-job times (one at a time), the backlog and live drain rates and, per job of the
+live run, when its upload started and ended and when it completed, as JSON: bench/capacity.py replays the live run
+to validate its model.
 
 The stack is the one `imgpipe dev` runs (cli.stack.start_local_stack: moto server, API, one worker process at the
 default IMGPIPE_WORKER_CONCURRENCY), with IMGPIPE_ANALYSIS_ENGINE=off. Inputs are 1 MP photo-like JPEGs.
@@ -72,13 +73,13 @@ class Client:
     def create(self, data: bytes) -> dict[str, Any]:
         return create_job(self.api, filename="bench.jpg", content_type="image/jpeg", size=len(data))
 
-    def upload(self, created: dict[str, Any], data: bytes) -> float:
-        """Upload; returns the epoch time the upload started."""
+    def upload(self, created: dict[str, Any], data: bytes) -> tuple[float, float]:
+        """Upload; returns the epoch times the upload started and ended."""
         started = time.time()
         upload = created["upload"]
         response = self.uploader.post(upload["url"], data=upload["fields"], files={"file": ("f", data, "image/jpeg")})
         assert response.status_code in (200, 201, 204), response.text
-        return started
+        return started, time.time()
 
     def completed_at(self, job_id: str) -> float | None:
         job = self.store.get(job_id)
@@ -137,13 +138,15 @@ def latency(stack: LocalStack, client: Client, images: list[bytes], jobs: int, t
     for i in range(jobs):
         data = images[i % len(images)]
         created = client.create(data)
-        started = client.upload(created, data)
-        upload.append(time.time() - started)
+        started, uploaded = client.upload(created, data)
+        upload.append(uploaded - started)
         finished = client.wait_completed([created["job_id"]], timeout=60)[0]
         e2e.append(finished - started)
         stage.append(stage_seconds(data, settings))
     worker_cpu = sum(v for name, v in meter.stop().items() if name.startswith("worker")) / jobs
-    trace.update(isolated_seconds=e2e, stage_seconds=stage, worker_cpu_seconds=worker_cpu)
+    trace.update(
+        isolated_seconds=e2e, isolated_upload_seconds=upload, stage_seconds=stage, worker_cpu_seconds=worker_cpu
+    )
     ms = 1000
     rows = [
         ["end to end (upload start -> completed)", *(v * ms for v in _stats(e2e)), median(e2e) / median(stage)],
@@ -185,13 +188,21 @@ def throughput(stack: LocalStack, client: Client, images: list[bytes], jobs: int
     meter = CpuMeter.of(stack)
     load = os.getloadavg()[0]
     with ThreadPoolExecutor(8) as pool:
-        starts = list(pool.map(client.upload, created, items))
+        starts, uploaded = zip(*pool.map(client.upload, created, items), strict=True)
     done_by_job = client.wait_completed([c["job_id"] for c in created], timeout)
     cpu = meter.stop()
     live_rate = len(items) / (max(done_by_job) - min(starts))
     latencies = _stats([d - s for d, s in zip(done_by_job, starts, strict=True)])[:3]
     after, stage_cpu_after = standalone_rate(items, settings)
-    trace.update(backlog_rate=backlog_rate, arrivals=starts, completions=done_by_job)
+    # The capacity model's replay (bench/capmodel/validate.py) takes the arrivals and the worker's drain rate of this
+    # run (one job per 1 / rate while it has work), and predicts its latencies.
+    trace.update(
+        backlog_rate=backlog_rate,
+        live_drain_rate=(len(done_by_job) - 1) / (max(done_by_job) - min(done_by_job)),
+        arrivals=starts,
+        uploaded=uploaded,
+        completions=done_by_job,
+    )
     standalone, stage_cpu = (before + after) / 2, (stage_cpu_before + stage_cpu_after) / 2
 
     rows: list[list[object]] = [

@@ -3,6 +3,7 @@ and its --quick run writes a picture and a cost per scenario (figures are not as
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from bench.capmodel import profiles
 from bench.capmodel.params import read_fleet
 from bench.capmodel.sim import JobModel, simulate
+from bench.capmodel.validate import replay
 from tests.bench.scripts import ROOT, run_bench
 
 
@@ -85,6 +87,35 @@ def test_the_wait_after_a_job_gives_its_slot_back_adds_latency_not_slot_time() -
     fleet = read_fleet().but(worker_cpu=1024, worker_concurrency=1, min_tasks=1, max_tasks=1)
     result = simulate(fleet, JobModel(cpu_s=1.0, io_s=0.0, event_delay_s=0.0, tail_s=2.0), np.zeros(10), dt=1.0)
     assert sorted(result.latencies.round(6)) == [n + 2 for n in range(1, 11)]
+
+
+def test_the_replay_takes_the_live_runs_arrivals_and_drain_rate_and_predicts_its_latencies(tmp_path: Path) -> None:
+    """A run that queued as a FIFO does (60 uploads ending 20 ms apart, drained at 10 jobs/s, a lone job taking
+    0.3 s from upload to completed) is reproduced; latencies count from the end of each upload (slow uploads, started
+    a second before, are the client's network), and a run that drained faster than the model is told is flagged."""
+    uploaded = [1000 + 0.02 * i for i in range(60)]
+    completions, last = [], 0.0
+    for t in uploaded:
+        last = max(t + 0.3, last + 0.1)
+        completions.append(last)
+    trace = {
+        "worker_concurrency": 4,
+        "isolated_seconds": [1.3] * 5,
+        "isolated_upload_seconds": [1.0] * 5,
+        "arrivals": [t - 1.0 for t in uploaded],
+        "uploaded": uploaded,
+        "completions": completions,
+        "live_drain_rate": 10.0,
+        "backlog_rate": 20.0,
+    }
+    path = tmp_path / "trace.json"
+    path.write_text(json.dumps(trace))
+    live = replay(read_fleet(), path)
+    latencies = np.array(completions) - uploaded
+    assert live.measured == pytest.approx((np.percentile(latencies, 50), np.percentile(latencies, 99)))
+    assert all(abs(e) < 0.05 for e in live.errors) and live.within
+    faster = replay(read_fleet(), path, rate="backlog")
+    assert faster.errors[0] < -0.3 and not faster.within
 
 
 def test_from_zero_the_step_policy_starts_a_task_then_target_tracking_scales_out() -> None:
