@@ -174,8 +174,10 @@ class Settings(BaseSettings):
         ge=1,
         le=64,
         description="Jobs one worker process decodes and renders at once (its CPU and memory bound), more than its "
-        "vCPUs so that jobs use the CPU while others wait on AWS; it holds up to twice as many messages waiting for a "
-        "slot or in one, and up to three times as many in all (with the jobs storing their outcome).",
+        "vCPUs so that jobs use the CPU while others wait on AWS. A job is claimed and its upload read before it "
+        "takes a slot; the worker holds up to twice as many messages before or in their image work (so up to as many "
+        "uploads wait in memory for a slot), and up to three times as many in all (with the jobs storing their "
+        "outcome).",
     )
     queue_wait_seconds: int = Field(20, ge=0, le=20, description="SQS long-poll wait per receive.")
     visibility_timeout_seconds: int = Field(

@@ -1,15 +1,16 @@
 """The SQS loop: receive only as many messages as there is room for, process, delete; stop gracefully.
 
 Three limits. `worker_concurrency` slots bound the jobs in their image work (decoding and rendering: the CPU and the
-memory); a job gives its slot back as soon as that work is done (Delivery.release_slot) and finishes without it:
-storing its outputs, recording, publishing its outcome and deleting its message are round trips, during which the
-next job uses the CPU. The worker holds at most twice as many messages as it has slots before or in their image work,
-so that a message is already in hand when a slot frees: the next job does not wait for a receive (bench/README.md,
-4b). Messages past their image work, still storing their outcome, do not take that room (when they did, a receive
-came for one or two messages at a time, and a slot could wait for one); but all together the worker holds at most
-three times as many messages as slots, so that stores that stall stop the receiving. While more than one message
-waits in hand, the worker receives only once there is room for a batch (`worker_concurrency` messages, at most ten):
-a receive per few jobs instead of one per job. Deletes are batched too (worker/deletes.py).
+memory). A job takes its slot only once it is claimed and its upload read (Delivery.take_slot), and gives it back as
+soon as that work is done (Delivery.release_slot): the claim and the read before it, and storing its outputs, recording,
+publishing its outcome and deleting its message after it, are round trips, during which other jobs use the CPU; a
+duplicate delivery takes no slot at all. The worker holds at most twice as many messages as it has slots before or in
+their image work, so that a message is already in hand when a slot frees: the next job does not wait for a receive
+(bench/README.md, 4b). Messages past their image work, still storing their outcome, do not take that room (when they
+did, a receive came for one or two messages at a time, and a slot could wait for one); but all together the worker holds
+at most three times as many messages as slots, so that stores that stall stop the receiving. While more than one message
+waits in hand, the worker receives only once there is room for a batch (`worker_concurrency` messages, at most ten): a
+receive per few jobs instead of one per job. Deletes are batched too (worker/deletes.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import logging
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +33,15 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs.client import SQSClient
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class _SlotUse:
+    """One message's use of a slot, read and changed on its job's thread only."""
+
+    waiting: bool = True  # counted in Consumer._waiting: in hand, its image work not begun
+    held: bool = False  # a slot is taken
+    past: bool = False  # moved out of the room of the jobs before their image work, into Consumer._past
 
 
 class Consumer:
@@ -153,26 +164,43 @@ class Consumer:
             self._past -= 1
             self._holding.notify_all()
 
-    def _started(self) -> None:
-        """A message in hand got its slot (or gave up waiting for one)."""
-        with self._holding:
-            self._waiting -= 1
-            self._holding.notify_all()
+    def _started(self, use: _SlotUse) -> None:
+        """A message in hand took its slot, or will take none (the worker is stopping, or it settled without image
+        work, e.g. a duplicate delivery): it no longer waits for one."""
+        if use.waiting:
+            use.waiting = False
+            with self._holding:
+                self._waiting -= 1
+                self._holding.notify_all()
 
-    def _take_slot(self, delivery: Delivery, stop: threading.Event) -> bool:
-        """Wait for a slot for the job's image work; False if the worker began stopping (`stop`) first."""
-        while not self._slots.acquire(timeout=0.5):
-            if stop.is_set():
-                return False
-        given_back = threading.Lock()
+    def _take_slot(self, use: _SlotUse, stop: threading.Event) -> bool:
+        """Delivery.take_slot: wait for a slot for the job's image work; False if the worker began stopping first."""
+        if not use.held:
+            while not self._slots.acquire(timeout=0.5):
+                if stop.is_set():
+                    self._started(use)
+                    return False
+            use.held = True
+        self._started(use)
+        return True
 
-        def release() -> None:  # once, however often it is called (by the pipeline, then when the message settles)
-            if given_back.acquire(blocking=False):
-                self._slots.release()
+    def _release_slot(self, use: _SlotUse) -> None:
+        """Delivery.release_slot: the image work is over. Once, however often it is called (by the pipeline, then
+        when the message settles); the message moves out of the room of the next jobs the first time."""
+        if use.held:
+            use.held = False
+            self._slots.release()
+            if not use.past:
+                use.past = True
                 self._past_image_work()
 
-        delivery.release_slot = release
-        return True
+    def _settle_slot(self, use: _SlotUse) -> None:
+        self._started(use)
+        self._release_slot(use)
+        if use.past:
+            self._settled_past()
+        else:
+            self._release(1)
 
     def _receive(self, count: int) -> list[dict[str, Any]]:
         response = self.sqs.receive_message(
@@ -212,12 +240,13 @@ class Consumer:
     def _handle(self, message: dict[str, Any], stop: threading.Event) -> None:
         with self._lock:
             delivery = self._in_flight[message["ReceiptHandle"]]
-        slot = False
+        # All on this thread: the pipeline takes and gives back the slot from within _dispose.
+        use = _SlotUse()
+        delivery.take_slot = lambda: self._take_slot(use, stop)
+        delivery.release_slot = lambda: self._release_slot(use)
         try:
-            slot = self._take_slot(delivery, stop)
-            self._started()
-            # Stopping before this job began: the message goes back at once, for another worker.
-            disposition = self._dispose(message, delivery) if slot else Disposition(delete=False, retry_after=0)
+            # Stopping before this job's image work began, the pipeline gives the message back at once (take_slot).
+            disposition = self._dispose(message, delivery)
             if disposition.delete:
                 self._deletes.delete(message["ReceiptHandle"])
             else:
@@ -228,11 +257,7 @@ class Consumer:
         finally:
             with self._lock:
                 self._in_flight.pop(message["ReceiptHandle"], None)
-            if slot:
-                delivery.release_slot()  # past its image work now, if the pipeline did not say so before
-                self._settled_past()
-            else:
-                self._release(1)
+            self._settle_slot(use)  # past its image work now, if the pipeline did not say so before
 
     def _dispose(self, message: dict[str, Any], delivery: Delivery) -> Disposition:
         try:

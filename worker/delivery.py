@@ -39,6 +39,10 @@ def _nothing() -> None:
     pass
 
 
+def _granted() -> bool:
+    return True
+
+
 @dataclass
 class Delivery:
     """One receipt of a message, as the consumer sees it; the pipeline records the job it owns for heartbeats."""
@@ -47,9 +51,13 @@ class Delivery:
     owned: Job | None = None
     # Wall clock when the receive returned: the message is hidden until about this + the visibility timeout.
     received_at: float = field(default_factory=time.time)
-    # Gives the message's processing slot back before the message is settled: the pipeline calls it once the job's
-    # image work is done, so that the next job decodes while this one stores, records and publishes its outcome
-    # (round trips, no CPU). Calling it again, as the consumer does when it settles the message, does nothing.
+    # Waits for one of the worker's slots for the job's image work (its CPU and its memory); False if the worker
+    # began stopping first. The pipeline takes it once the job is claimed and its upload read, so that those round
+    # trips overlap other jobs' image work instead of holding a slot the CPU could use (bench/README.md, 4b).
+    take_slot: Callable[[], bool] = _granted
+    # Gives the slot back before the message is settled: the pipeline calls it once the job's image work is done,
+    # so that the next job decodes while this one stores, records and publishes its outcome (round trips, no CPU).
+    # Calling it again, as the consumer does when it settles the message, does nothing.
     release_slot: Callable[[], None] = _nothing
 
     def lease_seconds(self, visibility_timeout: int) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from botocore.exceptions import ClientError
@@ -44,6 +44,10 @@ log = logging.getLogger(__name__)
 
 class _UploadReplaced(Exception):
     """The uploaded file no longer has the ETag of the event being handled."""
+
+
+class _Stopping(Exception):
+    """The worker began stopping before a slot for the job's image work was free."""
 
 
 class JobProcessor:
@@ -165,9 +169,11 @@ class JobProcessor:
         clock = Stopwatch()
         durations: dict[str, float] = {}
         try:
-            finished = self._attempt(job, event, durations, delivery.release_slot)
+            finished = self._attempt(job, event, durations, delivery)
         except _UploadReplaced:
             return self._replaced(job)
+        except _Stopping:
+            return self._give_back(job)
         except Exception as exc:
             return self._transient(job, exc, delivery)
         if finished is None:
@@ -189,6 +195,15 @@ class JobProcessor:
             log.warning("could not release the job's lease", exc_info=True)
         return DONE
 
+    def _give_back(self, job: Job) -> Disposition:
+        """The worker began stopping while the job, claimed and read, waited for a slot: the lease is released and the
+        message returned at once, for another worker to claim without waiting for either to run out."""
+        try:
+            self.store.release(job)
+        except Exception:
+            log.warning("could not release the job's lease; it is claimed again once the lease runs out", exc_info=True)
+        return Disposition(delete=False, retry_after=0)
+
     def _lost(self, job: Job) -> Disposition:
         """The write that ends the attempt was refused: another attempt owns the job, or the job was deleted while
         this one ran, and then the outputs it wrote are removed (the deletion may have looked before they existed)."""
@@ -200,17 +215,15 @@ class JobProcessor:
         log.warning("lost ownership of the job before finishing; another attempt owns it")
         return DONE
 
-    def _attempt(
-        self, job: Job, event: UploadEvent, durations: dict[str, float], image_done: Callable[[], None]
-    ) -> Job | None:
-        """Run the stages and record the outcome; None if another attempt owns the job by then. `image_done` is
-        called once the image work is over and only round trips are left (the consumer gives its slot to the next
-        job).
+    def _attempt(self, job: Job, event: UploadEvent, durations: dict[str, float], delivery: Delivery) -> Job | None:
+        """Run the stages and record the outcome; None if another attempt owns the job by then. The image work runs
+        in one of the consumer's slots (`delivery`), taken after the upload is read and given back before the
+        outputs are stored.
 
         Recording is part of the attempt: a failed complete()/fail() write spends the retry budget like any error.
         """
         try:
-            result = self._run_stages(job, event, durations, image_done)
+            result = self._run_stages(job, event, durations, delivery)
         except JobError as exc:
             log.info("job failed: %s", exc.code, extra={"fields": {"error_code": exc.code}})
             return self.store.fail(job, JobErrorInfo(code=exc.code, message=exc.message))
@@ -248,9 +261,7 @@ class JobProcessor:
             log.warning("could not release the job's lease", exc_info=True)
         return Disposition(delete=False, retry_after=delay)
 
-    def _run_stages(
-        self, job: Job, event: UploadEvent, durations: dict[str, float], image_done: Callable[[], None]
-    ) -> JobResult:
+    def _run_stages(self, job: Job, event: UploadEvent, durations: dict[str, float], delivery: Delivery) -> JobResult:
         s3, s = self.clients.s3, self.settings
         with log_context(stage="fetch"), timed(durations, "fetch"):
             try:
@@ -281,6 +292,11 @@ class JobProcessor:
             # One read of the known length, straight into one buffer: reading in chunks and joining them cost a
             # 12 MP upload 1.6 ms more CPU and twice its size in memory at the join (bench/README.md, 4b).
             data = obj["Body"].read()
+        # The slot is for the image work; the claim and this read were round trips, made while other jobs used it.
+        # Until it is free the upload waits in memory: at most `worker_concurrency` uploads do (the consumer holds
+        # twice as many messages as slots before their image work).
+        if not delivery.take_slot():
+            raise _Stopping
         recipe = job.recipe if job.recipe is not None else s.recipes["default"]
         cropped = [r.gravity for r in recipe if r.fit is Fit.COVER]
         # The features asked for, plus faces when a rendition crops around them: found once, before those crops.
@@ -305,7 +321,7 @@ class JobProcessor:
         # Nothing big is held from here on (the upload's bytes, the decoded and upright images): what is left is
         # the encoded outputs and round trips, so the slot goes to the next job now.
         del data, outcome
-        image_done()
+        delivery.release_slot()
         with log_context(stage="store_outputs"), timed(durations, "store_outputs"):
             outputs = [
                 OutputFile(

@@ -13,13 +13,16 @@ import numpy as np
 from bench.capmodel import cost, facts, profiles
 from bench.capmodel.params import Fleet, JobCosts
 from bench.capmodel.sim import JobModel, Result, simulate
+from core.config import MiB, Settings
 
 IMAGE = "12 MP JPEG 4000x3000 q90"  # a phone photo: the input the scenarios assume (from bench/stage.py)
 # Fargate sizes tried (CPU units, MiB): the deployed 2 GiB per vCPU kept.
 SIZES = ((512, 1024), (1024, 2048), (2048, 4096))
-# A task must hold `worker_concurrency` worst-case uploads: bench/memory.py's figures (bench/README.md, "Fargate
-# sizing"): ~110 MiB of worker plus up to ~430 MiB per job in flight (a 100 MP RGBA PNG).
+# A task must hold `worker_concurrency` worst-case jobs in their image work: bench/memory.py's figures (bench/README.md,
+# "Fargate sizing"): ~110 MiB of worker plus up to ~430 MiB per job (a 100 MP RGBA PNG); and as many uploads read and
+# waiting for a slot (worker/consumer.py), each at most IMGPIPE_MAX_UPLOAD_BYTES.
 WORKER_MIB, WORST_JOB_MIB = 110, 430
+WAITING_UPLOAD_MIB = Settings.model_fields["max_upload_bytes"].default / MiB
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,8 @@ def candidates(deployed: Fleet, quick: bool) -> list[Fleet]:
         )
         for target, low, (cpu, mem), conc, high in grid
     ]
-    return [f for f in fleets if f.worker_memory >= WORKER_MIB + f.worker_concurrency * WORST_JOB_MIB]
+    per_slot = WORST_JOB_MIB + WAITING_UPLOAD_MIB
+    return [f for f in fleets if f.worker_memory >= WORKER_MIB + f.worker_concurrency * per_slot]
 
 
 def recommend(

@@ -26,10 +26,16 @@ Behaviour = Callable[[UploadEvent, Delivery], Disposition]
 
 
 class FakeProcessor:
-    """Stands in for the pipeline (worker.delivery.Processor): runs `behaviour` for each event, records its calls."""
+    """Stands in for the pipeline (worker.delivery.Processor): for each event, `before_slot` (the claim and the read of
+    the upload: nothing by default), then the slot for the image work, then `behaviour`; records its calls."""
 
-    def __init__(self, behaviour: Behaviour = lambda event, delivery: DONE) -> None:
+    def __init__(
+        self,
+        behaviour: Behaviour = lambda event, delivery: DONE,
+        before_slot: Callable[[UploadEvent], None] = lambda event: None,
+    ) -> None:
         self.behaviour = behaviour
+        self.before_slot = before_slot
         self.handled: list[str] = []  # keys
         self.heartbeats: list[tuple[Delivery, int]] = []
         self.running = 0
@@ -38,6 +44,9 @@ class FakeProcessor:
         self._lock = threading.Lock()
 
     def handle(self, event: UploadEvent, delivery: Delivery) -> Disposition:
+        self.before_slot(event)
+        if not delivery.take_slot():  # the worker is stopping: as the pipeline does, the job goes back at once
+            return Disposition(delete=False, retry_after=0)
         with self._lock:
             self.handled.append(event.key)
             self.running += 1
@@ -215,6 +224,30 @@ def test_a_job_past_its_image_work_gives_its_slot_to_the_next_message() -> None:
         wait_until(lambda: sqs.deleted == ["m2", "m3", "m1"], timeout=30, what="the first message done")
     # The first job in its round trips, one in the one slot and one in hand for it: never a fourth message held.
     assert held == [3]
+
+
+def test_a_job_still_claiming_or_reading_its_upload_leaves_the_slot_to_a_job_ready_for_its_image_work() -> None:
+    """One slot. The first job's round trips before its image work hang (DynamoDB slow, say): the next message takes
+    the slot, runs and is settled meanwhile (before, a job held its slot from the start, so the CPU waited on them)."""
+    sqs, claimed = FakeSqs(), threading.Event()
+    sqs.send(upload_body("uploads/slow/source"))
+    claiming: list[str] = []
+
+    def before_slot(event: UploadEvent) -> None:
+        if event.key == "uploads/slow/source":
+            claiming.append(event.key)
+            assert claimed.wait(60), "the test never let the claim finish"
+
+    processor = FakeProcessor(before_slot=before_slot)
+    with running(consumer(sqs, processor, worker_concurrency=1), sqs):
+        try:
+            wait_until(lambda: claiming == ["uploads/slow/source"], timeout=30, what="the first job claiming")
+            sqs.send(upload_body("uploads/ready/source"))
+            wait_until(lambda: sqs.deleted == ["m2"], timeout=30, what="the second job done beside the first's claim")
+            assert processor.handled == ["uploads/ready/source"]
+        finally:
+            claimed.set()
+        wait_until(lambda: sqs.deleted == ["m2", "m1"], timeout=30, what="the first job done")
 
 
 def test_jobs_storing_their_outcome_do_not_take_the_room_of_the_next_jobs_up_to_a_bound() -> None:

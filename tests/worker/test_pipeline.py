@@ -27,7 +27,7 @@ from core.store import JobStore
 from harness.images import png
 from harness.queues import SnsInbox
 from tests.support import pending_job
-from worker.delivery import DONE, LEASE_MARGIN_SECONDS, Delivery
+from worker.delivery import DONE, LEASE_MARGIN_SECONDS, Delivery, Disposition
 from worker.events import UploadEvent
 from worker.pipeline import JobProcessor
 from worker.stages import renditions
@@ -117,6 +117,33 @@ def test_the_slot_is_given_back_after_the_image_work_before_the_round_trips(pipe
     assert pipeline.processor.handle(event, delivery) == DONE
     assert seen == [(JobStatus.PROCESSING, [])]
     assert pipeline.job(job.job_id).status is JobStatus.COMPLETED and _stored_outputs(pipeline, job.job_id)
+
+
+def test_the_slot_is_taken_once_the_job_is_claimed_and_its_upload_read(pipeline: Pipeline) -> None:
+    """The image work waits for a slot; the claim and the read of the upload happen before, without one."""
+    job, event = pipeline.upload()
+    seen: list[JobStatus] = []
+
+    def take_slot() -> bool:
+        seen.append(pipeline.job(job.job_id).status)
+        return True
+
+    assert pipeline.processor.handle(event, Delivery(take_slot=take_slot)) == DONE
+    assert seen == [JobStatus.PROCESSING]
+
+
+def test_a_worker_stopping_before_a_slot_frees_gives_the_job_back_at_once(pipeline: Pipeline) -> None:
+    """Claimed and read, the job waits for a slot when the worker begins stopping: nothing is stored, its lease is
+    released and its message returns now, so that another worker claims it at once."""
+    job, event = pipeline.upload()
+
+    disposition = pipeline.processor.handle(event, Delivery(take_slot=lambda: False))
+
+    assert disposition == Disposition(delete=False, retry_after=0)
+    after = pipeline.job(job.job_id)
+    assert (after.status, after.attempts, after.notified) == (JobStatus.PROCESSING, 1, False)
+    assert after.lease_until is not None and after.lease_until < time.time()
+    assert not _stored_outputs(pipeline, job.job_id)
 
 
 def test_a_file_replaced_after_its_event_is_processed_by_the_newer_files_event(pipeline: Pipeline) -> None:
