@@ -52,8 +52,8 @@ def main() -> None:
     )
     print(
         f"Per job ({IMAGE}, bench/results of {costs.measured}): stage {costs.stage_cpu_s[IMAGE] * 1000:.0f} CPU ms + "
-        f"worker overhead {costs.worker_overhead_cpu_s * 1000:.0f} ms, plus {job.io_s:.2f} s waiting on AWS in the "
-        f"slot and {job.tail_s:.2f} s after it"
+        f"worker overhead {costs.worker_overhead_cpu_s * 1000:.0f} ms; waiting on AWS {facts.IO_SECONDS.value:.2f} s "
+        f"before the slot, {job.io_s:.2f} s in it and {job.tail_s:.2f} s after it"
     )
     table(["assumed", "value", "source"], [[f.what, f"{f.value:g}", f.source] for f in facts.ALL], title="AWS facts")
 

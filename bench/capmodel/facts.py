@@ -36,9 +36,11 @@ SQS_LONG_POLL = Fact(
     "Amazon SQS Developer Guide, 'Short and long polling' (so a free worker slot takes a message at once)",
 )
 EVENT_DELAY = Fact(1.0, "S3 -> EventBridge -> SQS delivery, s", "ASSUMED: not published (seconds; typically < 1 s)")
-# A job waits on AWS twice: in its slot (claim, fetch) and after giving the slot back (worker/consumer.py: outputs
-# stored, outcome recorded and published, message deleted), which adds to its latency but not to the slot's time.
-IO_SECONDS = Fact(0.12, "DynamoDB claim + S3 get per job, in the slot, wall s", "ASSUMED: in-region latencies, not CPU")
+# A job waits on AWS before its slot (claim, fetch) and after giving it back (worker/consumer.py: outputs stored,
+# outcome recorded and published, message deleted): both add to its latency, neither to the slot's time.
+IO_SECONDS = Fact(
+    0.12, "DynamoDB claim + S3 get per job, before the slot, wall s", "ASSUMED: in-region latencies, not CPU"
+)
 TAIL_SECONDS = Fact(
     0.13,
     "4 S3 puts (at once) + DynamoDB writes + SNS + SQS delete per job, after the slot, wall s",

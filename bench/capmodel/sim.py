@@ -1,8 +1,9 @@
 """The fleet, simulated: SQS backlog, worker tasks with `worker_concurrency` slots, and both scaling policies.
 
-Time advances in steps of `dt` seconds, but a job starts at max(slot free, message visible, task running), so its
-latency is not rounded to the step; the scaling policies act on one-minute CloudWatch datapoints (facts.py), which
-they see one period late. Tasks are billed from launch to stop (Fargate bills from image pull to termination).
+Time advances in steps of `dt` seconds, but a job starts at max(slot free, message visible (or in the task's hand) and
+task running, plus its claim and read), so its latency is not rounded to the step; the scaling policies act on
+one-minute CloudWatch datapoints (facts.py), which they see one period late. Tasks are billed from launch to stop
+(Fargate bills from image pull to termination).
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ class JobModel:
     cpu_s: float  # CPU seconds per job on one vCPU: image stage + the worker's own overhead (measured)
     io_s: float  # wall seconds waiting on AWS per job in its slot (not CPU; analysis adds Rekognition's latency)
     event_delay_s: float = facts.EVENT_DELAY.value
+    # Wall seconds in hand before the slot (the claim and the read of the upload): they overlap the jobs ahead's image
+    # work while the task holds room for the message, which it does for `worker_concurrency` messages beyond its
+    # slots (worker/consumer.py); a job whose turn comes sooner waits for them in a free slot.
+    head_s: float = 0.0
     tail_s: float = 0.0  # wall seconds after the job gave its slot back (storing, recording, publishing): latency only
 
     def service_s(self, busy: int, vcpu: float) -> float:
@@ -35,6 +40,7 @@ class Task:
     ready: float
     slots: list[float]  # when each slot is free
     stopping: bool = False
+    starts: list[float] = field(default_factory=list)  # when its jobs took their slots, in order
 
 
 @dataclass
@@ -122,7 +128,10 @@ def simulate(
                 if task.slots[i] > t:
                     break
                 j = queue.popleft()
-                start = max(task.slots[i], visible_at[j], task.ready)
+                # In hand once there is room: when the job `worker_concurrency` places ahead took its slot.
+                ahead = task.starts[-len(task.slots)] if len(task.starts) >= len(task.slots) else -math.inf
+                start = max(task.slots[i], max(visible_at[j], task.ready, ahead) + job.head_s)
+                task.starts.append(start)
                 busy = 1 + sum(1 for s in task.slots if s > start)
                 task.slots[i] = start + job.service_s(busy, fleet.vcpu)
                 finished[j] = task.slots[i] + job.tail_s

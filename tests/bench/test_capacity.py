@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from bench.capmodel import profiles
-from bench.capmodel.params import read_fleet
+from bench.capmodel.params import read_fleet, read_job_costs
+from bench.capmodel.scenarios import job_model
 from bench.capmodel.sim import JobModel, simulate
 from bench.capmodel.validate import replay
 from tests.bench.scripts import ROOT, run_bench
@@ -116,6 +117,28 @@ def test_the_replay_takes_the_live_runs_arrivals_and_drain_rate_and_predicts_its
     assert all(abs(e) < 0.05 for e in live.errors) and live.within
     faster = replay(read_fleet(), path, rate="backlog")
     assert faster.errors[0] < -0.3 and not faster.within
+
+
+def test_a_saturated_task_of_the_deployed_model_is_bound_by_its_cpu_not_by_the_claim_and_read() -> None:
+    """The worker claims a job and reads its upload before taking a slot (worker/consumer.py): those round trips add
+    to each job's latency, not to the slot's time, so one deployed task clears a backlog at its vCPU over the CPU per
+    job (with them in the slot, 200 jobs at 4 slots took ~6 s more)."""
+    fleet = read_fleet().but(min_tasks=1, max_tasks=1)
+    job = job_model(read_job_costs(), fleet, analysis=False)
+    result = simulate(fleet, job, np.zeros(200), dt=0.5)
+    cpu_bound = 200 * job.cpu_s / fleet.vcpu + job.event_delay_s + job.head_s + job.tail_s
+    assert result.latencies.max() == pytest.approx(cpu_bound, rel=0.03)
+
+
+def test_the_claim_and_read_overlap_the_image_work_only_as_far_as_the_room_in_hand() -> None:
+    """One vCPU, 200 jobs of 0.1 CPU s and 0.3 s of claim and read. One slot, so one message in hand beside it: a
+    job's claim starts when the job ahead takes the slot, and the slot waits for it (0.3 s a job). Four slots, four in
+    hand: the claims are hidden behind the image work (0.1 s a job)."""
+    job = JobModel(cpu_s=0.1, io_s=0.0, event_delay_s=0.0, head_s=0.3)
+    for concurrency, per_job in ((1, 0.3), (4, 0.1)):
+        fleet = read_fleet().but(worker_cpu=1024, worker_concurrency=concurrency, min_tasks=1, max_tasks=1)
+        result = simulate(fleet, job, np.zeros(200), dt=0.5)
+        assert result.latencies.max() == pytest.approx(200 * per_job, rel=0.03)
 
 
 def test_from_zero_the_step_policy_starts_a_task_then_target_tracking_scales_out() -> None:
