@@ -188,21 +188,22 @@ class JobProcessor:
         """The file changed after this event was sent (the presigned POST was used again before the job finished):
         this event's bytes are gone. The job is given back for the newer file's own event to claim and process."""
         log.warning("the upload was replaced after this event; the newer file's event processes the job")
-        try:
-            self.store.release(job)
-        except Exception:
-            # The lease then runs out before the newer event can claim; that event is retried until then.
-            log.warning("could not release the job's lease", exc_info=True)
+        self._release_lease(job)
         return DONE
 
     def _give_back(self, job: Job) -> Disposition:
         """The worker began stopping while the job, claimed and read, waited for a slot: the lease is released and the
         message returned at once, for another worker to claim without waiting for either to run out."""
+        self._release_lease(job)
+        return Disposition(delete=False, retry_after=0)
+
+    def _release_lease(self, job: Job) -> None:
+        """Give the job back so that its next delivery claims it at once. Failing that (the store may be what is
+        failing), the lease simply runs out first: later, not lost."""
         try:
             self.store.release(job)
         except Exception:
             log.warning("could not release the job's lease; it is claimed again once the lease runs out", exc_info=True)
-        return Disposition(delete=False, retry_after=0)
 
     def _lost(self, job: Job) -> Disposition:
         """The write that ends the attempt was refused: another attempt owns the job, or the job was deleted while
@@ -254,11 +255,7 @@ class JobProcessor:
             return Disposition(delete=False, retry_after=0)
         delay = backoff_seconds(delivery.receive_count, s.retry_base_seconds, s.visibility_timeout_seconds)
         log.warning("transient failure, retrying in %ss: %s", delay, exc, exc_info=exc)
-        try:
-            self.store.release(job)
-        except Exception:
-            # The store may be what is failing; the lease then simply runs out before the retry can claim.
-            log.warning("could not release the job's lease", exc_info=True)
+        self._release_lease(job)
         return Disposition(delete=False, retry_after=delay)
 
     def _run_stages(self, job: Job, event: UploadEvent, durations: dict[str, float], delivery: Delivery) -> JobResult:
